@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds the pinned k6 from source into .tools/bin/k6 (git-ignored), unless a k6 of the pinned
+# version is already there. tools/k6/go.mod pins k6 and go.sum pins every dependency.
+# k6 is AGPL: it is built and run as a separate tool; no talkload code links it.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+want="$(sed -n 's/^require go.k6.io\/k6\/v2 \(v[0-9.]*\)$/\1/p' "$root/tools/k6/go.mod")"
+out="$root/.tools/bin/k6"
+if [ -x "$out" ] && "$out" version 2>/dev/null | grep -q "k6 $want "; then
+  echo "k6 $want already built at $out"
+  exit 0
+fi
+command -v go >/dev/null || { echo "build-k6: Go is not installed; install Go 1.26+ or set K6_BIN to a k6 $want" >&2; exit 2; }
+echo "building k6 $want from source (about 1-2 minutes on 2 cores)..."
+mkdir -p "$root/.tools/bin"
+cd "$root/tools/k6"
+# The module list of k6/v2 is not served by the proxy, so no 'direct' fallback: go.sum pins the rest.
+GOPROXY="${GOPROXY_K6:-https://proxy.golang.org}" GOFLAGS=-mod=mod CGO_ENABLED=0 \
+  go build -trimpath -ldflags="-s -w" -o "$out" go.k6.io/k6/v2
+"$out" version

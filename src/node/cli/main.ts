@@ -1,0 +1,66 @@
+// The `talkload` command: dispatches subcommands; turns errors into one line and an exit code.
+
+import { simCommand } from './sim.ts';
+import { RunError, UsageError } from './usage.ts';
+
+const HELP = `Usage: talkload <command> [options]
+
+Commands:
+  sim     run the embedded Nextcloud Talk simulator
+  run     run a k6 load test of the Talk call flow (default target: the embedded simulator)
+
+Run "talkload <command> --help" for a command's options.
+`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+async function loadCommand(name: string): Promise<Command | undefined> {
+  switch (name) {
+    case 'sim':
+      return simCommand;
+    case 'run':
+      return (await import('../run/command.ts')).runCommand;
+    default:
+      return undefined;
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(HELP);
+    return name === undefined ? 2 : 0;
+  }
+  const prefix = `talkload ${name}`;
+  try {
+    const command = await loadCommand(name);
+    if (!command) throw new UsageError(`unknown command "${name}" (sim, run)`);
+    return await command(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`${prefix}: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof RunError) {
+      process.stderr.write(`${prefix}: ${e.message}\n`);
+      return e.exitCode;
+    }
+    // parseArgs errors are usage errors too; they carry a code.
+    const code = (e as { code?: string }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`${prefix}: ${(e as Error).message.split('\n')[0]}\n`);
+      return 2;
+    }
+    process.stderr.write(`${prefix}: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  () => {
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,133 @@
+// `talkload sim`: the embedded Talk simulator as a process.
+
+import { parseArgs } from 'node:util';
+import { parseCapacity, CapacityError } from '../simulator/capacity.ts';
+import { FaultSpecError, parseFaultRules } from '../simulator/faults.ts';
+import { TalkSimulator, DEFAULT_USERS } from '../simulator/server.ts';
+import type { ServerSettings, User } from '../simulator/state.ts';
+import { UsageError, parsePort, parsePositiveNumber } from './usage.ts';
+import type { StartCallsValue } from '../../shared/constants.ts';
+
+export const SIM_HELP = `Usage: talkload sim [options]
+
+Runs the embedded Nextcloud Talk simulator until SIGINT/SIGTERM.
+
+  --host HOST               address to bind (default 127.0.0.1)
+  --port N                  port, 0 = any free one (default 0)
+  --users id:pw,...         users, replacing admin,participant1..4 (password = id)
+  --capacity SPEC           off | nc29-2core | workers=N,cores=C[,scale=X] (default off; env TALKSIM_CAPACITY)
+  --fault RULE              ENDPOINT[,ENDPOINT]=FAULT[@PERCENT], repeatable (env TALKSIM_FAULTS, ';'-separated)
+                            FAULT: delay:MS | delay:MIN-MAX | error:STATUS | html[:STATUS] | badjson | reset | hang
+  --bruteforce MODE         on | testing | off (default on)
+  --signaling-timeout S     internal signaling long-poll hold in seconds (default 30)
+  --start-calls N           admin start_calls: 0 everyone, 1 users, 2 moderators, 3 no one (default 0)
+  --compat VERSION          latest | talk19 (default latest)
+  --seed N                  seed for fault percentages (default: time)
+`;
+
+export function parseUsers(text: string): User[] {
+  const users: User[] = [];
+  const seen = new Set<string>();
+  for (const item of text.split(',')) {
+    const colon = item.indexOf(':');
+    const id = colon < 0 ? '' : item.slice(0, colon).trim();
+    const password = colon < 0 ? '' : item.slice(colon + 1);
+    if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(id) || password === '') {
+      throw new UsageError(`--users takes id:password pairs separated by commas; "${item.split(':')[0] ?? ''}" is not one`);
+    }
+    if (seen.has(id)) throw new UsageError(`--users names "${id}" twice`);
+    seen.add(id);
+    users.push({ id, password, displayName: id });
+  }
+  return users;
+}
+
+export interface SimCliOptions {
+  host: string;
+  port: number;
+  sim: ConstructorParameters<typeof TalkSimulator>[0];
+}
+
+export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv): SimCliOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '0' },
+      users: { type: 'string' },
+      capacity: { type: 'string' },
+      fault: { type: 'string', multiple: true },
+      bruteforce: { type: 'string', default: 'on' },
+      'signaling-timeout': { type: 'string', default: '30' },
+      'start-calls': { type: 'string', default: '0' },
+      compat: { type: 'string', default: 'latest' },
+      seed: { type: 'string' },
+    },
+  });
+  const port = parsePort(values.port);
+  const users = values.users !== undefined ? parseUsers(values.users) : DEFAULT_USERS;
+  let capacity;
+  try {
+    capacity = parseCapacity(values.capacity ?? env['TALKSIM_CAPACITY'] ?? 'off');
+  } catch (e) {
+    if (e instanceof CapacityError) throw new UsageError(`--capacity: ${e.message}`);
+    throw e;
+  }
+  let faults;
+  try {
+    faults = parseFaultRules([env['TALKSIM_FAULTS'] ?? '', ...(values.fault ?? [])].join(';'));
+  } catch (e) {
+    if (e instanceof FaultSpecError) throw new UsageError(`--fault: ${e.message}`);
+    throw e;
+  }
+  const bruteForce = values.bruteforce;
+  if (bruteForce !== 'on' && bruteForce !== 'testing' && bruteForce !== 'off') {
+    throw new UsageError(`--bruteforce must be on, testing or off, got "${bruteForce}"`);
+  }
+  const compat = values.compat;
+  if (compat !== 'latest' && compat !== 'talk19') throw new UsageError(`--compat must be latest or talk19, got "${compat}"`);
+  const startCalls = parsePositiveNumber(values['start-calls'], '--start-calls', { integer: true });
+  if (startCalls > 3) throw new UsageError(`--start-calls must be 0, 1, 2 or 3, got "${startCalls}"`);
+  const settings: Partial<ServerSettings> = {
+    bruteForce,
+    compat,
+    startCalls: startCalls as StartCallsValue,
+    signalingPullSeconds: parsePositiveNumber(values['signaling-timeout'], '--signaling-timeout', { integer: true }),
+  };
+  const seed = values.seed !== undefined ? parsePositiveNumber(values.seed, '--seed', { integer: true }) : undefined;
+  return { host: values.host, port, sim: { users, settings, faults, capacity, ...(seed !== undefined ? { seed } : {}) } };
+}
+
+/** Starts a simulator and translates listen errors into one-line usage errors. */
+export async function startSimulator(opts: SimCliOptions): Promise<{ sim: TalkSimulator; url: string }> {
+  const sim = new TalkSimulator(opts.sim);
+  try {
+    const url = await sim.listen(opts.port, opts.host);
+    return { sim, url };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new UsageError(`port ${opts.port} on ${opts.host} is already in use`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') throw new UsageError(`cannot bind --host ${opts.host}: no such local address`);
+    if (code === 'EACCES') throw new UsageError(`no permission to bind ${opts.host}:${opts.port}`);
+    throw e;
+  }
+}
+
+export async function simCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(SIM_HELP);
+    return 0;
+  }
+  const opts = parseSimArgs(argv, process.env);
+  const { sim, url } = await startSimulator(opts);
+  process.stdout.write(`talkload sim listening on ${url}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await sim.close();
+  return 0;
+}

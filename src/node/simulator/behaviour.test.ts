@@ -1,0 +1,268 @@
+// Behaviours beyond single statuses: lastPing windows, lazy expiry, kicks, long-poll wake-ups,
+// brute-force delays, the request pipeline, faults, the capacity model and Talk 19 compatibility.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { parseCapacity } from './capacity.ts';
+import { parseFaultRules } from './faults.ts';
+import { guestInCall, publicRoom, startWorld, type World } from './testing.ts';
+
+const peerIds = (data: { sessionId: string }[]): string[] => data.map((p) => p.sessionId).sort();
+
+describe('session lifetime', () => {
+  let w: World;
+  before(async () => {
+    w = await startWorld({ settings: { bruteForce: 'off' } });
+  });
+  after(() => w.close());
+
+  test('GET /call hides a session not pinged for 30 s; a signaling poll brings it back', async () => {
+    const token = await publicRoom(w.user());
+    const a = await guestInCall(w, token);
+    w.advance(31);
+    const b = await guestInCall(w, token);
+    const onlyB = await b.call('call_peers', { token });
+    assert.equal(onlyB.data.length, 1);
+    await a.call('signaling_poll', { token }); // pings, answers at once (a refresh is queued)
+    const both = await b.call('call_peers', { token });
+    assert.equal(both.data.length, 2);
+  });
+
+  test('listing participants expires sessions idle for 100 s, and only then', async () => {
+    const owner = w.user();
+    const token = await publicRoom(owner);
+    const g = await guestInCall(w, token);
+    w.advance(101);
+    assert.equal((await g.call('call_flags', { token, params: { flags: 3 } })).status, 200, 'nothing expires on its own');
+    const list = await owner.call('room_participants', { token });
+    assert.deepEqual(list.data.map((p: { actorType: string }) => p.actorType), ['users']);
+    assert.equal((await g.call('call_peers', { token })).status, 404);
+  });
+
+  test('joining the call without flags means 7; leaving the room ends the call', async () => {
+    const owner = w.user();
+    const token = await publicRoom(owner);
+    const g = await guestInCall(w, token, 7);
+    const room = await owner.call('room_get', { token });
+    assert.equal(room.data.hasCall, true);
+    assert.equal(room.data.callFlag, 7);
+    await g.call('room_leave', { token });
+    assert.equal((await owner.call('room_get', { token })).data.hasCall, false);
+  });
+
+  test('lobby disconnects non-moderators from the call; read-only disconnects everyone', async () => {
+    const owner = w.user();
+    const token = await publicRoom(owner);
+    await owner.call('room_join', { token });
+    await owner.call('call_join', { token });
+    await guestInCall(w, token);
+    assert.equal((await owner.call('call_peers', { token })).data.length, 2);
+    await owner.call('room_lobby', { token, params: { state: 1 } });
+    const afterLobby = await owner.call('call_peers', { token });
+    assert.deepEqual(afterLobby.data.map((p: { actorType: string }) => p.actorType), ['users']);
+    await owner.call('room_lobby', { token, params: { state: 0 } });
+    await owner.call('room_read_only', { token, params: { state: 1 } });
+    assert.equal((await owner.call('call_peers', { token })).status, 403);
+    await owner.call('room_read_only', { token, params: { state: 0 } });
+    assert.equal((await owner.call('call_peers', { token })).data.length, 0);
+  });
+
+  test('a lobby timer in the past switches the lobby off when the room is next loaded', async () => {
+    const owner = w.user();
+    const token = await publicRoom(owner);
+    const soon = Math.floor((Date.now() + w.sim.clock.offsetMs) / 1000) + 10;
+    await owner.call('room_lobby', { token, params: { state: 1, timer: soon } });
+    const g = w.guest();
+    await g.call('room_join', { token });
+    assert.equal((await g.call('call_join', { token })).status, 412);
+    w.advance(11);
+    assert.equal((await g.call('call_join', { token })).status, 200);
+  });
+
+  test('a user without a session in this jar falls back to any session of its own', async () => {
+    const owner = w.user();
+    const token = await publicRoom(owner);
+    await owner.call('room_join', { token });
+    const otherJar = w.user('admin');
+    assert.equal((await otherJar.call('call_join', { token })).status, 200);
+  });
+});
+
+describe('internal signaling long-poll', () => {
+  let w: World;
+  before(async () => {
+    w = await startWorld({ settings: { bruteForce: 'off', signalingPullSeconds: 5 } });
+  });
+  after(() => w.close());
+
+  test('a join elsewhere in the room wakes a held poll at the next one-second tick', async () => {
+    const token = await publicRoom(w.user());
+    const a = w.guest();
+    await a.call('room_join', { token });
+    await a.call('signaling_poll', { token }); // consumes its own join's refresh
+    const started = Date.now();
+    const held = a.call('signaling_poll', { token });
+    await new Promise((r) => setTimeout(r, 200));
+    await w.guest().call('room_join', { token });
+    const r = await held;
+    const took = Date.now() - started;
+    assert.equal(r.status, 200);
+    assert.ok(took >= 900 && took < 2500, `answered after ${took} ms`);
+    assert.equal(r.data.at(-1).data.length, 2);
+  });
+
+  test('a message to one\'s own session ends one\'s own poll with that message', async () => {
+    const token = await publicRoom(w.user());
+    const a = w.guest();
+    const joined = await a.call('room_join', { token });
+    const sid = joined.data.sessionId as string;
+    await a.call('signaling_poll', { token });
+    const held = a.call('signaling_poll', { token });
+    const fn = JSON.stringify({ to: sid, type: 'candidate', payload: {} });
+    assert.equal((await a.call('signaling_send', { token, params: { messages: JSON.stringify([{ ev: 'message', fn, sessionId: sid }]) } })).status, 200);
+    const r = await held;
+    assert.equal(r.data[0].type, 'message');
+    assert.equal(JSON.parse(r.data[0].data).from, sid);
+  });
+
+  test('an idle poll is held for the configured time', async () => {
+    const token = await publicRoom(w.user());
+    const a = w.guest();
+    await a.call('room_join', { token });
+    await a.call('signaling_poll', { token });
+    const started = Date.now();
+    const r = await a.call('signaling_poll', { token });
+    assert.equal(r.status, 200);
+    assert.ok(Date.now() - started >= 4900, 'held about 5 s');
+  });
+});
+
+describe('request pipeline', () => {
+  let w: World;
+  before(async () => {
+    w = await startWorld({ settings: { bruteForce: 'on' } });
+  });
+  after(() => w.close());
+
+  test('an unknown token sleeps the brute-force delay and says so in a header', async () => {
+    const g = w.guest();
+    const started = Date.now();
+    const r = await g.call('room_get', { token: 'nosuchroom1' });
+    assert.equal(r.status, 404);
+    assert.equal(r.headers.get('x-nextcloud-bruteforce-throttled'), '200ms');
+    assert.ok(Date.now() - started >= 190);
+    await fetch(`${w.url}/__talksim/bruteforce/reset`, { method: 'POST' });
+  });
+
+  test('unknown paths, wrong API versions and bad tokens are router 404s; wrong methods 405', async () => {
+    const h = { 'OCS-APIRequest': 'true', Accept: 'application/json' };
+    const get = (p: string, method = 'GET') => fetch(w.url + p, { method, headers: h });
+    const unknown = await get('/ocs/v2.php/apps/spreed/api/v4/nothing');
+    assert.equal(unknown.status, 404);
+    assert.equal((await unknown.json()).ocs.meta.statuscode, 404);
+    assert.equal((await get('/ocs/v2.php/apps/spreed/api/v3/call/abcd1234')).status, 404);
+    assert.equal((await get('/ocs/v2.php/apps/spreed/api/v4/call/AB')).status, 404);
+    assert.equal((await get('/ocs/v2.php/apps/spreed/api/v4/call/abcd1234', 'PATCH')).status, 405);
+    const html = await get('/index.php/apps/spreed');
+    assert.equal(html.status, 404);
+    assert.match(html.headers.get('content-type') ?? '', /text\/html/);
+  });
+
+  test('without Accept: application/json the envelope is XML', async () => {
+    const r = await fetch(`${w.url}/ocs/v2.php/cloud/capabilities`, { headers: { 'OCS-APIRequest': 'true' } });
+    assert.match(await r.text(), /^<\?xml version="1.0"\?>\n<ocs>\n <meta>/);
+  });
+
+  test('a missing required parameter is a bare 400 and a malformed JSON body is ignored', async () => {
+    const token = await publicRoom(w.user());
+    const g = await guestInCall(w, token);
+    const r = await fetch(`${w.url}/ocs/v2.php/apps/spreed/api/v4/call/${token}`, {
+      method: 'PUT',
+      headers: { 'OCS-APIRequest': 'true', Accept: 'application/json', 'Content-Type': 'application/json', Cookie: [...g.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+      body: '{"flags": 3',
+    });
+    assert.equal(r.status, 400);
+    assert.equal(await r.text(), '');
+  });
+
+  test('fault headers inject errors, HTML and latency per request', async () => {
+    const g = w.guest();
+    assert.equal((await g.call('capabilities', { headers: { 'X-Talksim-Fault': 'error:503' } })).status, 503);
+    const html = await g.call('capabilities', { headers: { 'X-Talksim-Fault': 'html:502' } });
+    assert.equal(html.status, 502);
+    assert.equal(html.body.kind, 'html');
+    assert.equal((await g.call('capabilities', { headers: { 'X-Talksim-Fault': 'badjson' } })).body.kind, 'garbage');
+    const started = Date.now();
+    assert.equal((await g.call('capabilities', { headers: { 'X-Talksim-Fault': 'delay:150' } })).status, 200);
+    assert.ok(Date.now() - started >= 145);
+    await assert.rejects(g.call('capabilities', { headers: { 'X-Talksim-Fault': 'reset' } }));
+  });
+
+  test('fault rules can be replaced at run time', async () => {
+    const put = await fetch(`${w.url}/__talksim/faults`, { method: 'PUT', body: 'capabilities=error:500' });
+    assert.equal(put.status, 200);
+    assert.equal((await w.guest().call('capabilities')).status, 500);
+    await fetch(`${w.url}/__talksim/faults`, { method: 'PUT', body: '' });
+    assert.equal((await w.guest().call('capabilities')).status, 200);
+  });
+
+  test('/metrics exposes talksim_* and the Nextcloud Talk gauges', async () => {
+    const token = await publicRoom(w.user());
+    await guestInCall(w, token);
+    const text = await (await fetch(`${w.url}/metrics`)).text();
+    assert.match(text, /^talksim_requests_total\{endpoint="call_join",method="POST",code="200"\} \d+$/m);
+    assert.match(text, /^nextcloud_talk_active_calls [1-9]\d*$/m);
+    assert.match(text, /^nextcloud_talk_in_call_sessions [1-9]\d*$/m);
+  });
+});
+
+describe('capacity model', () => {
+  test('one worker serialises requests; the queue holds the rest', async () => {
+    const w = await startWorld({ capacity: parseCapacity('workers=1,cores=1,scale=5'), settings: { bruteForce: 'off' } });
+    try {
+      const started = Date.now();
+      // capabilities takes 15 ms x 5 = 75 ms of service time each.
+      await Promise.all([1, 2, 3, 4].map(() => w.guest().call('capabilities')));
+      assert.ok(Date.now() - started >= 290, `took ${Date.now() - started} ms`);
+    } finally {
+      await w.close();
+    }
+  });
+});
+
+describe('Talk 19 compatibility', () => {
+  test('no range check on flags, [] payloads', async () => {
+    const w = await startWorld({ settings: { bruteForce: 'off', compat: 'talk19' } });
+    try {
+      const token = await publicRoom(w.user());
+      const g = w.guest();
+      await g.call('room_join', { token });
+      const r = await g.call('call_join', { token, params: { flags: 16 } });
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.data, []);
+    } finally {
+      await w.close();
+    }
+  });
+});
+
+describe('fault rule grammar', () => {
+  const table: [string, string][] = [
+    ['call_join', 'fault rule "call_join" needs ENDPOINT=FAULT'],
+    ['nope=error:500', 'unknown endpoint "nope" in fault rule'],
+    ['call_join=explode', 'unknown fault "explode"'],
+    ['call_join=delay', 'delay needs milliseconds'],
+    ['call_join=error:99', 'error status must be between 100 and 599'],
+    ['call_join=error:500@150', 'fault percent must be between 0 and 100'],
+  ];
+  for (const [spec, message] of table) {
+    test(`"${spec}" is rejected: ${message}`, () => {
+      assert.throws(() => parseFaultRules(spec), (e: Error) => e.message.startsWith(message));
+    });
+  }
+  test('several rules, several endpoints, a percentage', () => {
+    const rules = parseFaultRules('call_join,call_flags=delay:10-20@50; *=reset@1');
+    assert.equal(rules.length, 2);
+    assert.deepEqual(rules[0], { endpoints: ['call_join', 'call_flags'], fault: { kind: 'delay', minMs: 10, maxMs: 20 }, percent: 50 });
+  });
+});

@@ -1,0 +1,56 @@
+// The simulator's own Prometheus metrics, on a registry of its own.
+
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Timeouts } from '../../shared/constants.ts';
+import { SimMetric } from '../../shared/metric-names.ts';
+import type { Capacity } from './capacity.ts';
+import type { TalkState } from './state.ts';
+
+const labelNames = ['endpoint', 'method', 'code'] as const;
+
+export class SimMetrics {
+  readonly registry = new Registry();
+  readonly requests: Counter<(typeof labelNames)[number]>;
+  readonly duration: Histogram<'endpoint'>;
+  waitingPolls = 0;
+
+  constructor(state: TalkState, capacity: Capacity | null) {
+    const registers = [this.registry];
+    this.requests = new Counter({ name: SimMetric.requests, help: 'Requests answered, by endpoint id, method and status code.', labelNames, registers });
+    this.duration = new Histogram({
+      name: SimMetric.duration,
+      help: 'Time from request to answer, by endpoint id (long-polls included).',
+      labelNames: ['endpoint'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    const self = this;
+    new Gauge({ name: SimMetric.sessions, help: 'Talk sessions.', registers, collect() { this.set(state.sessionsById.size); } });
+    new Gauge({ name: SimMetric.rooms, help: 'Conversations.', registers, collect() { this.set(state.rooms.size); } });
+    new Gauge({ name: SimMetric.longPolls, help: 'Signaling long-polls being held.', registers, collect() { this.set(self.waitingPolls); } });
+    new Gauge({ name: SimMetric.workersBusy, help: 'Workers in use (capacity model).', registers, collect() { this.set(capacity?.workers.inUse ?? 0); } });
+    new Gauge({ name: SimMetric.queue, help: 'Requests waiting for a worker (capacity model).', registers, collect() { this.set(capacity?.workers.queued ?? 0); } });
+    // Nextcloud counts in-call sessions pinged within 60 s (GET /call uses 30 s).
+    new Gauge({
+      name: SimMetric.activeCalls,
+      help: 'Rooms with a call running (as Nextcloud 33 /metrics).',
+      registers,
+      collect() {
+        let n = 0;
+        for (const r of state.rooms.values()) if (r.activeSince !== 0) n++;
+        this.set(n);
+      },
+    });
+    new Gauge({
+      name: SimMetric.inCallSessions,
+      help: 'Sessions in a call pinged within 60 s (as Nextcloud 33 /metrics).',
+      registers,
+      collect() {
+        const limit = state.nowSec() - Timeouts.metricsInCallSeconds;
+        let n = 0;
+        for (const s of state.sessionsById.values()) if (s.inCall !== 0 && s.lastPing >= limit) n++;
+        this.set(n);
+      },
+    });
+  }
+}

@@ -1,0 +1,427 @@
+// HTTP front of the simulator: Nextcloud's request pipeline in the order the server runs it
+// (same-site cookie check, router, login, CSRF, brute force, Talk middleware, controller), the OCS
+// envelope, PHP-session cookies, faults, the capacity model and /metrics.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { BruteForce, TOKEN_PATTERN } from '../../shared/constants.ts';
+import { ENDPOINT_IDS, ENDPOINTS, type EndpointId, type HttpMethod } from '../../shared/endpoints.ts';
+import { Capacity, type CapacityConfig } from './capacity.ts';
+import { FaultInjector, type FaultRule, parseFaultRules, seededRandom } from './faults.ts';
+import { SimMetrics } from './metrics.ts';
+import { type ServerSettings, ShiftableClock, TalkState, type User, defaultSettings } from './state.ts';
+import { type Ctx, type Result, handle } from './talk.ts';
+
+export interface SimOptions {
+  readonly users?: readonly User[];
+  readonly settings?: Partial<ServerSettings>;
+  readonly faults?: readonly FaultRule[];
+  readonly capacity?: CapacityConfig | null;
+  readonly seed?: number;
+}
+
+export const DEFAULT_USERS: readonly User[] = ['admin', 'participant1', 'participant2', 'participant3', 'participant4'].map(
+  (id) => ({ id, password: id, displayName: id === 'admin' ? 'Administrator' : `Participant ${id.slice(-1)}` }),
+);
+
+// ---- routing ----------------------------------------------------------------------------------------
+
+interface Route {
+  readonly id: EndpointId;
+  readonly method: HttpMethod;
+  readonly segments: readonly string[];
+  readonly params: number;
+}
+
+const ROUTES: readonly Route[] = ENDPOINT_IDS.map((id) => {
+  const segments = ENDPOINTS[id].path.split('/').filter(Boolean);
+  return { id, method: ENDPOINTS[id].method, segments, params: segments.filter((s) => s.startsWith('{')).length };
+}).sort((a, b) => a.params - b.params); // literal routes first, as Nextcloud registers them
+
+type RouteMatch = { route: Route; token: string; attendeeId: string } | 'method-not-allowed' | null;
+
+function matchRoute(method: string, parts: readonly string[]): RouteMatch {
+  let pathMatched = false;
+  for (const route of ROUTES) {
+    if (route.segments.length !== parts.length) continue;
+    let token = '';
+    let attendeeId = '';
+    let ok = true;
+    for (let i = 0; i < parts.length && ok; i++) {
+      const seg = route.segments[i]!;
+      const part = parts[i]!;
+      if (seg === '{token}') {
+        ok = TOKEN_PATTERN.test(part);
+        token = part;
+      } else if (seg === '{attendeeId}') {
+        ok = /^\d+$/.test(part);
+        attendeeId = part;
+      } else ok = seg === part;
+    }
+    if (!ok) continue;
+    if (route.method === method) return { route, token, attendeeId };
+    pathMatched = true;
+  }
+  return pathMatched ? 'method-not-allowed' : null;
+}
+
+// ---- cookies and bodies -----------------------------------------------------------------------------
+
+function parseCookies(header: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!header) return out;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) out.set(part.slice(0, eq).trim(), decodeURIComponent(part.slice(eq + 1).trim()));
+  }
+  return out;
+}
+
+const SAME_SITE_COOKIES = [
+  'nc_sameSiteCookielax=true; path=/; httponly; expires=Fri, 31-Dec-2100 23:59:59 GMT; SameSite=lax',
+  'nc_sameSiteCookiestrict=true; path=/; httponly; expires=Fri, 31-Dec-2100 23:59:59 GMT; SameSite=strict',
+];
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => {
+      if (body.length <= 1_048_576) body += c;
+    });
+    req.on('end', () => resolve(body));
+    req.on('error', () => resolve(''));
+  });
+}
+
+/** Merges query, form and JSON parameters as Nextcloud's Request does (body wins over query). */
+function parseParams(url: URL, contentType: string, body: string): Map<string, unknown> {
+  const params = new Map<string, unknown>();
+  for (const [k, v] of url.searchParams) params.set(k, v);
+  if (body === '') return params;
+  if (contentType.includes('application/json')) {
+    try {
+      const json: unknown = JSON.parse(body);
+      if (json && typeof json === 'object' && !Array.isArray(json)) for (const [k, v] of Object.entries(json)) params.set(k, v);
+    } catch {
+      // Invalid JSON is ignored by Nextcloud: parameters are then simply missing.
+    }
+  } else {
+    for (const [k, v] of new URLSearchParams(body)) params.set(k, v);
+  }
+  return params;
+}
+
+function basicAuth(header: string | undefined): { user: string; password: string } | null {
+  if (!header || !header.startsWith('Basic ')) return null;
+  const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? null : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+// ---- answers ----------------------------------------------------------------------------------------
+
+function wantsJson(req: IncomingMessage, url: URL): boolean {
+  const format = url.searchParams.get('format');
+  if (format === 'json') return true;
+  if (format === 'xml') return false;
+  return (req.headers.accept ?? '').includes('json');
+}
+
+function xmlValue(v: unknown, indent: string): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v !== 'object') return String(v).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const entries = Array.isArray(v) ? v.map((x) => ['element', x] as const) : Object.entries(v);
+  return entries.map(([k, x]) => `\n${indent}<${k}>${xmlValue(x, indent + ' ')}</${k}>`).join('') + `\n${indent.slice(1)}`;
+}
+
+interface Answer {
+  status: number;
+  body: string;
+  contentType: string;
+  headers: Record<string, string>;
+}
+
+function ocsAnswer(json: boolean, status: number, data: unknown, message?: string, statuscode = status): Answer {
+  const ok = status >= 200 && status < 300;
+  const meta = { status: ok ? 'ok' : 'failure', statuscode, message: message ?? (ok ? 'OK' : '') };
+  const payload = data === undefined ? [] : data;
+  if (json) {
+    return {
+      status,
+      body: `{"ocs":{"meta":${JSON.stringify(meta)},"data":${JSON.stringify(payload)}}}`,
+      contentType: 'application/json; charset=utf-8',
+      headers: {},
+    };
+  }
+  return {
+    status,
+    body: `<?xml version="1.0"?>\n<ocs>\n <meta>${xmlValue(meta, '  ')}</meta>\n <data>${xmlValue(payload, '  ')}</data>\n</ocs>\n`,
+    contentType: 'application/xml; charset=utf-8',
+    headers: {},
+  };
+}
+
+const plainJson = (status: number, value: unknown): Answer => ({
+  status,
+  body: JSON.stringify(value),
+  contentType: 'application/json; charset=utf-8',
+  headers: {},
+});
+
+const HTML_404 = '<!DOCTYPE html>\n<html><head><title>Nextcloud</title></head><body><h2>Page not found</h2></body></html>\n';
+
+// ---- the simulator ----------------------------------------------------------------------------------
+
+export class TalkSimulator {
+  readonly clock = new ShiftableClock();
+  readonly state: TalkState;
+  readonly faults: FaultInjector;
+  readonly capacity: Capacity | null;
+  readonly metrics: SimMetrics;
+  readonly server: Server;
+  private readonly sessionCookie: string;
+
+  constructor(opts: SimOptions = {}) {
+    this.state = new TalkState(this.clock, { ...defaultSettings(), ...opts.settings }, opts.users ?? DEFAULT_USERS);
+    this.faults = new FaultInjector([...(opts.faults ?? [])], seededRandom(opts.seed ?? Date.now()));
+    this.capacity = opts.capacity ? new Capacity(opts.capacity) : null;
+    this.metrics = new SimMetrics(this.state, this.capacity);
+    this.sessionCookie = this.state.instanceId;
+    this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+      this.serve(req, res).catch((e: unknown) => {
+        // A bug in the simulator must not take it down; the client sees a 500 like PHP's.
+        process.stderr.write(`talkload sim: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end('internal error');
+      });
+    });
+    this.server.headersTimeout = 60_000;
+  }
+
+  listen(port: number, host: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const onError = (e: Error): void => reject(e);
+      this.server.once('error', onError);
+      this.server.listen(port, host, () => {
+        this.server.off('error', onError);
+        const addr = this.server.address();
+        if (addr === null || typeof addr === 'string') return reject(new Error('no address'));
+        const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+        resolve(`http://${h}:${addr.port}`);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const url = new URL(req.url ?? '/', 'http://sim');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+
+    if (path === '/metrics') {
+      res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
+      res.end(await this.metrics.registry.metrics());
+      return;
+    }
+    if (path.startsWith('/__talksim/')) return this.control(req, res, url);
+    if (path === '/status.php') {
+      return this.write(res, plainJson(200, { installed: true, maintenance: false, needsDbUpgrade: false, version: '31.0.0.0', versionstring: '31.0.0', edition: '', productname: 'Nextcloud (talkload simulator)', extendedSupport: false }));
+    }
+
+    const cookies = parseCookies(req.headers.cookie);
+    const ocsHeader = req.headers['ocs-apirequest'];
+    const isOcs = path.startsWith('/ocs/v2.php/');
+    const json = wantsJson(req, url);
+
+    // base.php: requests with cookies must pass the same-site cookie check (the OCS header skips it).
+    if (isOcs && cookies.size > 0 && !ocsHeader && (cookies.has(this.sessionCookie) || cookies.has('nc_token'))) {
+      if (cookies.get('nc_sameSiteCookiestrict') !== 'true' || cookies.get('nc_sameSiteCookielax') !== 'true') {
+        const a = plainJson(412, { error: 'Strict Cookie has not been found in request' });
+        res.setHeader('Set-Cookie', SAME_SITE_COOKIES);
+        return this.finish(res, a, null, method, started);
+      }
+    }
+    if (!isOcs) return this.finish(res, { status: 404, body: HTML_404, contentType: 'text/html; charset=utf-8', headers: {} }, null, method, started);
+
+    const match = matchRoute(method, path.split('/').filter(Boolean));
+    if (match === null) {
+      const msg = 'Invalid query, please check the syntax. API specifications are here: http://www.freedesktop.org/wiki/Specifications/open-collaboration-services.\n';
+      return this.finish(res, ocsAnswer(json, 404, [], msg), null, method, started);
+    }
+    if (match === 'method-not-allowed') {
+      return this.finish(res, { status: 405, body: '', contentType: 'application/json; charset=utf-8', headers: {} }, null, method, started);
+    }
+    const id = match.route.id;
+    const spec = ENDPOINTS[id];
+    const body = await readBody(req);
+
+    const fault = this.faults.decide(id, header(req, 'x-talksim-fault'));
+    if (this.capacity) await this.capacity.enter(id);
+    try {
+      if (fault.delayMs > 0) await sleep(fault.delayMs);
+      if (fault.replace) {
+        switch (fault.replace.kind) {
+          case 'reset':
+            req.socket.destroy();
+            this.metrics.requests.inc({ endpoint: id, method, code: 'reset' });
+            return;
+          case 'hang':
+            // Never answers; the connection stays open until the client gives up.
+            this.metrics.requests.inc({ endpoint: id, method, code: 'hang' });
+            await new Promise<void>((resolve) => req.socket.once('close', resolve));
+            return;
+          case 'html':
+            return this.finish(res, { status: fault.replace.status, body: '<!DOCTYPE html>\n<html><head><title>Internal Server Error</title></head><body><h1>Internal Server Error</h1></body></html>\n', contentType: 'text/html; charset=utf-8', headers: {} }, id, method, started);
+          case 'badjson':
+            return this.finish(res, { status: fault.replace.status, body: '{"ocs":{"meta":{"status":"ok","statuscode":200', contentType: 'application/json; charset=utf-8', headers: {} }, id, method, started);
+          case 'error':
+            return this.finish(res, ocsAnswer(json, fault.replace.status, []), id, method, started);
+        }
+      }
+
+      // PHP session from the session cookie; a request without one starts a new session.
+      const setCookies: string[] = [];
+      let phpId = cookies.get(this.sessionCookie);
+      if (phpId === undefined) {
+        phpId = this.state.newPhpSessionId();
+        setCookies.push(`${this.sessionCookie}=${phpId}; path=/; HttpOnly; SameSite=Lax`, `oc_sessionPassphrase=${phpId.slice(0, 16)}; path=/; HttpOnly; SameSite=Lax`);
+      }
+      if (cookies.size === 0) setCookies.push(...SAME_SITE_COOKIES);
+      if (setCookies.length > 0) res.setHeader('Set-Cookie', setCookies);
+      const php = this.state.phpSession(phpId);
+
+      const auth = basicAuth(req.headers.authorization);
+      let userId = php.userId;
+      if (auth) {
+        const user = this.state.users.get(auth.user);
+        userId = user && user.password === auth.password ? user.id : null;
+        if (userId !== null) php.userId = userId;
+      }
+
+      // SecurityMiddleware: login first, then CSRF.
+      if (!spec.guestAllowed && userId === null) {
+        this.state.releaseIfEmpty(php);
+        return this.finish(res, ocsAnswer(json, 401, [], 'Current user is not logged in', 997), id, method, started);
+      }
+      if (ocsHeader !== 'true') {
+        this.state.releaseIfEmpty(php);
+        return this.finish(res, plainJson(412, { message: 'CSRF check failed' }), id, method, started);
+      }
+
+      // BruteForceMiddleware before the controller: sleep the current delay, or 429 at the maximum.
+      const ip = clientAddress(req);
+      let slept = 0;
+      for (const action of spec.bruteForce) {
+        if (this.state.bruteForceBlocked(ip, action)) {
+          return this.finish(res, ocsAnswer(json, 429, [], 'Reached maximum delay'), id, method, started);
+        }
+        slept += await this.bruteForceSleep(ip, action);
+      }
+
+      const ctx: Ctx = { state: this.state, userId, php, params: parseParams(url, header(req, 'content-type') ?? '', body), token: match.token, attendeeId: match.attendeeId };
+      const pending = handle(id, ctx);
+      let result: Result;
+      if (pending instanceof Promise) {
+        this.metrics.waitingPolls++;
+        try {
+          result = await pending;
+        } finally {
+          this.metrics.waitingPolls--;
+        }
+      } else result = pending;
+
+      // ...and after it: a throttled answer registers an attempt and sleeps again (or gives up).
+      if (result.throttle) {
+        this.state.registerAttempt(ip, result.throttle.action, result.throttle.token);
+        if (this.state.bruteForceBlocked(ip, result.throttle.action)) {
+          const talk19 = this.state.settings.compat === 'talk19';
+          // Talk 19 / Nextcloud 29 let MaxDelayReached escape from afterController: a 500.
+          return this.finish(res, ocsAnswer(json, talk19 ? 500 : 429, [], 'Reached maximum delay', talk19 ? 996 : 429), id, method, started, slept);
+        }
+        slept += await this.bruteForceSleep(ip, result.throttle.action);
+      }
+      if (result.resetAttempts !== undefined) {
+        this.state.resetAttempts(ip, 'talkRoomToken', result.resetAttempts);
+        this.state.resetAttempts(ip, 'talkRoomPassword', result.resetAttempts);
+      }
+      this.state.releaseIfEmpty(php);
+
+      const answer: Answer = result.bare
+        ? { status: result.status, body: '', contentType: 'application/json; charset=utf-8', headers: {} }
+        : ocsAnswer(json, result.status, result.data);
+      if (result.headers) Object.assign(answer.headers, result.headers);
+      return this.finish(res, answer, id, method, started, slept);
+    } finally {
+      this.capacity?.leave();
+    }
+  }
+
+  private async bruteForceSleep(ip: string, action: 'talkRoomToken' | 'talkRoomPassword'): Promise<number> {
+    const ms = this.state.bruteForceDelayMs(ip, action);
+    if (ms > 0 && this.state.settings.bruteForce === 'on') await sleep(ms);
+    return this.state.settings.bruteForce === 'on' ? ms : 0;
+  }
+
+  private finish(res: ServerResponse, a: Answer, id: EndpointId | null, method: string, started: bigint, slept = 0): void {
+    if (slept > 0) a.headers[BruteForce.header] = `${slept}ms`;
+    this.write(res, a);
+    const endpoint = id ?? 'unknown';
+    this.metrics.requests.inc({ endpoint, method, code: String(a.status) });
+    this.metrics.duration.observe({ endpoint }, Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  private write(res: ServerResponse, a: Answer): void {
+    if (res.writableEnded || res.destroyed) return;
+    res.writeHead(a.status, { 'Content-Type': a.contentType, 'Content-Length': Buffer.byteLength(a.body), ...a.headers });
+    res.end(a.body);
+  }
+
+  /** Test and operator hooks under /__talksim/ (the simulator binds loopback by default). */
+  private async control(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const body = await readBody(req);
+    const reply = (status: number, value: unknown): void => this.write(res, plainJson(status, value));
+    switch (`${req.method} ${url.pathname}`) {
+      case 'POST /__talksim/clock': {
+        const advance = Number(url.searchParams.get('advance') ?? body);
+        if (!Number.isFinite(advance)) return reply(400, { error: 'advance must be a number of seconds' });
+        this.clock.offsetMs += advance * 1000;
+        return reply(200, { offsetSeconds: this.clock.offsetMs / 1000 });
+      }
+      case 'POST /__talksim/bruteforce/reset':
+        this.state.resetBruteForce();
+        return reply(200, { reset: true });
+      case 'PUT /__talksim/faults':
+        try {
+          this.faults.rules = parseFaultRules(body);
+          return reply(200, { rules: this.faults.rules.length });
+        } catch (e) {
+          return reply(400, { error: e instanceof Error ? e.message : String(e) });
+        }
+      case 'GET /__talksim/state':
+        return reply(200, { rooms: this.state.rooms.size, sessions: this.state.sessionsById.size, phpSessions: this.state.phpSessions.size });
+      default:
+        return reply(404, { error: 'unknown control endpoint' });
+    }
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function clientAddress(req: IncomingMessage): string {
+  const a = req.socket.remoteAddress ?? '';
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,413 @@
+// In-memory model of the Talk server's state: users, conversations, attendees, Talk sessions,
+// PHP sessions (the guest's identity) and brute-force attempts. No HTTP here.
+
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  ActorType,
+  BruteForce,
+  ParticipantType,
+  type BruteForceAction,
+  DEFAULT_PERMISSIONS,
+  MODERATOR_PERMISSIONS,
+  MODERATOR_TYPES,
+  Permission,
+  type ParticipantTypeValue,
+  type StartCallsValue,
+  StartCalls,
+  Timeouts,
+} from '../../shared/constants.ts';
+
+export interface Clock {
+  /** Milliseconds since the epoch, shifted by the test offset. */
+  nowMs(): number;
+}
+
+export class ShiftableClock implements Clock {
+  offsetMs = 0;
+  nowMs(): number {
+    return Date.now() + this.offsetMs;
+  }
+}
+
+export interface User {
+  readonly id: string;
+  readonly password: string;
+  readonly displayName: string;
+}
+
+export interface Attendee {
+  readonly id: number;
+  readonly room: Room;
+  readonly actorType: string;
+  readonly actorId: string;
+  displayName: string;
+  participantType: ParticipantTypeValue;
+  /** 0 = default (inherit). */
+  permissions: number;
+  lastJoinedCall: number;
+  sessions: Set<TalkSession>;
+}
+
+/** A message queued for a session's internal-signaling long-poll. */
+export type QueuedMessage = { readonly type: 'message'; readonly data: string };
+
+export interface TalkSession {
+  readonly id: string;
+  readonly attendee: Attendee;
+  inCall: number;
+  /** Seconds since the epoch. */
+  lastPing: number;
+  deleted: boolean;
+  /** Messages for the long-poll, and whether the participant list changed. */
+  messages: QueuedMessage[];
+  refresh: boolean;
+  /** Called when something arrives for a waiting long-poll. */
+  wake: (() => void) | null;
+}
+
+export interface Room {
+  readonly id: number;
+  readonly token: string;
+  type: number;
+  name: string;
+  readOnly: number;
+  lobbyState: number;
+  /** Seconds since the epoch, 0 = none. */
+  lobbyTimer: number;
+  password: string;
+  defaultPermissions: number;
+  callFlag: number;
+  /** Seconds since the epoch when the running call started, 0 = no call. */
+  activeSince: number;
+  lastActivity: number;
+  deleted: boolean;
+  readonly attendees: Map<number, Attendee>;
+  /** `${actorType}/${actorId}` -> attendee. */
+  readonly attendeeByActor: Map<string, Attendee>;
+  readonly sessions: Map<string, TalkSession>;
+}
+
+/** The PHP session behind the session cookie: who is logged in and room token -> Talk session id. */
+export interface PhpSession {
+  readonly id: string;
+  userId: string | null;
+  readonly talk: Map<string, string>;
+}
+
+export interface ServerSettings {
+  /** Admin `start_calls`. */
+  startCalls: StartCallsValue;
+  /** Brute-force protection: on (sleeps), testing (no sleep, still 429), off. */
+  bruteForce: 'on' | 'testing' | 'off';
+  bruteForceMaxAttempts: number;
+  /** Internal signaling long-poll hold, seconds. */
+  signalingPullSeconds: number;
+  /** Reproduce Talk 19 (Nextcloud 29) differences: no flags range check, `[]` payloads, 500 at max delay. */
+  compat: 'latest' | 'talk19';
+}
+
+export const defaultSettings = (): ServerSettings => ({
+  startCalls: StartCalls.everyone,
+  bruteForce: 'on',
+  bruteForceMaxAttempts: BruteForce.maxAttempts,
+  signalingPullSeconds: Timeouts.signalingPullSeconds,
+  compat: 'latest',
+});
+
+const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+const TOKEN_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+function randomString(length: number, alphabet: string): string {
+  const bytes = randomBytes(length);
+  let out = '';
+  for (let i = 0; i < length; i++) out += alphabet[bytes[i]! % alphabet.length];
+  return out;
+}
+
+interface Attempt {
+  readonly action: BruteForceAction;
+  readonly token: string;
+  readonly atMs: number;
+}
+
+export class TalkState {
+  readonly users = new Map<string, User>();
+  readonly rooms = new Map<string, Room>();
+  readonly sessionsById = new Map<string, TalkSession>();
+  readonly phpSessions = new Map<string, PhpSession>();
+  readonly attempts = new Map<string, Attempt[]>();
+  readonly instanceId = 'oc' + randomString(10, TOKEN_CHARS);
+  private nextRoomId = 1;
+  private nextAttendeeId = 1;
+
+  readonly clock: Clock;
+  readonly settings: ServerSettings;
+  constructor(clock: Clock, settings: ServerSettings, users: readonly User[]) {
+    this.clock = clock;
+    this.settings = settings;
+    for (const u of users) this.users.set(u.id, u);
+  }
+
+  nowSec(): number {
+    return Math.floor(this.clock.nowMs() / 1000);
+  }
+
+  // ---- PHP sessions -------------------------------------------------------------------------
+
+  newPhpSessionId(): string {
+    return randomString(26, TOKEN_CHARS);
+  }
+
+  /** The PHP session for an id, created empty on first write. */
+  phpSession(id: string): PhpSession {
+    let s = this.phpSessions.get(id);
+    if (!s) {
+      s = { id, userId: null, talk: new Map() };
+      this.phpSessions.set(id, s);
+    }
+    return s;
+  }
+
+  /** Forget PHP sessions that hold nothing, so cookieless load does not grow memory. */
+  releaseIfEmpty(php: PhpSession): void {
+    if (php.userId === null && php.talk.size === 0) this.phpSessions.delete(php.id);
+  }
+
+  // ---- rooms and attendees ------------------------------------------------------------------
+
+  createRoom(type: number, name: string, password: string): Room {
+    let token: string;
+    do token = randomString(8, TOKEN_CHARS);
+    while (this.rooms.has(token));
+    const room: Room = {
+      id: this.nextRoomId++,
+      token,
+      type,
+      name,
+      readOnly: 0,
+      lobbyState: 0,
+      lobbyTimer: 0,
+      password,
+      defaultPermissions: 0,
+      callFlag: 0,
+      activeSince: 0,
+      lastActivity: this.nowSec(),
+      deleted: false,
+      attendees: new Map(),
+      attendeeByActor: new Map(),
+      sessions: new Map(),
+    };
+    this.rooms.set(token, room);
+    return room;
+  }
+
+  addAttendee(room: Room, actorType: string, actorId: string, displayName: string, type: ParticipantTypeValue): Attendee {
+    const a: Attendee = {
+      id: this.nextAttendeeId++,
+      room,
+      actorType,
+      actorId,
+      displayName,
+      participantType: type,
+      permissions: 0,
+      lastJoinedCall: 0,
+      sessions: new Set(),
+    };
+    room.attendees.set(a.id, a);
+    room.attendeeByActor.set(`${actorType}/${actorId}`, a);
+    return a;
+  }
+
+  removeAttendee(a: Attendee): void {
+    for (const s of a.sessions) this.deleteSession(s);
+    a.room.attendees.delete(a.id);
+    a.room.attendeeByActor.delete(`${a.actorType}/${a.actorId}`);
+  }
+
+  userAttendee(room: Room, userId: string): Attendee | undefined {
+    return room.attendeeByActor.get(`users/${userId}`);
+  }
+
+  deleteRoom(room: Room): void {
+    for (const s of [...room.sessions.values()]) this.deleteSession(s);
+    room.deleted = true;
+    this.rooms.delete(room.token);
+  }
+
+  // ---- Talk sessions ------------------------------------------------------------------------
+
+  private newSessionId(): string {
+    let id: string;
+    do id = randomString(Timeouts.sessionIdLength, ALNUM);
+    while (this.sessionsById.has(id));
+    return id;
+  }
+
+  /** A new guest: its actor id is the sha1 of its first session id. */
+  createGuest(room: Room): TalkSession {
+    const id = this.newSessionId();
+    const actorId = createHash('sha1').update(id).digest('hex');
+    return this.createSession(this.addAttendee(room, ActorType.guests, actorId, '', ParticipantType.guest), id);
+  }
+
+  createSession(attendee: Attendee, id = this.newSessionId()): TalkSession {
+    const s: TalkSession = {
+      id,
+      attendee,
+      inCall: 0,
+      lastPing: this.nowSec(),
+      deleted: false,
+      messages: [],
+      refresh: false,
+      wake: null,
+    };
+    attendee.sessions.add(s);
+    attendee.room.sessions.set(id, s);
+    this.sessionsById.set(id, s);
+    return s;
+  }
+
+  deleteSession(s: TalkSession): void {
+    if (s.deleted) return;
+    s.deleted = true;
+    s.messages = [];
+    s.attendee.sessions.delete(s);
+    s.attendee.room.sessions.delete(s.id);
+    this.sessionsById.delete(s.id);
+  }
+
+  /** Tell every session of the room that the participant list changed (wakes long-polls). */
+  refreshParticipants(room: Room): void {
+    for (const s of room.sessions.values()) {
+      s.refresh = true;
+      s.wake?.();
+    }
+  }
+
+  // ---- permissions and call state -----------------------------------------------------------
+
+  isModerator(a: Attendee): boolean {
+    return MODERATOR_TYPES.includes(a.participantType);
+  }
+
+  permissionsOf(a: Attendee): number {
+    if (this.isModerator(a)) return MODERATOR_PERMISSIONS;
+    if (a.permissions & Permission.custom) return a.permissions;
+    if (a.room.defaultPermissions !== 0) return a.room.defaultPermissions;
+    return DEFAULT_PERMISSIONS;
+  }
+
+  canStartCall(a: Attendee): boolean {
+    if (!(this.permissionsOf(a) & Permission.startCall)) return false;
+    switch (this.settings.startCalls) {
+      case StartCalls.everyone:
+        return true;
+      case StartCalls.users:
+        return a.actorType === 'users';
+      case StartCalls.moderators:
+        return this.isModerator(a);
+      default:
+        return false;
+    }
+  }
+
+  /** A call "has people" only while a session in it pinged within 30 s. */
+  hasActiveSessionsInCall(room: Room): boolean {
+    const limit = this.nowSec() - Timeouts.peerListSeconds;
+    for (const s of room.sessions.values()) if (s.inCall !== 0 && s.lastPing >= limit) return true;
+    return false;
+  }
+
+  /** Sets a session's in-call flags; leaving ends the call when no fresh session remains in it. */
+  changeInCall(s: TalkSession, flags: number): void {
+    const room = s.attendee.room;
+    s.inCall = flags;
+    if (flags !== 0) {
+      s.attendee.lastJoinedCall = this.nowSec();
+      if (room.activeSince === 0) room.activeSince = this.nowSec();
+      room.callFlag |= flags;
+    } else if (room.activeSince !== 0 && !this.hasActiveSessionsInCall(room)) {
+      room.activeSince = 0;
+      room.callFlag = 0;
+    }
+    this.refreshParticipants(room);
+  }
+
+  endCallForEveryone(room: Room): void {
+    for (const s of room.sessions.values()) s.inCall = 0;
+    room.activeSince = 0;
+    room.callFlag = 0;
+    this.refreshParticipants(room);
+  }
+
+  /** Leaving a conversation (or being replaced by a second join from the same cookie jar). */
+  leaveRoomAsSession(s: TalkSession, duplicated = false): void {
+    const a = s.attendee;
+    if (s.inCall !== 0) {
+      s.inCall = 0;
+      const room = a.room;
+      if (room.activeSince !== 0 && !this.hasActiveSessionsInCall(room)) {
+        room.activeSince = 0;
+        room.callFlag = 0;
+      }
+    }
+    this.deleteSession(s);
+    if (!duplicated && a.actorType === 'users' && a.participantType === 5 && a.sessions.size === 0) {
+      this.removeAttendee(a);
+    }
+    this.refreshParticipants(a.room);
+  }
+
+  /** The lobby timer switches the lobby off lazily, when the room is loaded. */
+  applyLobbyTimer(room: Room): void {
+    if (room.lobbyState !== 0 && room.lobbyTimer !== 0 && room.lobbyTimer <= this.nowSec()) {
+      room.lobbyState = 0;
+      room.lobbyTimer = 0;
+    }
+  }
+
+  // ---- brute force --------------------------------------------------------------------------
+
+  private attemptsOf(ip: string, action: BruteForceAction, windowSec: number): number {
+    const list = this.attempts.get(ip);
+    if (!list) return 0;
+    const since = this.clock.nowMs() - windowSec * 1000;
+    let n = 0;
+    for (const a of list) if (a.action === action && a.atMs >= since) n++;
+    return n;
+  }
+
+  /** The delay Nextcloud sleeps for this address and action, in ms. */
+  bruteForceDelayMs(ip: string, action: BruteForceAction): number {
+    if (this.settings.bruteForce === 'off') return 0;
+    const n = this.attemptsOf(ip, action, BruteForce.delayWindowSeconds);
+    if (n === 0) return 0;
+    if (n > this.settings.bruteForceMaxAttempts) return BruteForce.maxDelaySeconds * 1000;
+    return Math.min(Math.ceil(BruteForce.firstDelaySeconds * 2 ** n * 1000), BruteForce.maxDelaySeconds * 1000);
+  }
+
+  bruteForceBlocked(ip: string, action: BruteForceAction): boolean {
+    if (this.settings.bruteForce === 'off') return false;
+    return this.attemptsOf(ip, action, BruteForce.maxWindowSeconds) > this.settings.bruteForceMaxAttempts;
+  }
+
+  registerAttempt(ip: string, action: BruteForceAction, token: string): void {
+    if (this.settings.bruteForce === 'off') return;
+    let list = this.attempts.get(ip);
+    if (!list) this.attempts.set(ip, (list = []));
+    list.push({ action, token, atMs: this.clock.nowMs() });
+  }
+
+  /** A successful join resets this address's attempts for that token only. */
+  resetAttempts(ip: string, action: BruteForceAction, token: string): void {
+    const list = this.attempts.get(ip);
+    if (!list) return;
+    const kept = list.filter((a) => !(a.action === action && a.token === token));
+    if (kept.length === 0) this.attempts.delete(ip);
+    else this.attempts.set(ip, kept);
+  }
+
+  resetBruteForce(): void {
+    this.attempts.clear();
+  }
+}

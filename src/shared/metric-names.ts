@@ -1,0 +1,34 @@
+// Every metric name the project exports, in one place. k6 custom metrics carry no `k6_` prefix and
+// no unit suffix: k6's Prometheus remote-write output adds those itself.
+
+export const K6Metric = {
+  /** Counter, tags endpoint/status/documented: a status outside the step's expected set. */
+  unexpectedStatus: 'talk_unexpected_status',
+  /** Counter, tag endpoint: responses slowed by brute-force throttling (header present). */
+  throttled: 'talk_bruteforce_throttled',
+  /** Counter, tag endpoint: 429 answers (brute-force maximum or a proxy). */
+  tooManyRequests: 'talk_too_many_requests',
+  /** Rate: whole guest journeys that completed as expected. */
+  journeySuccess: 'talk_journey_success',
+  /** Trend (time): duration of a whole guest journey. */
+  journeyDuration: 'talk_journey_duration',
+  /** Gauge: guests this VU sees in the call it polls (last `GET /call`). */
+  peersSeen: 'talk_call_peers_seen',
+  /** Counter: guests that joined the call. */
+  callJoins: 'talk_call_joins',
+  /** Rate: our own session was listed by `GET /call`. */
+  selfListed: 'talk_self_listed',
+} as const;
+
+export const SimMetric = {
+  requests: 'talksim_requests_total',
+  duration: 'talksim_request_duration_seconds',
+  sessions: 'talksim_sessions',
+  rooms: 'talksim_rooms',
+  longPolls: 'talksim_signaling_polls_waiting',
+  workersBusy: 'talksim_workers_busy',
+  queue: 'talksim_worker_queue_length',
+  /** Same names as Nextcloud 33's /metrics Talk gauges, so dashboards work on both. */
+  activeCalls: 'nextcloud_talk_active_calls',
+  inCallSessions: 'nextcloud_talk_in_call_sessions',
+} as const;

@@ -1,0 +1,70 @@
+// Classifies a Talk answer body: an OCS envelope, one of the two plain-JSON 412s of the security
+// middleware (CSRF, strict cookie), other JSON, HTML, empty or garbage. Runtime-neutral.
+
+export interface OcsMeta {
+  readonly status: string;
+  readonly statuscode: number;
+  readonly message: string;
+}
+
+export type ParsedBody =
+  | { readonly kind: 'ocs'; readonly meta: OcsMeta; readonly data: unknown }
+  | { readonly kind: 'csrf' }
+  | { readonly kind: 'strict-cookie' }
+  | { readonly kind: 'json'; readonly value: unknown }
+  | { readonly kind: 'html' }
+  | { readonly kind: 'xml' }
+  | { readonly kind: 'empty' }
+  | { readonly kind: 'garbage'; readonly sample: string };
+
+export type BodyKind = ParsedBody['kind'];
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Parses `text` without throwing. `contentType` helps tell HTML from garbage. */
+export function parseOcsBody(text: string | null | undefined, contentType = ''): ParsedBody {
+  if (text === null || text === undefined || text.trim() === '') return { kind: 'empty' };
+  const head = text.trimStart().slice(0, 64).toLowerCase();
+  if (head.startsWith('<!doctype html') || head.startsWith('<html') || /text\/html/i.test(contentType)) {
+    return { kind: 'html' };
+  }
+  if (head.startsWith('<?xml') || head.startsWith('<ocs')) return { kind: 'xml' };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { kind: 'garbage', sample: text.slice(0, 80) };
+  }
+  if (isRecord(value)) {
+    const ocs = value['ocs'];
+    if (isRecord(ocs) && isRecord(ocs['meta'])) {
+      const meta = ocs['meta'];
+      return {
+        kind: 'ocs',
+        meta: {
+          status: typeof meta['status'] === 'string' ? meta['status'] : '',
+          statuscode: typeof meta['statuscode'] === 'number' ? meta['statuscode'] : Number(meta['statuscode']),
+          message: typeof meta['message'] === 'string' ? meta['message'] : '',
+        },
+        data: ocs['data'],
+      };
+    }
+    if (value['message'] === 'CSRF check failed') return { kind: 'csrf' };
+    if (value['error'] === 'Strict Cookie has not been found in request') return { kind: 'strict-cookie' };
+  }
+  return { kind: 'json', value };
+}
+
+/** The OCS `data` of a parsed body, or undefined when it is not an envelope. */
+export function ocsData(parsed: ParsedBody): unknown {
+  return parsed.kind === 'ocs' ? parsed.data : undefined;
+}
+
+/** `{error: "..."}` from an OCS error payload, when present. */
+export function ocsErrorReason(parsed: ParsedBody): string | undefined {
+  if (parsed.kind !== 'ocs' || !isRecord(parsed.data)) return undefined;
+  const e = parsed.data['error'];
+  return typeof e === 'string' ? e : undefined;
+}
