@@ -66,7 +66,7 @@ export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv): SimCliOpti
       seed: { type: 'string' },
     },
   });
-  const port = parsePort(values.port);
+  const port = parsePort(values.port ?? '0');
   const users = values.users !== undefined ? parseUsers(values.users) : DEFAULT_USERS;
   let capacity;
   try {
@@ -88,16 +88,16 @@ export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv): SimCliOpti
   }
   const compat = values.compat;
   if (compat !== 'latest' && compat !== 'talk19') throw new UsageError(`--compat must be latest or talk19, got "${compat}"`);
-  const startCalls = parsePositiveNumber(values['start-calls'], '--start-calls', { integer: true });
+  const startCalls = parsePositiveNumber(values['start-calls'] ?? '0', '--start-calls', { integer: true });
   if (startCalls > 3) throw new UsageError(`--start-calls must be 0, 1, 2 or 3, got "${startCalls}"`);
   const settings: Partial<ServerSettings> = {
     bruteForce,
     compat,
     startCalls: startCalls as StartCallsValue,
-    signalingPullSeconds: parsePositiveNumber(values['signaling-timeout'], '--signaling-timeout', { integer: true }),
+    signalingPullSeconds: parsePositiveNumber(values['signaling-timeout'] ?? '30', '--signaling-timeout', { integer: true }),
   };
   const seed = values.seed !== undefined ? parsePositiveNumber(values.seed, '--seed', { integer: true }) : undefined;
-  return { host: values.host, port, sim: { users, settings, faults, capacity, ...(seed !== undefined ? { seed } : {}) } };
+  return { host: values.host ?? '127.0.0.1', port, sim: { users, settings, faults, capacity, ...(seed !== undefined ? { seed } : {}) } };
 }
 
 /** Starts a simulator and translates listen errors into one-line usage errors. */

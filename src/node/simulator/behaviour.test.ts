@@ -159,7 +159,7 @@ describe('request pipeline', () => {
     const get = (p: string, method = 'GET') => fetch(w.url + p, { method, headers: h });
     const unknown = await get('/ocs/v2.php/apps/spreed/api/v4/nothing');
     assert.equal(unknown.status, 404);
-    assert.equal((await unknown.json()).ocs.meta.statuscode, 404);
+    assert.equal(((await unknown.json()) as { ocs: { meta: { statuscode: number } } }).ocs.meta.statuscode, 404);
     assert.equal((await get('/ocs/v2.php/apps/spreed/api/v3/call/abcd1234')).status, 404);
     assert.equal((await get('/ocs/v2.php/apps/spreed/api/v4/call/AB')).status, 404);
     assert.equal((await get('/ocs/v2.php/apps/spreed/api/v4/call/abcd1234', 'PATCH')).status, 405);

@@ -22,6 +22,9 @@ export interface CallOptions extends PathParams {
   readonly noOcsHeader?: boolean;
 }
 
+const formEncode = (params: Record<string, unknown>): string =>
+  new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)])).toString();
+
 /** A virtual user: one cookie jar for its whole life, Basic auth when it has credentials. */
 export class TestClient {
   readonly cookies = new Map<string, string>();
@@ -42,12 +45,12 @@ export class TestClient {
     let body: string | undefined;
     if (opts.params) {
       if (spec.method === 'GET') {
-        path += '?' + new URLSearchParams(Object.entries(opts.params).map(([k, v]) => [k, String(v)])).toString();
+        path += '?' + formEncode(opts.params);
       } else if (opts.json) {
         body = JSON.stringify(opts.params);
         headers['Content-Type'] = 'application/json';
       } else {
-        body = new URLSearchParams(Object.entries(opts.params).map(([k, v]) => [k, String(v)])).toString();
+        body = formEncode(opts.params);
         headers['Content-Type'] = 'application/x-www-form-urlencoded';
       }
     }

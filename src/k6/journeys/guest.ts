@@ -1,0 +1,127 @@
+// The guest journey as the web client does it (reference section 5): capabilities, join the
+// conversation, name, signaling settings, a signaling long-poll loop running for the whole stay
+// beside the call actions, join the call, flag changes and peer polls, leave the call, stop the
+// poll, leave the conversation.
+
+import exec from 'k6/execution';
+import { setTimeout } from 'k6/timers';
+import { CallFlag } from '../../shared/constants.ts';
+import { config } from '../lib/env.ts';
+import { metrics } from '../lib/metrics.ts';
+import { ocsData, TalkClient } from '../lib/talk-client.ts';
+import type { SetupData } from '../lib/rooms.ts';
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** ±20 % so that a thousand guests do not act in lockstep. */
+const jitter = (seconds: number): number => seconds * 1000 * (0.8 + Math.random() * 0.4);
+
+/** With the moderator toggling lobby and read-only, these answers are the point, not errors. */
+const CHAOS = {
+  call_join: [403, 412],
+  call_peers: [403, 412],
+  call_flags: [400],
+} as const;
+const chaos = (id: keyof typeof CHAOS): readonly number[] => (config.chaos ? CHAOS[id] : []);
+
+interface PollState {
+  stopping: boolean;
+  /** Cuts a retry wait short when the journey ends. */
+  interrupt: (() => void) | null;
+}
+
+/** Internal signaling: a new long-poll the moment the previous one returns (this is the ping). */
+async function pollLoop(c: TalkClient, token: string, state: PollState): Promise<void> {
+  let failures = 0;
+  while (!state.stopping) {
+    const res = await c.callAsync('signaling_poll', { token, timeout: '45s' });
+    if (res.status === 200) {
+      failures = 0;
+      continue;
+    }
+    // The web client stops on these and retries anything else every 10 s, 30 times at most.
+    if (res.status === 404 || res.status === 403 || res.status === 409) return;
+    if (++failures >= 30) return;
+    await new Promise<void>((resolve) => {
+      state.interrupt = resolve;
+      setTimeout(resolve, 10_000);
+    });
+    state.interrupt = null;
+  }
+}
+
+function pickRoom(data: SetupData): string {
+  // Arrival-rate VUs are reused across guests, so spread by iteration, not by VU.
+  const n = exec.scenario.iterationInTest;
+  return data.rooms[n % data.rooms.length]!;
+}
+
+export async function guestJourney(data: SetupData): Promise<void> {
+  const started = Date.now();
+  const token = pickRoom(data);
+  const c = new TalkClient(config.target);
+  const done = (ok: boolean): void => {
+    metrics.journeySuccess.add(ok && c.unexpected === 0);
+    metrics.journeyDuration.add(Date.now() - started);
+  };
+
+  c.call('capabilities');
+  const joined = c.call('room_join', { token, keepBody: true });
+  const session = ocsData(joined) as { sessionId?: string } | undefined;
+  const sessionId = session?.sessionId;
+  if (joined.status !== 200 || typeof sessionId !== 'string') return done(false);
+  if (config.guestNames) {
+    c.call('guest_name', { token, params: { displayName: `talkload guest ${exec.vu.idInTest}.${exec.vu.iterationInScenario}` } });
+  }
+  c.call('signaling_settings', { params: { token } });
+
+  const state: PollState = { stopping: false, interrupt: null };
+  const polling = pollLoop(c, token, state);
+
+  // Half the guests join with video, all with audio (the web client's default is 7).
+  let flags = Math.random() < 0.5 ? CallFlag.inCall | CallFlag.withAudio | CallFlag.withVideo : CallFlag.inCall | CallFlag.withAudio;
+  let inCall = c.call('call_join', { token, params: { flags }, alsoExpect: chaos('call_join') }).status === 200;
+  if (inCall) metrics.callJoins.add(1);
+
+  const leaveAt = Date.now() + config.stay * 1000;
+  let nextFlags = Date.now() + jitter(config.flagsEvery);
+  let nextPeers = Date.now() + jitter(config.peersEvery);
+  while (Date.now() < leaveAt) {
+    const wait = Math.min(nextFlags, nextPeers, leaveAt) - Date.now();
+    if (wait > 0) await delay(wait);
+    const now = Date.now();
+    if (now >= leaveAt) break;
+    if (now >= nextPeers) {
+      nextPeers = now + jitter(config.peersEvery);
+      const peers = c.call('call_peers', { token, keepBody: true, alsoExpect: chaos('call_peers') });
+      if (peers.status === 200) {
+        const list = ocsData(peers);
+        if (Array.isArray(list)) {
+          metrics.peersSeen.add(list.length);
+          // Our own session must be listed while we are in the call (the 30 s lastPing window).
+          if (inCall) metrics.selfListed.add(list.some((p) => (p as { sessionId?: string }).sessionId === sessionId));
+        }
+      }
+    }
+    if (now >= nextFlags) {
+      nextFlags = now + jitter(config.flagsEvery);
+      if (inCall) {
+        flags ^= CallFlag.withAudio; // mute / unmute
+        const r = c.call('call_flags', { token, params: { flags }, alsoExpect: chaos('call_flags') });
+        if (r.status === 400) inCall = false; // kicked by lobby or read-only
+      } else if (config.chaos) {
+        inCall = c.call('call_join', { token, params: { flags }, alsoExpect: chaos('call_join') }).status === 200;
+      }
+    }
+  }
+
+  c.call('call_leave', { token });
+  // Stop the poll: a message to our own session ends the held request at its next 1 s tick.
+  state.stopping = true;
+  state.interrupt?.();
+  const fn = JSON.stringify({ to: sessionId, type: 'leaving', payload: {} });
+  c.call('signaling_send', { token, params: { messages: JSON.stringify([{ ev: 'message', fn, sessionId }]) } });
+  await polling;
+  c.call('room_leave', { token });
+  done(true);
+}

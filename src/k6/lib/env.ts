@@ -1,0 +1,97 @@
+// The only reader of __ENV. Parsed once in the init context; a bad value fails the test before any
+// VU starts, with the variable's name and what it accepts.
+
+import { PROFILE_NAMES, type ProfileName } from '../profiles.ts';
+
+function raw(name: string): string | undefined {
+  const v = __ENV[name];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function str(name: string, dflt: string): string {
+  return raw(name) ?? dflt;
+}
+
+function num(name: string, dflt: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const v = raw(name);
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`${name} must be a number from ${min} to ${max}, got "${v}"`);
+  return n;
+}
+
+function bool(name: string, dflt: boolean): boolean {
+  const v = raw(name);
+  if (v === undefined) return dflt;
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new Error(`${name} must be true or false, got "${v}"`);
+}
+
+function oneOf<T extends string>(name: string, allowed: readonly T[], dflt: T): T {
+  const v = raw(name) ?? dflt;
+  if (!(allowed as readonly string[]).includes(v)) throw new Error(`${name} must be one of ${allowed.join(', ')}, got "${v}"`);
+  return v as T;
+}
+
+/** k6-style duration (30s, 5m, 1h30m) in seconds. */
+function duration(name: string, dflt: string): number {
+  const v = str(name, dflt);
+  let total = 0;
+  let consumed = 0;
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(v)) !== null && m.index === consumed) {
+    consumed += m[0].length;
+    const n = Number(m[1]);
+    total += m[2] === 'ms' ? n / 1000 : m[2] === 's' ? n : m[2] === 'm' ? n * 60 : n * 3600;
+  }
+  if (consumed !== v.length || total <= 0) throw new Error(`${name} must be a duration like 30s or 5m, got "${v}"`);
+  return total;
+}
+
+const target = str('TALK_TARGET', '');
+if (!/^https?:\/\/[^/\s]+$/.test(target.replace(/\/+$/, ''))) {
+  throw new Error(`TALK_TARGET must be the server's base URL like http://127.0.0.1:8080, got "${target}"`);
+}
+
+export const config = Object.freeze({
+  /** Run id, also the `testid` tag; names the conversations a run creates. */
+  runId: str('TALK_RUN_ID', 'manual'),
+  /** Base URL of the Nextcloud server, without a trailing slash. */
+  target: target.replace(/\/+$/, ''),
+  /** Moderator account that creates the conversations. */
+  user: str('TALK_USER', ''),
+  /** Its (app) password; never logged, never tagged. */
+  password: str('TALK_PASSWORD', ''),
+  profile: oneOf<ProfileName>('TALK_PROFILE', PROFILE_NAMES, 'smoke'),
+  /** Concurrent guests (VU profiles) or the peak guests of the shape. */
+  guests: num('TALK_GUESTS', 4, 1, 100_000),
+  /** Guests per call; conversations = ceil(guests / callSize). @default 5 */
+  callSize: num('TALK_CALL_SIZE', 5, 1, 1000),
+  /** Joins per second at the peak (arrival-rate profiles). */
+  joinRate: num('TALK_JOIN_RATE', 5, 0.1, 10_000),
+  /** Whole test length, seconds. */
+  duration: duration('TALK_DURATION', '30s'),
+  /** How long a guest stays in the call, seconds. @default 20 */
+  stay: duration('TALK_STAY', '20s'),
+  /** Seconds between flag changes (mute/unmute). @default 8 */
+  flagsEvery: duration('TALK_FLAGS_EVERY', '8s'),
+  /** Seconds between `GET /call` polls. @default 4 */
+  peersEvery: duration('TALK_PEERS_EVERY', '4s'),
+  /** Guests set a display name after joining. */
+  guestNames: bool('TALK_GUEST_NAMES', true),
+  /** Run the moderator journey (ring, participant list) beside the guests. */
+  moderator: bool('TALK_MODERATOR', true),
+  /** User to add to each conversation and ring ('' = no ringing). */
+  ringUser: str('TALK_RING_USER', ''),
+  /** Moderator toggles lobby and read-only; 412/403 then count as expected. */
+  chaos: bool('TALK_CHAOS', false),
+  /** Conversation tokens to use instead of creating them (comma-separated). */
+  rooms: str('TALK_ROOMS', '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== ''),
+});
+
+export type Config = typeof config;

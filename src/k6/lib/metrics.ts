@@ -1,0 +1,15 @@
+// Custom k6 metrics, declared once in the init context. Names come from the shared catalogue.
+
+import { Counter, Gauge, Rate, Trend } from 'k6/metrics';
+import { K6Metric } from '../../shared/metric-names.ts';
+
+export const metrics = {
+  unexpected: new Counter(K6Metric.unexpectedStatus),
+  throttled: new Counter(K6Metric.throttled),
+  tooMany: new Counter(K6Metric.tooManyRequests),
+  journeySuccess: new Rate(K6Metric.journeySuccess),
+  journeyDuration: new Trend(K6Metric.journeyDuration, true),
+  peersSeen: new Gauge(K6Metric.peersSeen),
+  callJoins: new Counter(K6Metric.callJoins),
+  selfListed: new Rate(K6Metric.selfListed),
+};

@@ -1,0 +1,109 @@
+// Load shapes by name. VU-based shapes where concurrent guests is the input (each VU is one guest at
+// a time, joining again after it leaves); arrival-rate shapes where joins per second is the input.
+
+import type { Scenario } from 'k6/options';
+
+export const PROFILE_NAMES = ['smoke', 'load', 'stress', 'soak', 'spike', 'breakpoint'] as const;
+export type ProfileName = (typeof PROFILE_NAMES)[number];
+
+export interface ShapeInput {
+  readonly guests: number;
+  readonly joinRate: number;
+  /** Test length, seconds. */
+  readonly duration: number;
+  /** One guest's stay in the call, seconds. */
+  readonly stay: number;
+}
+
+const s = (seconds: number): string => `${Math.max(1, Math.round(seconds))}s`;
+
+/** Arrival-rate shapes pre-allocate enough VUs for the guests that are in a call at once. */
+function vusForRate(rate: number, stay: number): number {
+  return Math.max(2, Math.ceil(rate * (stay + 10) * 1.2));
+}
+
+export function guestScenario(profile: ProfileName, i: ShapeInput): Scenario {
+  const d = i.duration;
+  // A guest that is in the call when time is up still leaves properly: stay + one long-poll.
+  const gracefulStop = s(i.stay + 40);
+  switch (profile) {
+    case 'smoke':
+      return { executor: 'constant-vus', vus: Math.min(i.guests, 5), duration: s(d), gracefulStop };
+    case 'soak':
+      return { executor: 'constant-vus', vus: i.guests, duration: s(d), gracefulStop };
+    case 'load':
+      return {
+        executor: 'ramping-vus',
+        startVUs: 0,
+        stages: [
+          { duration: s(d * 0.2), target: i.guests },
+          { duration: s(d * 0.6), target: i.guests },
+          { duration: s(d * 0.2), target: 0 },
+        ],
+        gracefulRampDown: gracefulStop,
+        gracefulStop,
+      };
+    case 'stress':
+      return {
+        executor: 'ramping-vus',
+        startVUs: 0,
+        stages: [
+          { duration: s(d * 0.15), target: i.guests },
+          { duration: s(d * 0.2), target: i.guests },
+          { duration: s(d * 0.15), target: i.guests * 2 },
+          { duration: s(d * 0.3), target: i.guests * 2 },
+          { duration: s(d * 0.2), target: 0 },
+        ],
+        gracefulRampDown: gracefulStop,
+        gracefulStop,
+      };
+    case 'spike': {
+      const base = Math.max(0.1, i.joinRate / 10);
+      return {
+        executor: 'ramping-arrival-rate',
+        startRate: base,
+        timeUnit: '1s',
+        preAllocatedVUs: vusForRate(i.joinRate, i.stay),
+        maxVUs: vusForRate(i.joinRate, i.stay) * 2,
+        stages: [
+          { duration: s(d * 0.2), target: base },
+          { duration: s(Math.min(10, d * 0.1)), target: i.joinRate },
+          { duration: s(d * 0.3), target: i.joinRate },
+          { duration: s(Math.min(10, d * 0.1)), target: base },
+          { duration: s(d * 0.3), target: base },
+        ],
+        gracefulStop,
+      };
+    }
+    case 'breakpoint':
+      return {
+        executor: 'ramping-arrival-rate',
+        startRate: 1,
+        timeUnit: '1s',
+        preAllocatedVUs: vusForRate(i.joinRate, i.stay),
+        maxVUs: vusForRate(i.joinRate, i.stay) * 2,
+        stages: [{ duration: s(d), target: i.joinRate }],
+        gracefulStop,
+      };
+  }
+}
+
+/** Arrival-rate shapes must not drop joins: a dropped join is load we claimed and did not send. */
+export function isArrivalRate(profile: ProfileName): boolean {
+  return profile === 'spike' || profile === 'breakpoint';
+}
+
+/** Peak concurrent guests a shape produces (for sizing conversations). */
+export function peakGuests(profile: ProfileName, i: ShapeInput): number {
+  switch (profile) {
+    case 'smoke':
+      return Math.min(i.guests, 5);
+    case 'stress':
+      return i.guests * 2;
+    case 'spike':
+    case 'breakpoint':
+      return Math.ceil(i.joinRate * (i.stay + 5));
+    default:
+      return i.guests;
+  }
+}

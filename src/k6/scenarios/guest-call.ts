@@ -1,0 +1,27 @@
+// Many guests join public conversations and their calls, change flags, poll the peers and leave,
+// beside one moderator who lists participants and rings. Load shape by TALK_PROFILE.
+// Run with `talkload run` (see README), or `k6 run dist/k6/guest-call.js` with TALK_* env.
+
+import { config } from '../lib/env.ts';
+import { buildOptions } from '../lib/options.ts';
+import { setupRooms, teardownRooms, type SetupData } from '../lib/rooms.ts';
+import { guestJourney } from '../journeys/guest.ts';
+import { moderatorJourney } from '../journeys/moderator.ts';
+
+export const options = buildOptions(config);
+
+export function setup(): SetupData {
+  return setupRooms();
+}
+
+export function guest(data: SetupData): Promise<void> {
+  return guestJourney(data);
+}
+
+export function moderator(data: SetupData): Promise<void> {
+  return moderatorJourney(data);
+}
+
+export function teardown(data: SetupData): void {
+  teardownRooms(data);
+}

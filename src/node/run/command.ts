@@ -1,0 +1,389 @@
+// `talkload run`: validates everything up front, starts the embedded simulator when no target is
+// given, runs k6 on the bundled scenario, and writes results/<run-id>/.
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseOcsBody } from '../../shared/ocs.ts';
+import { TOKEN_PATTERN } from '../../shared/constants.ts';
+import { RunError, UsageError, formatDuration, parseDuration, parsePositiveNumber } from '../cli/usage.ts';
+import { parseSimArgs, startSimulator } from '../cli/sim.ts';
+import { findK6, projectRoot } from './k6-binary.ts';
+import {
+  SUMMARY_SCHEMA,
+  aggregateSamples,
+  endpointSummaries,
+  junit,
+  markdown,
+  readThresholds,
+  setupData,
+  textTable,
+  throttlingWarning,
+  type RunSummary,
+} from './results.ts';
+
+export const PROFILES = ['smoke', 'load', 'stress', 'soak', 'spike', 'breakpoint'] as const;
+type Profile = (typeof PROFILES)[number];
+
+const DEFAULT_DURATION: Record<Profile, string> = { smoke: '30s', load: '5m', stress: '10m', soak: '1h', spike: '5m', breakpoint: '10m' };
+
+export const RUN_HELP = `Usage: talkload run [options] [-- extra k6 arguments]
+
+Runs a k6 load test of the Talk call flow. Without --target, against the embedded simulator.
+
+  --scenario NAME         scenario bundle in dist/k6 (default guest-call)
+  --profile NAME          smoke | load | stress | soak | spike | breakpoint (default smoke)
+  --target URL            Nextcloud base URL (env TALKLOAD_TARGET); non-loopback needs --allow-target
+  --allow-target HOST     permit load on this non-loopback host (env TALKLOAD_ALLOW_TARGET)
+  --user ID               moderator account that creates conversations (env TALKLOAD_USER)
+  --password-file FILE    its app password, read from a file (or env TALKLOAD_PASSWORD)
+  --rooms TOKENS          use these conversations (comma-separated) instead of creating them
+  --guests N              concurrent guests (VU profiles; default 4)
+  --call-size N           guests per call: many small calls or one large one (default 5)
+  --join-rate R           joins per second at the peak (spike, breakpoint; default 5)
+  --duration D            test length, e.g. 1m (default per profile)
+  --stay D                how long each guest stays in the call (default 20s)
+  --flags-every D         time between flag changes (default 8s)
+  --peers-every D         time between GET /call polls (default 4s)
+  --ring-user ID          user added to each conversation and rung (simulator: participant1)
+  --chaos                 moderator toggles lobby and read-only (412/403 become expected)
+  --no-moderator          guests only
+  --out DIR               results folder (default results/)
+  --run-id ID             run id and testid tag (default: time-based)
+  --sim-fault RULE        fault for the embedded simulator, repeatable (see talkload sim --help)
+  --sim-capacity SPEC     capacity model of the embedded simulator (off, nc29-2core, ...)
+
+Exit codes: 0 pass, 99 thresholds broken (as k6), 2 usage error, 1 other failure.
+`;
+
+export interface RunPlan {
+  scenario: string;
+  profile: Profile;
+  target: string | null;
+  user: string;
+  password: string;
+  rooms: string[];
+  guests: number;
+  callSize: number;
+  joinRate: number;
+  durationSeconds: number;
+  staySeconds: number;
+  flagsEverySeconds: number;
+  peersEverySeconds: number;
+  ringUser: string;
+  chaos: boolean;
+  moderator: boolean;
+  outDir: string;
+  runId: string;
+  simArgs: string[];
+  k6Args: string[];
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+function parseTarget(text: string, allow: string | undefined): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--target "${text}" is not a URL (like https://cloud.example.com)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--target must be http or https, got ${url.protocol}`);
+  if (url.username || url.password) throw new UsageError('--target must not carry credentials; use --user and --password-file');
+  if (!isLoopbackHost(url.hostname) && url.hostname !== allow) {
+    throw new UsageError(`--target ${url.hostname} is not loopback: load-testing another host needs --allow-target ${url.hostname}`);
+  }
+  return url.origin + url.pathname.replace(/\/+$/, '');
+}
+
+export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): RunPlan {
+  const dash = argv.indexOf('--');
+  const own = dash < 0 ? argv : argv.slice(0, dash);
+  const k6Args = dash < 0 ? [] : argv.slice(dash + 1);
+  const { values } = parseArgs({
+    args: own,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      scenario: { type: 'string', default: 'guest-call' },
+      profile: { type: 'string', default: 'smoke' },
+      target: { type: 'string' },
+      'allow-target': { type: 'string' },
+      user: { type: 'string' },
+      'password-file': { type: 'string' },
+      rooms: { type: 'string' },
+      guests: { type: 'string', default: '4' },
+      'call-size': { type: 'string', default: '5' },
+      'join-rate': { type: 'string', default: '5' },
+      duration: { type: 'string' },
+      stay: { type: 'string', default: '20s' },
+      'flags-every': { type: 'string', default: '8s' },
+      'peers-every': { type: 'string', default: '4s' },
+      'ring-user': { type: 'string' },
+      chaos: { type: 'boolean', default: false },
+      'no-moderator': { type: 'boolean', default: false },
+      out: { type: 'string', default: 'results' },
+      'run-id': { type: 'string' },
+      'sim-fault': { type: 'string', multiple: true },
+      'sim-capacity': { type: 'string' },
+    },
+  });
+  const scenario = values.scenario ?? 'guest-call';
+  const profile = (values.profile ?? 'smoke') as Profile;
+  if (!PROFILES.includes(profile)) throw new UsageError(`unknown profile "${values.profile}" (${PROFILES.join(', ')})`);
+  const bundles = existsSync(join(root, 'dist', 'k6')) ? readdirSync(join(root, 'dist', 'k6')).filter((f) => f.endsWith('.js')).map((f) => f.slice(0, -3)) : [];
+  if (bundles.length === 0) throw new UsageError('no k6 bundles in dist/k6: run "npm run build" first');
+  if (!bundles.includes(scenario)) throw new UsageError(`unknown scenario "${scenario}" (${bundles.join(', ')})`);
+
+  const targetText = values.target ?? env['TALKLOAD_TARGET'];
+  const target = targetText === undefined ? null : parseTarget(targetText, values['allow-target'] ?? env['TALKLOAD_ALLOW_TARGET']);
+  if (target === null && (values['allow-target'] || values.user || values['password-file'])) {
+    throw new UsageError('--allow-target, --user and --password-file need --target (the simulator has its own users)');
+  }
+  let user = values.user ?? env['TALKLOAD_USER'] ?? '';
+  let password = env['TALKLOAD_PASSWORD'] ?? '';
+  if (values['password-file'] !== undefined) {
+    try {
+      password = readFileSync(values['password-file'], 'utf8').replace(/\r?\n$/, '');
+    } catch {
+      throw new UsageError(`cannot read --password-file ${values['password-file']}`);
+    }
+    if (password === '') throw new UsageError(`--password-file ${values['password-file']} is empty`);
+  }
+  const rooms = (values.rooms ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  for (const t of rooms) if (!TOKEN_PATTERN.test(t)) throw new UsageError(`--rooms: "${t}" is not a conversation token ([a-z0-9]{4,30})`);
+  let ringUser = values['ring-user'] ?? '';
+  if (target === null) {
+    user = 'admin';
+    password = 'admin';
+    if (values['ring-user'] === undefined) ringUser = 'participant1';
+  } else if (rooms.length === 0 && (user === '' || password === '')) {
+    throw new UsageError('a --target needs --user and --password-file (or TALKLOAD_USER/TALKLOAD_PASSWORD) to create conversations, or --rooms');
+  }
+  if (!values['no-moderator'] && target !== null && (user === '' || password === '')) {
+    throw new UsageError('the moderator journey needs --user and --password-file; or pass --no-moderator');
+  }
+  const runId = values['run-id'] ?? `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}-${profile}-${Math.random().toString(36).slice(2, 6)}`;
+  if (!/^[A-Za-z0-9._-]{1,80}$/.test(runId)) throw new UsageError(`--run-id "${runId}" may only use letters, digits, '.', '_' and '-'`);
+  const simArgs: string[] = [];
+  for (const f of values['sim-fault'] ?? []) simArgs.push('--fault', f);
+  if (values['sim-capacity'] !== undefined) simArgs.push('--capacity', values['sim-capacity']);
+  if (target !== null && simArgs.length > 0) throw new UsageError('--sim-fault and --sim-capacity apply to the embedded simulator only, not to --target');
+  return {
+    scenario,
+    profile,
+    target,
+    user,
+    password,
+    rooms,
+    guests: parsePositiveNumber(values.guests ?? '4', '--guests', { integer: true, min: 1 }),
+    callSize: parsePositiveNumber(values['call-size'] ?? '5', '--call-size', { integer: true, min: 1 }),
+    joinRate: parsePositiveNumber(values['join-rate'] ?? '5', '--join-rate', { min: 0.1 }),
+    durationSeconds: parseDuration(values.duration ?? DEFAULT_DURATION[profile]),
+    staySeconds: parseDuration(values.stay ?? '20s', '--stay'),
+    flagsEverySeconds: parseDuration(values['flags-every'] ?? '8s', '--flags-every'),
+    peersEverySeconds: parseDuration(values['peers-every'] ?? '4s', '--peers-every'),
+    ringUser,
+    chaos: values.chaos ?? false,
+    moderator: !values['no-moderator'],
+    outDir: values.out ?? 'results',
+    runId,
+    simArgs,
+    k6Args,
+  };
+}
+
+/** Fails fast, in one line, when the target is down or is not a Nextcloud with Talk. */
+export async function preflight(target: string): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch(`${target}/ocs/v2.php/cloud/capabilities`, {
+      headers: { 'OCS-APIRequest': 'true', Accept: 'application/json' },
+      signal: AbortSignal.timeout(10_000),
+      redirect: 'manual',
+    });
+  } catch (e) {
+    const err = e as { name?: string; cause?: { code?: string } };
+    if (err.name === 'TimeoutError') throw new RunError(`target ${target} did not answer within 10 s`);
+    throw new RunError(`target ${target} is unreachable (${err.cause?.code ?? err.name ?? 'network error'})`);
+  }
+  const text = await res.text().catch(() => '');
+  const body = parseOcsBody(text, res.headers.get('content-type') ?? '');
+  if (body.kind !== 'ocs') {
+    const what = body.kind === 'html' ? 'an HTML page' : body.kind === 'empty' ? 'an empty body' : body.kind === 'garbage' ? 'something that is not JSON' : `${body.kind} instead of an OCS envelope`;
+    throw new RunError(`target ${target} answered ${what} (HTTP ${res.status}) for the capabilities: is it a Nextcloud?`);
+  }
+  const spreed = (body.data as { capabilities?: { spreed?: { features?: string[] } } } | undefined)?.capabilities?.spreed;
+  if (!spreed?.features?.includes('conversation-v4')) throw new RunError(`target ${target} answers OCS but has no Talk (spreed) with conversation-v4`);
+}
+
+async function checkCredentials(target: string, user: string, password: string): Promise<void> {
+  const res = await fetch(`${target}/ocs/v2.php/cloud/user`, {
+    headers: { 'OCS-APIRequest': 'true', Accept: 'application/json', Authorization: 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64') },
+    signal: AbortSignal.timeout(15_000),
+  }).catch(() => null);
+  if (res && res.status === 401) throw new UsageError(`the target rejected the credentials of user ${user}`);
+}
+
+function runK6(bin: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolveExit, reject) => {
+    const child = spawn(bin, args, { stdio: ['ignore', 'inherit', 'inherit'], env });
+    // Ctrl-C reaches k6 too (same process group); k6 then stops and still runs teardown().
+    const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
+    const onInt = forward('SIGINT');
+    const onTerm = forward('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolveExit(code ?? (signal ? 128 : 1));
+    });
+  });
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(RUN_HELP);
+    return 0;
+  }
+  const root = projectRoot();
+  const plan = planRun(argv, process.env, root);
+  const k6 = findK6();
+  const outDir = resolve(plan.outDir, plan.runId);
+  if (existsSync(outDir)) throw new UsageError(`results folder ${relative(process.cwd(), outDir)} exists already; choose another --run-id`);
+
+  let stopSim: (() => Promise<void>) | null = null;
+  let target = plan.target;
+  if (target === null) {
+    const simOpts = parseSimArgs(['--port', '0', ...plan.simArgs], {});
+    const { sim, url } = await startSimulator(simOpts);
+    stopSim = () => sim.close();
+    target = url;
+    process.stdout.write(`talkload: embedded Talk simulator on ${url}\n`);
+  }
+  try {
+    await preflight(target);
+    if (plan.target !== null && plan.user !== '') await checkCredentials(target, plan.user, plan.password);
+    mkdirSync(outDir, { recursive: true });
+    const files = {
+      summaryJson: join(outDir, 'summary.json'),
+      summaryMd: join(outDir, 'summary.md'),
+      report: join(outDir, 'report.html'),
+      junit: join(outDir, 'junit.xml'),
+      k6Summary: join(outDir, 'k6-summary.json'),
+      samples: join(outDir, 'samples.csv.gz'),
+    };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      TALK_TARGET: target,
+      TALK_USER: plan.user,
+      TALK_PASSWORD: plan.password,
+      TALK_RUN_ID: plan.runId,
+      TALK_PROFILE: plan.profile,
+      TALK_GUESTS: String(plan.guests),
+      TALK_CALL_SIZE: String(plan.callSize),
+      TALK_JOIN_RATE: String(plan.joinRate),
+      TALK_DURATION: `${plan.durationSeconds}s`,
+      TALK_STAY: `${plan.staySeconds}s`,
+      TALK_FLAGS_EVERY: `${plan.flagsEverySeconds}s`,
+      TALK_PEERS_EVERY: `${plan.peersEverySeconds}s`,
+      TALK_RING_USER: plan.ringUser,
+      TALK_CHAOS: String(plan.chaos),
+      TALK_MODERATOR: String(plan.moderator),
+      TALK_ROOMS: plan.rooms.join(','),
+      K6_WEB_DASHBOARD: 'true',
+      K6_WEB_DASHBOARD_PORT: '-1', // no server: only the HTML export at the end
+      K6_WEB_DASHBOARD_EXPORT: files.report,
+      K6_NO_USAGE_REPORT: 'true',
+    };
+    delete env['TALKLOAD_PASSWORD'];
+    const args = [
+      'run',
+      '--tag', `testid=${plan.runId}`,
+      '--out', `csv=${files.samples}`,
+      '--summary-export', files.k6Summary,
+      ...plan.k6Args,
+      join(root, 'dist', 'k6', `${plan.scenario}.js`),
+    ];
+    const startedAt = new Date();
+    process.stdout.write(`talkload: run ${plan.runId}: ${plan.scenario}/${plan.profile}, ${plan.guests} guests, calls of ${plan.callSize}, ${formatDuration(plan.durationSeconds)}; k6 ${k6.version}\n`);
+    const exitCode = await runK6(k6.path, args, env);
+
+    const created = setupData(files.k6Summary)?.created ?? [];
+    if (created.length > 0) await ensureDeleted(target, plan.user, plan.password, created);
+
+    if (!existsSync(files.k6Summary)) {
+      throw new RunError(`k6 stopped before the test ran (exit ${exitCode}); see its output above. Partial results: ${relative(process.cwd(), outDir)}`);
+    }
+    const agg = await aggregateSamples([files.samples]);
+    const thresholds = readThresholds(files.k6Summary);
+    const summary: RunSummary = {
+      schema: SUMMARY_SCHEMA,
+      runId: plan.runId,
+      scenario: plan.scenario,
+      profile: plan.profile,
+      target: plan.target ?? 'simulator',
+      targetKind: plan.target === null ? 'simulator' : 'external',
+      startedAt: startedAt.toISOString(),
+      durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
+      load: {
+        guests: plan.guests,
+        callSize: plan.callSize,
+        joinRate: plan.joinRate,
+        durationSeconds: plan.durationSeconds,
+        staySeconds: plan.staySeconds,
+        flagsEverySeconds: plan.flagsEverySeconds,
+        peersEverySeconds: plan.peersEverySeconds,
+        chaos: plan.chaos,
+        moderator: plan.moderator,
+      },
+      k6: { version: k6.version, exitCode },
+      endpoints: endpointSummaries(agg),
+      journeys: {
+        count: agg.journeys.total,
+        successRate: agg.journeys.total ? agg.journeys.ok / agg.journeys.total : null,
+        selfListedRate: agg.selfListed.total ? agg.selfListed.ok / agg.selfListed.total : null,
+      },
+      thresholds,
+      verdict: exitCode === 0 && thresholds.every((t) => t.ok) ? 'pass' : 'fail',
+    };
+    const shown: Record<string, string> = {};
+    for (const [k, v] of Object.entries(files)) if (existsSync(v) || k === 'summaryJson' || k === 'summaryMd' || k === 'junit') shown[k] = relative(process.cwd(), v);
+    writeFileSync(files.summaryJson, JSON.stringify(summary, null, 2) + '\n');
+    writeFileSync(files.summaryMd, markdown(summary, shown));
+    writeFileSync(files.junit, junit(summary));
+
+    process.stdout.write(`\n${textTable(summary)}\n\n`);
+    const warning = throttlingWarning(summary);
+    if (warning) process.stdout.write(`!!! ${warning}\n\n`);
+    const broken = thresholds.filter((t) => !t.ok);
+    for (const t of broken) process.stdout.write(`threshold broken: ${t.endpoint ? `[${t.endpoint}] ` : ''}${t.metric} ${t.expression}\n`);
+    for (const [id, e] of Object.entries(summary.endpoints)) {
+      if (e.unexpected > 0) process.stdout.write(`unexpected statuses on ${id}: ${Object.entries(e.unexpectedStatuses).map(([c, n]) => `${c}×${n}`).join(' ')}\n`);
+    }
+    process.stdout.write(`talkload: ${summary.verdict.toUpperCase()}. Results in ${relative(process.cwd(), outDir)}/ (report: ${shown['summaryMd']}, ${existsSync(files.report) ? shown['report'] : 'no HTML report'})\n`);
+    if (exitCode === 0 || exitCode === 99) return exitCode;
+    throw new RunError(`k6 exited with ${exitCode}; see its output above`, exitCode);
+  } finally {
+    await stopSim?.();
+  }
+}
+
+/** Belt and braces for teardown(): conversations the run created must be gone from the target. */
+async function ensureDeleted(target: string, user: string, password: string, tokens: readonly string[]): Promise<void> {
+  const auth = 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
+  for (const token of tokens) {
+    const res = await fetch(`${target}/ocs/v2.php/apps/spreed/api/v4/room/${token}`, {
+      method: 'DELETE',
+      headers: { 'OCS-APIRequest': 'true', Accept: 'application/json', Authorization: auth },
+      signal: AbortSignal.timeout(10_000),
+    }).catch(() => null);
+    if (res && res.status === 200) process.stdout.write(`talkload: deleted conversation ${token} that teardown() left behind\n`);
+  }
+}

@@ -1,0 +1,286 @@
+// Turns k6's raw samples (CSV) and summary export into our own stable summary.json, a summary.md a
+// person reads first, and junit.xml for CI. Percentiles come from the raw samples, never averaged.
+
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
+import { K6Metric } from '../../shared/metric-names.ts';
+
+export const SUMMARY_SCHEMA = 'talkload.summary/v1';
+
+export interface LatencyMs {
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly mean: number;
+}
+
+export interface EndpointSummary {
+  requests: number;
+  statuses: Record<string, number>;
+  /** Responses outside the step's expected statuses. */
+  unexpected: number;
+  unexpectedStatuses: Record<string, number>;
+  throttled: number;
+  tooManyRequests: number;
+  latencyMs: LatencyMs;
+}
+
+export interface ThresholdResult {
+  readonly metric: string;
+  readonly expression: string;
+  readonly ok: boolean;
+  /** Catalogue id when the threshold is about one endpoint. */
+  readonly endpoint: string | null;
+}
+
+export interface RunSummary {
+  schema: typeof SUMMARY_SCHEMA;
+  runId: string;
+  scenario: string;
+  profile: string;
+  target: string;
+  targetKind: 'simulator' | 'external';
+  startedAt: string;
+  durationSeconds: number;
+  load: Record<string, string | number | boolean>;
+  k6: { version: string; exitCode: number };
+  endpoints: Record<string, EndpointSummary>;
+  journeys: { count: number; successRate: number | null; selfListedRate: number | null };
+  thresholds: ThresholdResult[];
+  verdict: 'pass' | 'fail';
+}
+
+/** Linear interpolation between closest ranks, as k6 computes trend percentiles. */
+export function percentile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return 0;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+class Samples {
+  private buf = new Float64Array(64);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.buf.length) {
+      const next = new Float64Array(this.buf.length * 2);
+      next.set(this.buf);
+      this.buf = next;
+    }
+    this.buf[this.length++] = v;
+  }
+  sorted(): Float64Array {
+    return this.buf.slice(0, this.length).sort();
+  }
+}
+
+export interface RawAggregate {
+  endpoints: Map<string, { summary: Omit<EndpointSummary, 'latencyMs'>; latency: Samples }>;
+  journeys: { ok: number; total: number };
+  selfListed: { ok: number; total: number };
+  firstTs: number;
+  lastTs: number;
+}
+
+function parseTags(extra: string): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!extra) return out;
+  for (const [k, v] of new URLSearchParams(extra)) out.set(k, v);
+  return out;
+}
+
+/** Reads one or more k6 CSV outputs (plain or .gz) into per-endpoint aggregates. */
+export async function aggregateSamples(files: readonly string[]): Promise<RawAggregate> {
+  const agg: RawAggregate = { endpoints: new Map(), journeys: { ok: 0, total: 0 }, selfListed: { ok: 0, total: 0 }, firstTs: Infinity, lastTs: 0 };
+  const ep = (id: string) => {
+    let e = agg.endpoints.get(id);
+    if (!e) {
+      e = { summary: { requests: 0, statuses: {}, unexpected: 0, unexpectedStatuses: {}, throttled: 0, tooManyRequests: 0 }, latency: new Samples() };
+      agg.endpoints.set(id, e);
+    }
+    return e;
+  };
+  for (const file of files) {
+    if (!existsSync(file)) continue;
+    const input = file.endsWith('.gz') ? createReadStream(file).pipe(createGunzip()) : createReadStream(file);
+    const lines = createInterface({ input, crlfDelay: Infinity });
+    let col: Record<string, number> = {};
+    for await (const line of lines) {
+      if (line.startsWith('metric_name,')) {
+        col = Object.fromEntries(line.split(',').map((c, i) => [c, i]));
+        continue;
+      }
+      const f = line.split(',');
+      const metric = f[col['metric_name']!] ?? '';
+      const value = Number(f[col['metric_value']!]);
+      const ts = Number(f[col['timestamp']!]);
+      if (ts < agg.firstTs) agg.firstTs = ts;
+      if (ts > agg.lastTs) agg.lastTs = ts;
+      switch (metric) {
+        case 'http_reqs': {
+          const e = ep(f[col['name']!] || 'unnamed').summary;
+          const status = f[col['status']!] || '0';
+          e.requests += value;
+          e.statuses[status] = (e.statuses[status] ?? 0) + value;
+          break;
+        }
+        case 'http_req_duration':
+          ep(f[col['name']!] || 'unnamed').latency.push(value);
+          break;
+        case K6Metric.unexpectedStatus:
+        case K6Metric.throttled:
+        case K6Metric.tooManyRequests: {
+          const tags = parseTags(f[col['extra_tags']!] ?? '');
+          const e = ep(tags.get('endpoint') ?? 'unnamed').summary;
+          if (metric === K6Metric.unexpectedStatus) {
+            const status = tags.get('status') ?? '0';
+            e.unexpected += value;
+            e.unexpectedStatuses[status] = (e.unexpectedStatuses[status] ?? 0) + value;
+          } else if (metric === K6Metric.throttled) e.throttled += value;
+          else e.tooManyRequests += value;
+          break;
+        }
+        case K6Metric.journeySuccess:
+          agg.journeys.total++;
+          if (value !== 0) agg.journeys.ok++;
+          break;
+        case K6Metric.selfListed:
+          agg.selfListed.total++;
+          if (value !== 0) agg.selfListed.ok++;
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  return agg;
+}
+
+export function endpointSummaries(agg: RawAggregate): Record<string, EndpointSummary> {
+  const out: Record<string, EndpointSummary> = {};
+  for (const id of [...agg.endpoints.keys()].sort()) {
+    const e = agg.endpoints.get(id)!;
+    const s = e.latency.sorted();
+    let sum = 0;
+    for (const v of s) sum += v;
+    const r3 = (v: number) => Math.round(v * 1000) / 1000;
+    out[id] = {
+      ...e.summary,
+      latencyMs: {
+        p50: r3(percentile(s, 0.5)),
+        p95: r3(percentile(s, 0.95)),
+        p99: r3(percentile(s, 0.99)),
+        max: r3(s.length ? s[s.length - 1]! : 0),
+        mean: r3(s.length ? sum / s.length : 0),
+      },
+    };
+  }
+  return out;
+}
+
+/** Thresholds from k6's summary export: `{"p(95)<500": false}` means not crossed. */
+export function readThresholds(summaryExport: string): ThresholdResult[] {
+  if (!existsSync(summaryExport)) return [];
+  let parsed: { metrics?: Record<string, { thresholds?: Record<string, boolean> }> };
+  try {
+    parsed = JSON.parse(readFileSync(summaryExport, 'utf8'));
+  } catch {
+    return [];
+  }
+  const out: ThresholdResult[] = [];
+  for (const [metric, m] of Object.entries(parsed.metrics ?? {})) {
+    for (const [expression, crossed] of Object.entries(m.thresholds ?? {})) {
+      const endpoint = /\{name:([a-z_]+)\}/.exec(metric)?.[1] ?? null;
+      out.push({ metric, expression, ok: crossed !== true, endpoint });
+    }
+  }
+  return out.sort((a, b) => a.metric.localeCompare(b.metric) || a.expression.localeCompare(b.expression));
+}
+
+export function setupData(summaryExport: string): { created?: string[] } | null {
+  try {
+    return (JSON.parse(readFileSync(summaryExport, 'utf8')) as { setup_data?: { created?: string[] } }).setup_data ?? null;
+  } catch {
+    return null;
+  }
+}
+
+// ---- human and CI renderings -------------------------------------------------------------------
+
+const ms = (v: number): string => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`);
+
+function statusText(statuses: Record<string, number>): string {
+  return Object.entries(statuses)
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .map(([code, n]) => `${code === '0' ? 'net-err' : code}×${n}`)
+    .join(' ');
+}
+
+/** The per-endpoint table, as aligned text for the terminal. */
+export function textTable(s: RunSummary): string {
+  const rows = [['endpoint', 'requests', 'statuses', 'unexpected', 'p50', 'p95', 'p99', 'max']];
+  for (const [id, e] of Object.entries(s.endpoints)) {
+    rows.push([id, String(e.requests), statusText(e.statuses), String(e.unexpected), ms(e.latencyMs.p50), ms(e.latencyMs.p95), ms(e.latencyMs.p99), ms(e.latencyMs.max)]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 || i === 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+}
+
+export function throttlingWarning(s: RunSummary): string | null {
+  const hit = Object.entries(s.endpoints).filter(([, e]) => e.throttled > 0 || e.tooManyRequests > 0);
+  if (hit.length === 0) return null;
+  const parts = hit.map(([id, e]) => `${id} (${e.throttled} delayed, ${e.tooManyRequests}×429)`);
+  return `BRUTE-FORCE THROTTLING: the server slowed or blocked this load generator's address on ${parts.join(', ')}. All virtual users share one address; every later join pays the delay. Reset it on the server (occ security:bruteforce:reset <ip>) or allow-list the generator.`;
+}
+
+export function markdown(s: RunSummary, files: Record<string, string>): string {
+  const lines = [
+    `# talkload run ${s.runId}: ${s.verdict === 'pass' ? 'PASS' : 'FAIL'}`,
+    '',
+    `Scenario **${s.scenario}**, profile **${s.profile}**, target ${s.targetKind === 'simulator' ? 'embedded simulator' : s.target}, started ${s.startedAt}, ${s.durationSeconds} s, k6 ${s.k6.version} (exit ${s.k6.exitCode}).`,
+    '',
+  ];
+  const warning = throttlingWarning(s);
+  if (warning) lines.push(`> **${warning}**`, '');
+  const failed = s.thresholds.filter((t) => !t.ok);
+  if (failed.length > 0) {
+    lines.push('## Broken thresholds', '', '| endpoint | metric | threshold |', '|---|---|---|');
+    for (const t of failed) lines.push(`| ${t.endpoint ?? '(all)'} | \`${t.metric}\` | \`${t.expression}\` |`);
+    lines.push('');
+  }
+  lines.push('## Endpoints', '', '| endpoint | requests | statuses | unexpected | p50 | p95 | p99 | max |', '|---|---:|---|---:|---:|---:|---:|---:|');
+  for (const [id, e] of Object.entries(s.endpoints)) {
+    const unexpected = e.unexpected > 0 ? `**${e.unexpected}** (${statusText(e.unexpectedStatuses)})` : '0';
+    lines.push(`| ${id} | ${e.requests} | ${statusText(e.statuses)} | ${unexpected} | ${ms(e.latencyMs.p50)} | ${ms(e.latencyMs.p95)} | ${ms(e.latencyMs.p99)} | ${ms(e.latencyMs.max)} |`);
+  }
+  const j = s.journeys;
+  lines.push('', `Guest journeys: ${j.count}, success ${j.successRate === null ? 'n/a' : (j.successRate * 100).toFixed(1) + ' %'}; own session listed by GET /call: ${j.selfListedRate === null ? 'n/a' : (j.selfListedRate * 100).toFixed(1) + ' %'}.`, '');
+  lines.push('`signaling_poll` is the internal-signaling long-poll: it is held up to 30 s by design, so its latency is not a budget.', '');
+  lines.push('## Files', '', ...Object.entries(files).map(([k, v]) => `- ${k}: \`${v}\``), '');
+  return lines.join('\n');
+}
+
+const xml = (v: string): string => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** One test case per threshold and one per endpoint ("no unexpected statuses"). */
+export function junit(s: RunSummary): string {
+  const cases: string[] = [];
+  for (const t of s.thresholds) {
+    const name = xml(`${t.metric} ${t.expression}`);
+    const cls = xml(`talkload.${t.endpoint ?? 'run'}`);
+    cases.push(t.ok ? `  <testcase classname="${cls}" name="${name}"/>` : `  <testcase classname="${cls}" name="${name}"><failure message="threshold broken: ${name}"/></testcase>`);
+  }
+  for (const [id, e] of Object.entries(s.endpoints)) {
+    const name = 'no unexpected statuses';
+    cases.push(
+      e.unexpected === 0
+        ? `  <testcase classname="talkload.${xml(id)}" name="${name}"/>`
+        : `  <testcase classname="talkload.${xml(id)}" name="${name}"><failure message="${e.unexpected} unexpected: ${xml(statusText(e.unexpectedStatuses))}"/></testcase>`,
+    );
+  }
+  const failures = cases.filter((c) => c.includes('<failure')).length;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="talkload ${xml(s.runId)}" tests="${cases.length}" failures="${failures}" time="${s.durationSeconds}">\n${cases.join('\n')}\n</testsuite>\n`;
+}

@@ -1,0 +1,34 @@
+// Latency and error budgets per endpoint id: k6 thresholds are built from them, and the CI gate
+// reads the same numbers. Milliseconds; error rate is the share of responses outside the step's
+// expected statuses. Runtime-neutral.
+
+import type { EndpointId } from './endpoints.ts';
+
+export interface Budget {
+  readonly p95Ms: number;
+  readonly p99Ms: number;
+  /** Share of responses that may be unexpected (0.01 = 1 %). */
+  readonly errorRate: number;
+}
+
+/** Generous enough for a 2-core staging server (reference 9b: medians 18-35 ms per step at low load). */
+const CALL: Budget = { p95Ms: 500, p99Ms: 1000, errorRate: 0.01 };
+const ROOM: Budget = { p95Ms: 800, p99Ms: 1500, errorRate: 0.01 };
+
+export const BUDGETS: Readonly<Partial<Record<EndpointId, Budget>>> = {
+  capabilities: ROOM,
+  room_join: ROOM,
+  room_leave: ROOM,
+  guest_name: ROOM,
+  signaling_settings: ROOM,
+  signaling_send: ROOM,
+  call_peers: CALL,
+  call_join: CALL,
+  call_flags: CALL,
+  call_ring: CALL,
+  call_leave: CALL,
+  room_participants: ROOM,
+};
+
+/** The long-poll is held by design (up to 30 s): only its error rate has a budget. */
+export const POLL_ERROR_RATE = 0.01;
