@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { request } from 'undici';
 import { parseOcsBody } from '../../shared/ocs.ts';
 import { TOKEN_PATTERN } from '../../shared/constants.ts';
 import { RunError, UsageError, formatDuration, parseDuration, parsePositiveNumber } from '../cli/usage.ts';
@@ -197,22 +198,27 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
   };
 }
 
+const OCS_HEADERS = { 'OCS-APIRequest': 'true', Accept: 'application/json' } as const;
+
+/** One request with explicit timeouts (undici: no fetch port blocklist, no retries). */
+async function once(method: 'GET' | 'DELETE', url: string, headers: Record<string, string>, timeoutMs: number): Promise<{ status: number; type: string; text: string }> {
+  const res = await request(url, { method, headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) });
+  const text = await res.body.text();
+  const type = res.headers['content-type'];
+  return { status: res.statusCode, type: Array.isArray(type) ? (type[0] ?? '') : (type ?? ''), text };
+}
+
 /** Fails fast, in one line, when the target is down or is not a Nextcloud with Talk. */
 export async function preflight(target: string): Promise<void> {
-  let res: Response;
+  let res: { status: number; type: string; text: string };
   try {
-    res = await fetch(`${target}/ocs/v2.php/cloud/capabilities`, {
-      headers: { 'OCS-APIRequest': 'true', Accept: 'application/json' },
-      signal: AbortSignal.timeout(10_000),
-      redirect: 'manual',
-    });
+    res = await once('GET', `${target}/ocs/v2.php/cloud/capabilities`, OCS_HEADERS, 10_000);
   } catch (e) {
-    const err = e as { name?: string; cause?: { code?: string } };
-    if (err.name === 'TimeoutError') throw new RunError(`target ${target} did not answer within 10 s`);
-    throw new RunError(`target ${target} is unreachable (${err.cause?.code ?? err.name ?? 'network error'})`);
+    const err = e as { name?: string; code?: string };
+    if (err.name === 'TimeoutError' || err.code === 'UND_ERR_HEADERS_TIMEOUT') throw new RunError(`target ${target} did not answer within 10 s`);
+    throw new RunError(`target ${target} is unreachable (${err.code ?? err.name ?? 'network error'})`);
   }
-  const text = await res.text().catch(() => '');
-  const body = parseOcsBody(text, res.headers.get('content-type') ?? '');
+  const body = parseOcsBody(res.text, res.type);
   if (body.kind !== 'ocs') {
     const what = body.kind === 'html' ? 'an HTML page' : body.kind === 'empty' ? 'an empty body' : body.kind === 'garbage' ? 'something that is not JSON' : `${body.kind} instead of an OCS envelope`;
     throw new RunError(`target ${target} answered ${what} (HTTP ${res.status}) for the capabilities: is it a Nextcloud?`);
@@ -221,11 +227,10 @@ export async function preflight(target: string): Promise<void> {
   if (!spreed?.features?.includes('conversation-v4')) throw new RunError(`target ${target} answers OCS but has no Talk (spreed) with conversation-v4`);
 }
 
+const basic = (user: string, password: string): string => 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
+
 async function checkCredentials(target: string, user: string, password: string): Promise<void> {
-  const res = await fetch(`${target}/ocs/v2.php/cloud/user`, {
-    headers: { 'OCS-APIRequest': 'true', Accept: 'application/json', Authorization: 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64') },
-    signal: AbortSignal.timeout(15_000),
-  }).catch(() => null);
+  const res = await once('GET', `${target}/ocs/v2.php/cloud/user`, { ...OCS_HEADERS, Authorization: basic(user, password) }, 15_000).catch(() => null);
   if (res && res.status === 401) throw new UsageError(`the target rejected the credentials of user ${user}`);
 }
 
@@ -254,7 +259,6 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   const root = projectRoot();
   const plan = planRun(argv, process.env, root);
-  const k6 = findK6();
   const outDir = resolve(plan.outDir, plan.runId);
   if (existsSync(outDir)) throw new UsageError(`results folder ${relative(process.cwd(), outDir)} exists already; choose another --run-id`);
 
@@ -270,6 +274,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   try {
     await preflight(target);
     if (plan.target !== null && plan.user !== '') await checkCredentials(target, plan.user, plan.password);
+    const k6 = findK6();
     mkdirSync(outDir, { recursive: true });
     const files = {
       summaryJson: join(outDir, 'summary.json'),
@@ -377,13 +382,8 @@ export async function runCommand(argv: string[]): Promise<number> {
 
 /** Belt and braces for teardown(): conversations the run created must be gone from the target. */
 async function ensureDeleted(target: string, user: string, password: string, tokens: readonly string[]): Promise<void> {
-  const auth = 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
   for (const token of tokens) {
-    const res = await fetch(`${target}/ocs/v2.php/apps/spreed/api/v4/room/${token}`, {
-      method: 'DELETE',
-      headers: { 'OCS-APIRequest': 'true', Accept: 'application/json', Authorization: auth },
-      signal: AbortSignal.timeout(10_000),
-    }).catch(() => null);
+    const res = await once('DELETE', `${target}/ocs/v2.php/apps/spreed/api/v4/room/${token}`, { ...OCS_HEADERS, Authorization: basic(user, password) }, 10_000).catch(() => null);
     if (res && res.status === 200) process.stdout.write(`talkload: deleted conversation ${token} that teardown() left behind\n`);
   }
 }

@@ -1,0 +1,122 @@
+// The built `talkload` command: bad input gives one line on stderr and exit 2, never a stack trace.
+
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../../bin/talkload.mjs', import.meta.url));
+
+function run(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 20_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const USAGE_ERRORS: [string[], RegExp][] = [
+  [['sim', '--port', 'abc'], /^talkload sim: --port must be a port number 0-65535, got "abc"\n$/],
+  [['sim', '--port', '70000'], /^talkload sim: --port must be a port number/],
+  [['sim', '--users', 'alice'], /^talkload sim: --users takes id:password pairs separated by commas; "alice" is not one\n$/],
+  [['sim', '--users', 'a:1,a:2'], /^talkload sim: --users names "a" twice\n$/],
+  [['sim', '--fault', 'call_join=boom'], /^talkload sim: --fault: unknown fault "boom"/],
+  [['sim', '--capacity', 'workers=0'], /^talkload sim: --capacity: capacity workers needs a positive number/],
+  [['sim', '--bogus'], /^talkload sim: Unknown option '--bogus'/],
+  [['frobnicate'], /^talkload frobnicate: unknown command "frobnicate" \(sim, run\)\n$/],
+  [['run', '--profile', 'hammer'], /^talkload run: unknown profile "hammer" \(smoke, load, stress, soak, spike, breakpoint\)\n$/],
+  [['run', '--scenario', 'nope'], /^talkload run: unknown scenario "nope" \(guest-call\)\n$/],
+  [['run', '--duration', '10 minutes'], /^talkload run: --duration must be a duration like 30s, 5m or 1h30m, got "10 minutes"\n$/],
+  [['run', '--guests', '0'], /^talkload run: --guests must be a whole number >= 1, got "0"\n$/],
+  [['run', '--join-rate', 'fast'], /^talkload run: --join-rate must be a number >= 0.1, got "fast"\n$/],
+  [['run', '--target', 'not a url'], /^talkload run: --target "not a url" is not a URL/],
+  [['run', '--target', 'http://192.0.2.10'], /^talkload run: --target 192.0.2.10 is not loopback: load-testing another host needs --allow-target 192.0.2.10\n$/],
+  [['run', '--target', 'http://127.0.0.1:9'], /^talkload run: a --target needs --user and --password-file/],
+  [['run', '--target', 'http://127.0.0.1:9', '--user', 'u', '--password-file', '/nonexistent/pw'], /^talkload run: cannot read --password-file \/nonexistent\/pw\n$/],
+  [['run', '--rooms', 'BAD!'], /^talkload run: --rooms: "BAD!" is not a conversation token/],
+];
+
+for (const [args, message] of USAGE_ERRORS) {
+  test(`talkload ${args.join(' ')} -> exit 2, one line`, () => {
+    const r = run(args);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, message);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  });
+}
+
+test('talkload sim refuses a port that is in use, in one line', async () => {
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  const port = (blocker.address() as { port: number }).port;
+  try {
+    const r = run(['sim', '--port', String(port)]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, `talkload sim: port ${port} on 127.0.0.1 is already in use\n`);
+  } finally {
+    blocker.close();
+  }
+});
+
+test('talkload sim prints its address first, serves Talk, and stops on SIGTERM', async () => {
+  const child = spawn(process.execPath, [BIN, 'sim', '--users', 'mod:secret'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const first = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString())));
+  const m = /^talkload sim listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(first);
+  assert.ok(m, first);
+  const res = await fetch(`${m[1]}/ocs/v2.php/apps/spreed/api/v4/room`, {
+    method: 'POST',
+    headers: { 'OCS-APIRequest': 'true', Accept: 'application/json', Authorization: 'Basic ' + Buffer.from('mod:secret').toString('base64'), 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: 'roomType=3&roomName=x',
+  });
+  assert.equal(res.status, 201);
+  const code = await new Promise<number | null>((resolve) => {
+    child.once('exit', resolve);
+    child.kill('SIGTERM');
+  });
+  assert.equal(code, 0);
+});
+
+async function serveOnce(body: string, type: string): Promise<{ url: string; close: () => void }> {
+  const { createServer: createHttp } = await import('node:http');
+  const server = createHttp((_req, res) => {
+    res.writeHead(200, { 'content-type': type });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
+}
+
+const BAD_TARGETS: [string, string, string, RegExp][] = [
+  ['HTML', '<!DOCTYPE html><html><body>Welcome to nginx</body></html>', 'text/html', /answered an HTML page \(HTTP 200\) for the capabilities: is it a Nextcloud\?\n$/],
+  ['garbage', '\u0001\u0002 not json', 'application/octet-stream', /answered something that is not JSON \(HTTP 200\)/],
+  ['JSON without Talk', '{"ocs":{"meta":{"status":"ok","statuscode":200,"message":"OK"},"data":{"capabilities":{}}}}', 'application/json', /answers OCS but has no Talk \(spreed\) with conversation-v4\n$/],
+];
+for (const [name, body, type, message] of BAD_TARGETS) {
+  test(`talkload run against a target that answers ${name}: one line, exit 1, nothing written`, async () => {
+    const srv = await serveOnce(body, type);
+    const { mkdtempSync, readdirSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'talkload-'));
+    writeFileSync(join(dir, 'pw'), 'pw\n');
+    try {
+      const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [BIN, 'run', '--target', srv.url, '--user', 'u', '--password-file', join(dir, 'pw'), '--out', join(dir, 'out')], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('exit', (code) => resolve({ code, stderr }));
+      });
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+      assert.deepEqual(readdirSync(dir), ['pw']);
+    } finally {
+      srv.close();
+    }
+  });
+}
+
+test('talkload run against a closed port: one line, exit 1', () => {
+  const r = run(['run', '--target', 'http://127.0.0.1:9', '--rooms', 'abcd1234', '--no-moderator']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^talkload run: target http:\/\/127\.0\.0\.1:9 is unreachable \(ECONNREFUSED\)\n$/);
+});

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { aggregateSamples, endpointSummaries, junit, percentile } from './results.ts';
+
+test('percentiles interpolate between closest ranks, like k6', () => {
+  const s = Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.equal(percentile(s, 0.5), 5.5);
+  assert.equal(Math.round(percentile(s, 0.95) * 100) / 100, 9.55);
+  assert.equal(percentile(s, 1), 10);
+  assert.equal(percentile(new Float64Array(0), 0.5), 0);
+});
+
+const HEADER = 'metric_name,timestamp,metric_value,check,error,error_code,expected_response,group,method,name,scenario,status,extra_tags,metadata';
+const row = (metric: string, value: number, name: string, status: string, extra = '') => `${metric},1700000000,${value},,,,true,,GET,${name},guests,${status},${extra},`;
+
+test('samples from several k6 CSV files merge into one per-endpoint summary', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'talkload-'));
+  const a = [HEADER, row('http_reqs', 1, 'call_join', '200'), row('http_req_duration', 10, 'call_join', '200'), row('http_reqs', 1, 'call_join', '500'), row('http_req_duration', 30, 'call_join', '500'), row('talk_unexpected_status', 1, '', '', 'endpoint=call_join&status=500&documented=no')];
+  const b = [HEADER, row('http_reqs', 1, 'call_join', '200'), row('http_req_duration', 20, 'call_join', '200'), row('talk_journey_success', 1, '', ''), row('talk_journey_success', 0, '', '')];
+  writeFileSync(join(dir, 'a.csv.gz'), gzipSync(a.join('\n') + '\n'));
+  writeFileSync(join(dir, 'b.csv'), b.join('\n') + '\n');
+  const agg = await aggregateSamples([join(dir, 'a.csv.gz'), join(dir, 'b.csv')]);
+  const s = endpointSummaries(agg);
+  assert.deepEqual(s['call_join']?.statuses, { '200': 2, '500': 1 });
+  assert.equal(s['call_join']?.requests, 3);
+  assert.equal(s['call_join']?.unexpected, 1);
+  assert.deepEqual(s['call_join']?.unexpectedStatuses, { '500': 1 });
+  assert.equal(s['call_join']?.latencyMs.p50, 20);
+  assert.equal(s['call_join']?.latencyMs.max, 30);
+  assert.deepEqual(agg.journeys, { ok: 1, total: 2 });
+});
+
+test('junit has a failing case naming the endpoint of a broken threshold', () => {
+  const xml = junit({
+    schema: 'talkload.summary/v1', runId: 'r1', scenario: 's', profile: 'smoke', target: 'simulator', targetKind: 'simulator', startedAt: '', durationSeconds: 1, load: {},
+    k6: { version: 'v2.2.0', exitCode: 99 },
+    endpoints: {},
+    journeys: { count: 0, successRate: null, selfListedRate: null },
+    thresholds: [{ metric: 'http_req_failed{name:call_flags}', expression: 'rate<0.01', ok: false, endpoint: 'call_flags' }],
+    verdict: 'fail',
+  });
+  assert.match(xml, /<testcase classname="talkload.call_flags" name="http_req_failed\{name:call_flags\} rate&lt;0.01"><failure/);
+  assert.match(xml, /tests="1" failures="1"/);
+});

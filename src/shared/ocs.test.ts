@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseOcsBody, type BodyKind } from './ocs.ts';
+
+const TABLE: [string, string, string, BodyKind][] = [
+  ['OCS success', '{"ocs":{"meta":{"status":"ok","statuscode":200,"message":"OK"},"data":null}}', 'application/json', 'ocs'],
+  ['OCS lobby 412', '{"ocs":{"meta":{"status":"failure","statuscode":412,"message":""},"data":[]}}', 'application/json', 'ocs'],
+  ['CSRF 412', '{"message":"CSRF check failed"}', 'application/json', 'csrf'],
+  ['strict cookie 412', '{"error":"Strict Cookie has not been found in request"}', 'application/json', 'strict-cookie'],
+  ['other JSON', '{"foo":1}', 'application/json', 'json'],
+  ['HTML page', '<!DOCTYPE html><html><body>502</body></html>', 'text/html', 'html'],
+  ['HTML without doctype', '  <html><body>x</body></html>', '', 'html'],
+  ['XML envelope', '<?xml version="1.0"?>\n<ocs></ocs>', 'application/xml', 'xml'],
+  ['empty', '', '', 'empty'],
+  ['truncated JSON', '{"ocs":{"meta":{"status":"ok"', 'application/json', 'garbage'],
+  ['random bytes', '\u0000\u0001garbage', '', 'garbage'],
+];
+
+for (const [name, text, type, kind] of TABLE) {
+  test(`${name} is ${kind}`, () => assert.equal(parseOcsBody(text, type).kind, kind));
+}
+
+test('the envelope meta and data come through', () => {
+  const p = parseOcsBody('{"ocs":{"meta":{"status":"failure","statuscode":997,"message":"Current user is not logged in"},"data":[]}}');
+  assert.deepEqual(p, { kind: 'ocs', meta: { status: 'failure', statuscode: 997, message: 'Current user is not logged in' }, data: [] });
+});
