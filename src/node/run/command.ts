@@ -372,7 +372,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     for (const [id, e] of Object.entries(summary.endpoints)) {
       if (e.unexpected > 0) process.stdout.write(`unexpected statuses on ${id}: ${Object.entries(e.unexpectedStatuses).map(([c, n]) => `${c}×${n}`).join(' ')}\n`);
     }
-    process.stdout.write(`talkload: ${summary.verdict.toUpperCase()}. Results in ${relative(process.cwd(), outDir)}/ (report: ${shown['summaryMd']}, ${existsSync(files.report) ? shown['report'] : 'no HTML report'})\n`);
+    process.stdout.write(`talkload: ${summary.verdict.toUpperCase()}. Results in ${relative(process.cwd(), outDir)}/ (report: ${shown['summaryMd']}, ${existsSync(files.report) ? shown['report'] : 'no HTML report: k6 skips it for very short runs'})\n`);
     if (exitCode === 0 || exitCode === 99) return exitCode;
     throw new RunError(`k6 exited with ${exitCode}; see its output above`, exitCode);
   } finally {

@@ -19,7 +19,7 @@ const row = (metric: string, value: number, name: string, status: string, extra 
 
 test('samples from several k6 CSV files merge into one per-endpoint summary', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'talkload-'));
-  const a = [HEADER, row('http_reqs', 1, 'call_join', '200'), row('http_req_duration', 10, 'call_join', '200'), row('http_reqs', 1, 'call_join', '500'), row('http_req_duration', 30, 'call_join', '500'), row('talk_unexpected_status', 1, '', '', 'endpoint=call_join&status=500&documented=no')];
+  const a = [HEADER, row('http_reqs', 1, 'call_join', '200'), row('http_req_duration', 10, 'call_join', '200'), row('http_reqs', 1, 'call_join', '500'), row('http_req_duration', 30, 'call_join', '500'), row('talk_unexpected_status', 1, '', '500', 'endpoint=call_join&documented=no')];
   const b = [HEADER, row('http_reqs', 1, 'call_join', '200'), row('http_req_duration', 20, 'call_join', '200'), row('talk_journey_success', 1, '', ''), row('talk_journey_success', 0, '', '')];
   writeFileSync(join(dir, 'a.csv.gz'), gzipSync(a.join('\n') + '\n'));
   writeFileSync(join(dir, 'b.csv'), b.join('\n') + '\n');

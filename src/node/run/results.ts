@@ -136,7 +136,8 @@ export async function aggregateSamples(files: readonly string[]): Promise<RawAgg
           const tags = parseTags(f[col['extra_tags']!] ?? '');
           const e = ep(tags.get('endpoint') ?? 'unnamed').summary;
           if (metric === K6Metric.unexpectedStatus) {
-            const status = tags.get('status') ?? '0';
+            // `status` is a k6 system tag, so it lands in its own column, not in extra_tags.
+            const status = f[col['status']!] || tags.get('status') || '0';
             e.unexpected += value;
             e.unexpectedStatuses[status] = (e.unexpectedStatuses[status] ?? 0) + value;
           } else if (metric === K6Metric.throttled) e.throttled += value;

@@ -13,6 +13,26 @@ export class SimMetrics {
   readonly requests: Counter<(typeof labelNames)[number]>;
   readonly duration: Histogram<'endpoint'>;
   waitingPolls = 0;
+  private readonly counters = new Map<string, { inc(): void }>();
+  private readonly histograms = new Map<string, { observe(v: number): void }>();
+
+  /** Hot path: label children are looked up once per label set, not hashed per request. */
+  observe(endpoint: string, method: string, code: number | string, seconds: number | null): void {
+    const key = `${endpoint} ${method} ${code}`;
+    let c = this.counters.get(key);
+    if (!c) {
+      c = this.requests.labels({ endpoint, method, code: String(code) });
+      this.counters.set(key, c);
+    }
+    c.inc();
+    if (seconds === null) return;
+    let h = this.histograms.get(endpoint);
+    if (!h) {
+      h = this.duration.labels({ endpoint });
+      this.histograms.set(endpoint, h);
+    }
+    h.observe(seconds);
+  }
 
   constructor(state: TalkState, capacity: Capacity | null) {
     const registers = [this.registry];

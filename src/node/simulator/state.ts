@@ -16,6 +16,7 @@ import {
   StartCalls,
   Timeouts,
 } from '../../shared/constants.ts';
+import type { RawJson } from './raw-json.ts';
 
 export interface Clock {
   /** Milliseconds since the epoch, shifted by the test offset. */
@@ -63,6 +64,9 @@ export interface TalkSession {
   refresh: boolean;
   /** Called when something arrives for a waiting long-poll. */
   wake: (() => void) | null;
+  /** This session's `GET /call` entry as JSON, and what it was built from. */
+  peerJson: string;
+  peerJsonKey: string;
 }
 
 export interface Room {
@@ -85,6 +89,9 @@ export interface Room {
   /** `${actorType}/${actorId}` -> attendee. */
   readonly attendeeByActor: Map<string, Attendee>;
   readonly sessions: Map<string, TalkSession>;
+  /** Bumped on every change a peer list can show; with the second, keys the `GET /call` cache. */
+  version: number;
+  peersCache: { readonly key: string; readonly json: RawJson } | null;
 }
 
 /** The PHP session behind the session cookie: who is logged in and room token -> Talk session id. */
@@ -196,6 +203,8 @@ export class TalkState {
       attendees: new Map(),
       attendeeByActor: new Map(),
       sessions: new Map(),
+      version: 0,
+      peersCache: null,
     };
     this.rooms.set(token, room);
     return room;
@@ -260,9 +269,12 @@ export class TalkState {
       messages: [],
       refresh: false,
       wake: null,
+      peerJson: '',
+      peerJsonKey: '',
     };
     attendee.sessions.add(s);
     attendee.room.sessions.set(id, s);
+    attendee.room.version++;
     this.sessionsById.set(id, s);
     return s;
   }
@@ -273,11 +285,13 @@ export class TalkState {
     s.messages = [];
     s.attendee.sessions.delete(s);
     s.attendee.room.sessions.delete(s.id);
+    s.attendee.room.version++;
     this.sessionsById.delete(s.id);
   }
 
   /** Tell every session of the room that the participant list changed (wakes long-polls). */
   refreshParticipants(room: Room): void {
+    room.version++;
     for (const s of room.sessions.values()) {
       s.refresh = true;
       s.wake?.();

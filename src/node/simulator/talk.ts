@@ -17,6 +17,7 @@ import {
 } from '../../shared/constants.ts';
 import type { EndpointId } from '../../shared/endpoints.ts';
 import type { Attendee, PhpSession, QueuedMessage, Room, TalkSession, TalkState } from './state.ts';
+import { RawJson } from './raw-json.ts';
 
 /** Request parameters merged from query, form and JSON bodies, as Nextcloud's Request does. */
 export type Params = ReadonlyMap<string, unknown>;
@@ -524,6 +525,7 @@ function pullMessages(ctx: Ctx): Result | Promise<Result> {
   }
   const pingTs = st.nowSec();
   session.lastPing = pingTs;
+  session.attendee.room.version++;
   const startMs = Date.now();
   const ticks = st.settings.signalingPullSeconds;
 
@@ -625,14 +627,25 @@ function sendMessages(ctx: Ctx): Result {
 }
 
 function callPeers(ctx: Ctx, room: Room): Result {
-  const limit = ctx.state.nowSec() - Timeouts.peerListSeconds;
-  const peers: unknown[] = [];
+  const now = ctx.state.nowSec();
+  const cacheKey = `${now}:${room.version}`;
+  if (room.peersCache?.key === cacheKey) return r(200, room.peersCache.json);
+  const limit = now - Timeouts.peerListSeconds;
+  const parts: string[] = [];
   for (const s of room.sessions.values()) {
     if (s.inCall === 0 || s.lastPing < limit) continue;
+    // Entries are cached per session: a large call re-serialises only what changed.
     const a = s.attendee;
-    peers.push({ actorType: a.actorType, actorId: a.actorId, displayName: a.displayName, token: room.token, lastPing: s.lastPing, sessionId: s.id });
+    const key = `${s.lastPing}\u0000${a.displayName}`;
+    if (s.peerJsonKey !== key) {
+      s.peerJson = JSON.stringify({ actorType: a.actorType, actorId: a.actorId, displayName: a.displayName, token: room.token, lastPing: s.lastPing, sessionId: s.id });
+      s.peerJsonKey = key;
+    }
+    parts.push(s.peerJson);
   }
-  return r(200, peers);
+  const json = new RawJson(`[${parts.join(',')}]`);
+  room.peersCache = { key: cacheKey, json };
+  return r(200, json);
 }
 
 /** `int<0,15>` flags: out of range is 400 {error:'flags'} (Talk 19 had no range check). */

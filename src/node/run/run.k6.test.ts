@@ -1,0 +1,102 @@
+// The k6 tier: the bundled scenario in real k6 against the simulator, through `talkload run`.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { CALL_ENDPOINT_IDS } from '../../shared/endpoints.ts';
+import { TalkSimulator } from '../simulator/server.ts';
+import type { RunSummary } from './results.ts';
+
+const BIN = fileURLToPath(new URL('../../../bin/talkload.mjs', import.meta.url));
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function talkload(args: string[], opts: { interruptAfterMs?: number; onStdout?: (s: string) => void } = {}): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      opts.onStdout?.(stdout);
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Bounded: no test run may outlive this.
+    const killer = setTimeout(() => child.kill('SIGKILL'), 240_000);
+    if (opts.interruptAfterMs) setTimeout(() => child.kill('SIGINT'), opts.interruptAfterMs);
+    child.on('exit', (code) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const readSummary = (dir: string, runId: string): RunSummary => JSON.parse(readFileSync(join(dir, runId, 'summary.json'), 'utf8')) as RunSummary;
+
+test('healthy simulator: exit 0, every call endpoint and the long-poll used, guests listed for a stay beyond 30 s', { timeout: 240_000 }, async () => {
+  const out = mkdtempSync(join(tmpdir(), 'talkload-run-'));
+  // A 33 s stay: a guest is listed by GET /call only while its long-poll keeps pinging.
+  const r = await talkload(['run', '--profile', 'smoke', '--guests', '3', '--duration', '34s', '--stay', '33s', '--out', out, '--run-id', 'healthy']);
+  assert.equal(r.code, 0, r.stdout.slice(-3000) + r.stderr);
+  const s = readSummary(out, 'healthy');
+  assert.equal(s.verdict, 'pass');
+  for (const id of [...CALL_ENDPOINT_IDS, 'signaling_poll'] as const) {
+    assert.ok((s.endpoints[id]?.requests ?? 0) > 0, `${id} was requested`);
+  }
+  for (const [id, e] of Object.entries(s.endpoints)) assert.equal(e.unexpected, 0, `${id} unexpected statuses`);
+  assert.equal(s.journeys.selfListedRate, 1);
+  assert.ok(s.journeys.count >= 3);
+  assert.ok((s.endpoints['call_peers']?.requests ?? 0) >= 3 * 6, 'peers polled through the whole stay');
+  for (const f of ['summary.md', 'junit.xml', 'report.html', 'k6-summary.json', 'samples.csv.gz']) assert.ok(existsSync(join(out, 'healthy', f)), f);
+  assert.match(r.stdout, /talkload: PASS\. Results in .*healthy\//);
+});
+
+test('faults on call_flags: exit 99 and the endpoint is named', { timeout: 240_000 }, async () => {
+  const out = mkdtempSync(join(tmpdir(), 'talkload-run-'));
+  const r = await talkload(['run', '--guests', '2', '--duration', '8s', '--stay', '6s', '--flags-every', '2s', '--no-moderator', '--sim-fault', 'call_flags=error:500', '--out', out, '--run-id', 'faulty']);
+  assert.equal(r.code, 99, r.stdout.slice(-2000) + r.stderr);
+  assert.match(r.stdout, /threshold broken: \[call_flags\] http_req_failed\{name:call_flags\} rate<0\.01/);
+  assert.match(r.stdout, /unexpected statuses on call_flags: 500×\d+/);
+  const s = readSummary(out, 'faulty');
+  assert.equal(s.verdict, 'fail');
+  assert.ok((s.endpoints['call_flags']?.unexpectedStatuses['500'] ?? 0) > 0);
+  assert.equal(s.endpoints['call_join']?.unexpected, 0);
+  assert.match(readFileSync(join(out, 'faulty', 'junit.xml'), 'utf8'), /classname="talkload.call_flags" name="no unexpected statuses"><failure/);
+});
+
+test('an aborted run against an external target deletes its conversations and leaks no password', { timeout: 240_000 }, async () => {
+  const secret = 'pw-7f3a9c-do-not-leak';
+  const sim = new TalkSimulator({ users: [{ id: 'moderator', password: secret, displayName: 'Moderator' }], settings: { bruteForce: 'off' } });
+  const url = await sim.listen(0, '127.0.0.1');
+  const out = mkdtempSync(join(tmpdir(), 'talkload-run-'));
+  const pwFile = join(out, 'pw');
+  writeFileSync(pwFile, `${secret}\n`);
+  try {
+    let sawRooms = false;
+    const r = await talkload(['run', '--target', url, '--user', 'moderator', '--password-file', pwFile, '--guests', '4', '--call-size', '2', '--duration', '60s', '--stay', '20s', '--out', out, '--run-id', 'aborted'], {
+      onStdout: () => {
+        if (sim.state.rooms.size > 0) sawRooms = true;
+      },
+      interruptAfterMs: 9000,
+    });
+    assert.ok(sawRooms || r.stdout.includes('aborted'), 'the run created conversations');
+    assert.equal(sim.state.rooms.size, 0, `conversations left: ${[...sim.state.rooms.keys()].join(',')}; ${r.stdout.slice(-1500)}`);
+    assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret), 'password in output');
+    for (const f of readdirSync(join(out, 'aborted'))) {
+      const buf = readFileSync(join(out, 'aborted', f));
+      const text = f.endsWith('.gz') ? gunzipSync(buf).toString() : buf.toString();
+      assert.ok(!text.includes(secret), `password in ${f}`);
+    }
+  } finally {
+    await sim.close();
+  }
+});
