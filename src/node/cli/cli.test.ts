@@ -120,3 +120,27 @@ test('talkload run against a closed port: one line, exit 1', () => {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^talkload run: target http:\/\/127\.0\.0\.1:9 is unreachable \(ECONNREFUSED\)\n$/);
 });
+
+test('talkload run with credentials the target rejects: one line, exit 2, password not echoed', async () => {
+  const { TalkSimulator } = await import('../simulator/server.ts');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const sim = new TalkSimulator();
+  const url = await sim.listen(0, '127.0.0.1');
+  const dir = mkdtempSync(join(tmpdir(), 'talkload-'));
+  writeFileSync(join(dir, 'pw'), 'not-the-password-42\n');
+  try {
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, [BIN, 'run', '--target', url, '--user', 'admin', '--password-file', join(dir, 'pw'), '--out', join(dir, 'out')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('exit', (code) => resolve({ code, out }));
+    });
+    assert.equal(r.code, 2);
+    assert.equal(r.out, 'talkload run: the target rejected the credentials of user admin\n');
+  } finally {
+    await sim.close();
+  }
+});

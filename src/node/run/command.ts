@@ -230,7 +230,7 @@ export async function preflight(target: string): Promise<void> {
 const basic = (user: string, password: string): string => 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
 
 async function checkCredentials(target: string, user: string, password: string): Promise<void> {
-  const res = await once('GET', `${target}/ocs/v2.php/cloud/user`, { ...OCS_HEADERS, Authorization: basic(user, password) }, 15_000).catch(() => null);
+  const res = await once('GET', `${target}/ocs/v2.php/cloud/capabilities`, { ...OCS_HEADERS, Authorization: basic(user, password) }, 15_000).catch(() => null);
   if (res && res.status === 401) throw new UsageError(`the target rejected the credentials of user ${user}`);
 }
 

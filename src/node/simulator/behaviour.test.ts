@@ -168,6 +168,15 @@ describe('request pipeline', () => {
     assert.match(html.headers.get('content-type') ?? '', /text\/html/);
   });
 
+  test('wrong Basic credentials are a 401 even on endpoints guests may call', async () => {
+    const { TestClient } = await import('./testing.ts');
+    const wrong = new TestClient(w.url, { id: 'admin', password: 'wrong' });
+    const r = await wrong.call('capabilities');
+    assert.equal(r.status, 401);
+    assert.equal(r.body.kind === 'ocs' && r.body.meta.message, 'Unauthorised');
+    assert.equal((await new TestClient(w.url, { id: 'nobody', password: 'x' }).call('room_create', { params: { roomType: 3, roomName: 'x' } })).status, 401);
+  });
+
   test('without Accept: application/json the envelope is XML', async () => {
     const r = await fetch(`${w.url}/ocs/v2.php/cloud/capabilities`, { headers: { 'OCS-APIRequest': 'true' } });
     assert.match(await r.text(), /^<\?xml version="1.0"\?>\n<ocs>\n <meta>/);

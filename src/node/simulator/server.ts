@@ -336,8 +336,13 @@ export class TalkSimulator {
       let userId = php.userId;
       if (auth) {
         const user = this.state.users.get(auth.user);
-        userId = user && user.password === auth.password ? user.id : null;
-        if (userId !== null) php.userId = userId;
+        if (!user || user.password !== auth.password) {
+          // Credentials that are given must be valid, even on public endpoints (LoginException).
+          this.state.releaseIfEmpty(php);
+          return this.finish(res, ocsAnswer(json, 401, [], 'Unauthorised'), id, method, started);
+        }
+        userId = user.id;
+        php.userId = userId;
       }
 
       // SecurityMiddleware: login first, then CSRF.
