@@ -28,7 +28,7 @@ export function guestScenario(profile: ProfileName, i: ShapeInput): Scenario {
   const gracefulStop = s(i.stay + 40);
   switch (profile) {
     case 'smoke':
-      return { executor: 'constant-vus', vus: Math.min(i.guests, 5), duration: s(d), gracefulStop };
+      return { executor: 'constant-vus', vus: i.guests, duration: s(d), gracefulStop };
     case 'soak':
       return { executor: 'constant-vus', vus: i.guests, duration: s(d), gracefulStop };
     case 'load':
@@ -96,8 +96,6 @@ export function isArrivalRate(profile: ProfileName): boolean {
 /** Peak concurrent guests a shape produces (for sizing conversations). */
 export function peakGuests(profile: ProfileName, i: ShapeInput): number {
   switch (profile) {
-    case 'smoke':
-      return Math.min(i.guests, 5);
     case 'stress':
       return i.guests * 2;
     case 'spike':

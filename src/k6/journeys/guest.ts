@@ -6,15 +6,13 @@
 import exec from 'k6/execution';
 import { setTimeout } from 'k6/timers';
 import { CallFlag } from '../../shared/constants.ts';
+import { seededRandom } from '../../shared/random.ts';
 import { config } from '../lib/env.ts';
 import { metrics } from '../lib/metrics.ts';
 import { ocsData, TalkClient } from '../lib/talk-client.ts';
 import type { SetupData } from '../lib/rooms.ts';
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** ±20 % so that a thousand guests do not act in lockstep. */
-const jitter = (seconds: number): number => seconds * 1000 * (0.8 + Math.random() * 0.4);
 
 /** With the moderator toggling lobby and read-only, these answers are the point, not errors. */
 const CHAOS = {
@@ -58,6 +56,10 @@ function pickRoom(data: SetupData): string {
 
 export async function guestJourney(data: SetupData): Promise<void> {
   const started = Date.now();
+  // Seeded runs (TALK_SEED) make the same choices per guest, so CI runs are comparable.
+  const random = config.seed ? seededRandom(config.seed * 1_000_003 + exec.scenario.iterationInTest) : Math.random;
+  /** ±20 % so that a thousand guests do not act in lockstep. */
+  const jitter = (seconds: number): number => seconds * 1000 * (0.8 + random() * 0.4);
   const token = pickRoom(data);
   const c = new TalkClient(config.target);
   const done = (ok: boolean): void => {
@@ -79,7 +81,7 @@ export async function guestJourney(data: SetupData): Promise<void> {
   const polling = pollLoop(c, token, state);
 
   // Half the guests join with video, all with audio (the web client's default is 7).
-  let flags = Math.random() < 0.5 ? CallFlag.inCall | CallFlag.withAudio | CallFlag.withVideo : CallFlag.inCall | CallFlag.withAudio;
+  let flags = random() < 0.5 ? CallFlag.inCall | CallFlag.withAudio | CallFlag.withVideo : CallFlag.inCall | CallFlag.withAudio;
   let inCall = c.call('call_join', { token, params: { flags }, alsoExpect: chaos('call_join') }).status === 200;
   if (inCall) metrics.callJoins.add(1);
 

@@ -87,6 +87,8 @@ export const config = Object.freeze({
   ringUser: str('TALK_RING_USER', ''),
   /** Moderator toggles lobby and read-only; 412/403 then count as expected. */
   chaos: bool('TALK_CHAOS', false),
+  /** Seed for the guests' choices (flags, jitter); 0 = not seeded. */
+  seed: num('TALK_SEED', 0, 0, 2 ** 31),
   /** Conversation tokens to use instead of creating them (comma-separated). */
   rooms: str('TALK_ROOMS', '')
     .split(',')

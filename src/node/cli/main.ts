@@ -6,8 +6,10 @@ import { RunError, UsageError } from './usage.ts';
 const HELP = `Usage: talkload <command> [options]
 
 Commands:
-  sim     run the embedded Nextcloud Talk simulator
-  run     run a k6 load test of the Talk call flow (default target: the embedded simulator)
+  sim       run the embedded Nextcloud Talk simulator
+  run       run a k6 load test of the Talk call flow (default target: the embedded simulator)
+  gate      judge a run against budgets and a baseline (CI performance gate)
+  baseline  accept a run as the baseline to commit
 
 Run "talkload <command> --help" for a command's options.
 `;
@@ -20,6 +22,10 @@ async function loadCommand(name: string): Promise<Command | undefined> {
       return simCommand;
     case 'run':
       return (await import('../run/command.ts')).runCommand;
+    case 'gate':
+      return (await import('../gate/command.ts')).gateCommand;
+    case 'baseline':
+      return (await import('../gate/command.ts')).baselineCommand;
     default:
       return undefined;
   }
@@ -34,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
   const prefix = `talkload ${name}`;
   try {
     const command = await loadCommand(name);
-    if (!command) throw new UsageError(`unknown command "${name}" (sim, run)`);
+    if (!command) throw new UsageError(`unknown command "${name}" (sim, run, gate, baseline)`);
     return await command(rest);
   } catch (e) {
     if (e instanceof UsageError) {

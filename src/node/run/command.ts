@@ -54,6 +54,7 @@ Runs a k6 load test of the Talk call flow. Without --target, against the embedde
   --run-id ID             run id and testid tag (default: time-based)
   --sim-fault RULE        fault for the embedded simulator, repeatable (see talkload sim --help)
   --sim-capacity SPEC     capacity model of the embedded simulator (off, nc29-2core, ...)
+  --seed N                seed the guests' choices and the simulator's faults (comparable CI runs)
 
 Exit codes: 0 pass, 99 thresholds broken (as k6), 2 usage error, 1 other failure.
 `;
@@ -79,6 +80,8 @@ export interface RunPlan {
   runId: string;
   simArgs: string[];
   k6Args: string[];
+  /** 0 = not seeded. */
+  seed: number;
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -131,6 +134,7 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
       'run-id': { type: 'string' },
       'sim-fault': { type: 'string', multiple: true },
       'sim-capacity': { type: 'string' },
+      seed: { type: 'string' },
     },
   });
   const scenario = values.scenario ?? 'guest-call';
@@ -173,7 +177,9 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
   const simArgs: string[] = [];
   for (const f of values['sim-fault'] ?? []) simArgs.push('--fault', f);
   if (values['sim-capacity'] !== undefined) simArgs.push('--capacity', values['sim-capacity']);
-  if (target !== null && simArgs.length > 0) throw new UsageError('--sim-fault and --sim-capacity apply to the embedded simulator only, not to --target');
+  const seed = values.seed === undefined ? 0 : parsePositiveNumber(values.seed, '--seed', { integer: true, min: 1 });
+  if (seed > 0) simArgs.push('--seed', String(seed));
+  if (target !== null && (values['sim-fault'] !== undefined || values['sim-capacity'] !== undefined)) throw new UsageError('--sim-fault and --sim-capacity apply to the embedded simulator only, not to --target');
   return {
     scenario,
     profile,
@@ -195,6 +201,7 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
     runId,
     simArgs,
     k6Args,
+    seed,
   };
 }
 
@@ -302,6 +309,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       TALK_CHAOS: String(plan.chaos),
       TALK_MODERATOR: String(plan.moderator),
       TALK_ROOMS: plan.rooms.join(','),
+      TALK_SEED: String(plan.seed),
       K6_WEB_DASHBOARD: 'true',
       K6_WEB_DASHBOARD_PORT: '-1', // no server: only the HTML export at the end
       K6_WEB_DASHBOARD_EXPORT: files.report,

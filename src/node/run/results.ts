@@ -160,6 +160,13 @@ export async function aggregateSamples(files: readonly string[]): Promise<RawAgg
   return agg;
 }
 
+/** Sorted latency samples (ms) per endpoint. */
+export function sortedLatencies(agg: RawAggregate): Map<string, Float64Array> {
+  const out = new Map<string, Float64Array>();
+  for (const [id, e] of agg.endpoints) out.set(id, e.latency.sorted());
+  return out;
+}
+
 export function endpointSummaries(agg: RawAggregate): Record<string, EndpointSummary> {
   const out: Record<string, EndpointSummary> = {};
   for (const id of [...agg.endpoints.keys()].sort()) {

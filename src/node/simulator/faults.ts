@@ -4,6 +4,7 @@
 // The header `X-Talksim-Fault: FAULT` applies one fault to that request.
 
 import { ENDPOINT_IDS, type EndpointId, isEndpointId } from '../../shared/endpoints.ts';
+export { seededRandom } from '../../shared/random.ts';
 
 export type Fault =
   | { readonly kind: 'delay'; readonly minMs: number; readonly maxMs: number }
@@ -78,18 +79,6 @@ export function parseFaultRules(spec: string): FaultRule[] {
     rules.push({ endpoints, fault, percent });
   }
   return rules;
-}
-
-/** Small seeded PRNG (mulberry32) so seeded runs inject the same faults. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface FaultDecision {

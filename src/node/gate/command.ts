@@ -1,0 +1,169 @@
+// `talkload gate RESULTS_DIR` and `talkload baseline accept RESULTS_DIR`.
+
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { UsageError, parsePositiveNumber } from '../cli/usage.ts';
+import { SUMMARY_SCHEMA, aggregateSamples, sortedLatencies, type RunSummary } from '../run/results.ts';
+import { type Baseline, type Check, type EndpointStats, defaultBudgets, evaluate, parseBaseline, parseBudgets, readJson, statsOf } from './gate.ts';
+import { readFileSync } from 'node:fs';
+
+export const GATE_HELP = `Usage: talkload gate RESULTS_DIR [options]
+
+Judges a run (results/<run-id>/) against per-endpoint budgets and, optionally, a baseline.
+Writes gate.json, gate-junit.xml and gate.md into RESULTS_DIR (gate.md also to $GITHUB_STEP_SUMMARY).
+
+  --budgets FILE        budgets JSON (default: src/shared/budgets.ts; see README "Use it as a CI gate")
+  --baseline FILE       baseline JSON from "talkload baseline accept"
+  --tolerance X         allowed slowdown of the median before it regresses, as a share (default 0.10)
+  --tail-tolerance X    the same for p95, whose run-to-run noise is larger (default 0.25)
+  --min-effect-ms MS    differences smaller than this never regress (default 2)
+
+Exit codes: 0 pass, 1 fail, 2 usage error.
+
+Usage: talkload baseline accept RESULTS_DIR [--out FILE] [--force]
+  Writes the baseline to commit (default results/baseline.json) from a passing run.
+`;
+
+function readSummary(dir: string): RunSummary {
+  const file = join(dir, 'summary.json');
+  if (!existsSync(dir)) throw new UsageError(`no results folder ${dir}`);
+  const s = readJson(file, 'run summary') as Partial<RunSummary> | null;
+  if (!s || s.schema !== SUMMARY_SCHEMA || typeof s.endpoints !== 'object' || s.endpoints === null) {
+    throw new UsageError(`${file} is not a talkload run summary (schema ${SUMMARY_SCHEMA})`);
+  }
+  return s as RunSummary;
+}
+
+async function statsFor(dir: string): Promise<Record<string, EndpointStats>> {
+  const out: Record<string, EndpointStats> = {};
+  const samples = join(dir, 'samples.csv.gz');
+  if (!existsSync(samples)) return out;
+  for (const [id, sorted] of sortedLatencies(await aggregateSamples([samples]))) out[id] = statsOf(sorted);
+  return out;
+}
+
+function table(checks: readonly Check[]): string {
+  const failed = checks.filter((c) => !c.ok);
+  const rows = [['', 'endpoint', 'check', 'detail'], ...[...failed, ...checks.filter((c) => c.ok)].map((c) => [c.ok ? 'ok' : 'FAIL', c.endpoint, c.check, c.detail])];
+  const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i < 3 ? c.padEnd(w[i]!) : c)).join('  ')).join('\n');
+}
+
+const xml = (v: string): string => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+function junit(runId: string, checks: readonly Check[]): string {
+  const cases = checks.map((c) =>
+    c.ok
+      ? `  <testcase classname="talkload.gate.${xml(c.endpoint)}" name="${c.check}"/>`
+      : `  <testcase classname="talkload.gate.${xml(c.endpoint)}" name="${c.check}"><failure message="${xml(`${c.endpoint} ${c.check}: ${c.detail}`)}"/></testcase>`,
+  );
+  const failures = checks.filter((c) => !c.ok).length;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="talkload gate ${xml(runId)}" tests="${checks.length}" failures="${failures}">\n${cases.join('\n')}\n</testsuite>\n`;
+}
+
+function markdown(s: RunSummary, checks: readonly Check[], baseline: Baseline | null): string {
+  const failed = checks.filter((c) => !c.ok);
+  const lines = [
+    `### talkload gate: ${failed.length === 0 ? 'PASS' : `FAIL (${failed.length} of ${checks.length} checks)`}`,
+    '',
+    `Run \`${s.runId}\` (${s.scenario}/${s.profile}, ${s.targetKind === 'simulator' ? 'embedded simulator' : s.target})${baseline ? ` against baseline \`${baseline.runId}\`` : ', budgets only (no baseline)'}.`,
+    '',
+  ];
+  if (failed.length > 0) {
+    lines.push('| endpoint | check | detail |', '|---|---|---|');
+    for (const c of failed) lines.push(`| ${c.endpoint} | ${c.check} | ${c.detail} |`);
+    lines.push('');
+  }
+  lines.push('<details><summary>All checks</summary>', '', '| | endpoint | check | detail |', '|---|---|---|---|');
+  for (const c of checks) lines.push(`| ${c.ok ? '✓' : '✗'} | ${c.endpoint} | ${c.check} | ${c.detail} |`);
+  lines.push('', '</details>', '');
+  return lines.join('\n');
+}
+
+export async function gateCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(GATE_HELP);
+    return 0;
+  }
+  const { values, positionals } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      budgets: { type: 'string' },
+      baseline: { type: 'string' },
+      tolerance: { type: 'string', default: '0.10' },
+      'tail-tolerance': { type: 'string', default: '0.25' },
+      'min-effect-ms': { type: 'string', default: '2' },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError('give exactly one RESULTS_DIR (results/<run-id>)');
+  const dir = positionals[0]!;
+  const summary = readSummary(dir);
+  const tolerance = parsePositiveNumber(values.tolerance ?? '0.10', '--tolerance');
+  const tailTolerance = parsePositiveNumber(values['tail-tolerance'] ?? '0.25', '--tail-tolerance');
+  const minEffectMs = parsePositiveNumber(values['min-effect-ms'] ?? '2', '--min-effect-ms');
+  let budgets = defaultBudgets();
+  if (values.budgets !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(values.budgets, 'utf8');
+    } catch {
+      throw new UsageError(`no budgets file at ${values.budgets}`);
+    }
+    budgets = parseBudgets(text, values.budgets);
+  }
+  let baseline: Baseline | null = null;
+  if (values.baseline !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(values.baseline, 'utf8');
+    } catch {
+      throw new UsageError(`no baseline file at ${values.baseline}`);
+    }
+    baseline = parseBaseline(text, values.baseline);
+  }
+  const stats = await statsFor(dir);
+  const checks = evaluate(summary, stats, budgets, baseline, { tolerance, tailTolerance, minEffectMs });
+  const failed = checks.filter((c) => !c.ok);
+  const verdict = failed.length === 0 ? 'pass' : 'fail';
+  writeFileSync(join(dir, 'gate.json'), JSON.stringify({ schema: 'talkload.gate/v1', runId: summary.runId, baseline: baseline?.runId ?? null, tolerance, tailTolerance, minEffectMs, verdict, checks }, null, 2) + '\n');
+  writeFileSync(join(dir, 'gate-junit.xml'), junit(summary.runId, checks));
+  const md = markdown(summary, checks, baseline);
+  writeFileSync(join(dir, 'gate.md'), md);
+  const stepSummary = process.env['GITHUB_STEP_SUMMARY'];
+  if (stepSummary) appendFileSync(stepSummary, md);
+  process.stdout.write(`${table(checks)}\n\n`);
+  for (const c of failed) process.stdout.write(`gate: FAIL ${c.endpoint} ${c.check}: ${c.detail}\n`);
+  process.stdout.write(`talkload gate: ${verdict.toUpperCase()} (${failed.length} of ${checks.length} checks failed). Reports: ${relative(process.cwd(), join(dir, 'gate.md'))}, gate.json, gate-junit.xml\n`);
+  return failed.length === 0 ? 0 : 1;
+}
+
+export async function baselineCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(GATE_HELP);
+    return 0;
+  }
+  const [verb, ...rest] = argv;
+  if (verb !== 'accept') throw new UsageError(`unknown baseline action "${verb ?? ''}" (accept)`);
+  const { values, positionals } = parseArgs({
+    args: rest,
+    strict: true,
+    allowPositionals: true,
+    options: { out: { type: 'string', default: 'results/baseline.json' }, force: { type: 'boolean', default: false } },
+  });
+  if (positionals.length !== 1) throw new UsageError('give exactly one RESULTS_DIR (results/<run-id>)');
+  const dir = positionals[0]!;
+  const summary = readSummary(dir);
+  if (summary.verdict !== 'pass' && !values.force) throw new UsageError(`run ${summary.runId} failed its thresholds; a baseline must be a passing run (or --force)`);
+  const stats = await statsFor(dir);
+  if (Object.keys(stats).length === 0) throw new UsageError(`no raw samples (samples.csv.gz) in ${dir}; the baseline needs them`);
+  const baseline: Baseline = { schema: 'talkload.baseline/v1', acceptedAt: new Date().toISOString(), runId: summary.runId, profile: summary.profile, load: summary.load, endpoints: stats };
+  const out = values.out ?? 'results/baseline.json';
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(baseline, null, 2) + '\n');
+  process.stdout.write(`talkload baseline: wrote ${out} from run ${summary.runId} (${Object.keys(stats).length} endpoints); commit it\n`);
+  return 0;
+}

@@ -1,0 +1,216 @@
+// The CI performance gate: per-endpoint budgets (latency, error rate, unexpected statuses,
+// throttling, sample count) and, against a stored baseline, regressions judged with a noise-aware
+// rule: a quantile regressed only when the lower bound of its confidence interval in this run is
+// above the upper bound of the baseline's, grown by the tolerance, and by more than a minimum effect.
+
+import { readFileSync } from 'node:fs';
+import { BUDGETS, POLL_ERROR_RATE } from '../../shared/budgets.ts';
+import { ENDPOINT_IDS, type EndpointId, isEndpointId } from '../../shared/endpoints.ts';
+import { UsageError } from '../cli/usage.ts';
+import type { RunSummary } from '../run/results.ts';
+
+export interface EndpointBudget {
+  /** Latency budgets, ms (absent = none). */
+  p95Ms?: number;
+  p99Ms?: number;
+  /** Share of responses outside the expected statuses. */
+  errorRate: number;
+  /** Unexpected responses allowed. */
+  maxUnexpected: number;
+  /** Responses slowed or refused by brute-force throttling (header or 429) allowed. */
+  maxThrottled: number;
+  /** Fewer requests than this and the endpoint cannot be judged: a failure. */
+  minSamples: number;
+}
+
+export type BudgetTable = Record<EndpointId, EndpointBudget>;
+
+const BUDGET_KEYS = ['p95Ms', 'p99Ms', 'errorRate', 'maxUnexpected', 'maxThrottled', 'minSamples'] as const;
+
+/** The defaults: src/shared/budgets.ts plus zero unexpected, zero throttled, one sample. */
+export function defaultBudgets(): BudgetTable {
+  const out = {} as BudgetTable;
+  for (const id of ENDPOINT_IDS) {
+    const b = BUDGETS[id];
+    out[id] = {
+      ...(b ? { p95Ms: b.p95Ms, p99Ms: b.p99Ms } : {}),
+      errorRate: b?.errorRate ?? (id === 'signaling_poll' ? POLL_ERROR_RATE : 0.01),
+      maxUnexpected: 0,
+      maxThrottled: 0,
+      // Endpoints without a latency budget are judged only when the run used them.
+      minSamples: b ? 1 : 0,
+    };
+  }
+  return out;
+}
+
+/**
+ * Budgets file: `{"defaults": {...}, "endpoints": {"call_join": {"p95Ms": 300}}}`; every key
+ * optional; unknown keys, unknown endpoints and negative numbers are rejected with their name.
+ */
+export function parseBudgets(text: string, file: string): BudgetTable {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new UsageError(`budgets file ${file} is not valid JSON`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError(`budgets file ${file} must hold a JSON object`);
+  const top = raw as Record<string, unknown>;
+  for (const k of Object.keys(top)) if (k !== 'defaults' && k !== 'endpoints') throw new UsageError(`budgets file ${file}: unknown key "${k}" (defaults, endpoints)`);
+  const table = defaultBudgets();
+  const apply = (target: EndpointBudget, value: unknown, where: string): void => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`budgets file ${file}: ${where} must be an object`);
+    for (const [k, v] of Object.entries(value)) {
+      if (!(BUDGET_KEYS as readonly string[]).includes(k)) throw new UsageError(`budgets file ${file}: unknown budget "${k}" in ${where} (${BUDGET_KEYS.join(', ')})`);
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new UsageError(`budgets file ${file}: ${where}.${k} must be a number >= 0, got ${JSON.stringify(v)}`);
+      if (k === 'errorRate' && v > 1) throw new UsageError(`budgets file ${file}: ${where}.errorRate is a share from 0 to 1, got ${v}`);
+      (target as unknown as Record<string, number>)[k] = v;
+    }
+  };
+  if (top['defaults'] !== undefined) for (const id of ENDPOINT_IDS) apply(table[id], top['defaults'], 'defaults');
+  if (top['endpoints'] !== undefined) {
+    const eps = top['endpoints'];
+    if (typeof eps !== 'object' || eps === null || Array.isArray(eps)) throw new UsageError(`budgets file ${file}: endpoints must be an object`);
+    for (const [id, v] of Object.entries(eps)) {
+      if (!isEndpointId(id)) throw new UsageError(`budgets file ${file}: unknown endpoint "${id}"`);
+      apply(table[id], v, `endpoints.${id}`);
+    }
+  }
+  return table;
+}
+
+// ---- quantiles with confidence intervals ------------------------------------------------------
+
+export interface QuantileCI {
+  readonly value: number;
+  readonly low: number;
+  readonly high: number;
+}
+
+/**
+ * Distribution-free 95 % interval of a quantile from order statistics (normal approximation of the
+ * binomial): no assumption about the latency distribution, honest about small samples.
+ */
+export function quantileCI(sorted: Float64Array, q: number): QuantileCI {
+  const n = sorted.length;
+  if (n === 0) return { value: 0, low: 0, high: 0 };
+  const at = (rank: number): number => sorted[Math.min(n, Math.max(1, rank)) - 1]!;
+  const half = 1.96 * Math.sqrt(n * q * (1 - q));
+  const pos = (n - 1) * q;
+  const lo = Math.floor(pos);
+  const value = sorted[lo]! + (sorted[Math.ceil(pos)]! - sorted[lo]!) * (pos - lo);
+  // One rank wider on top than the textbook interval: a gate that flaps is worse than one that is slow to trip.
+  return { value, low: at(Math.floor(n * q - half)), high: at(Math.ceil(n * q + half) + 1) };
+}
+
+export interface EndpointStats {
+  readonly n: number;
+  readonly p50: QuantileCI;
+  readonly p95: QuantileCI;
+}
+
+export function statsOf(sorted: Float64Array): EndpointStats {
+  return { n: sorted.length, p50: quantileCI(sorted, 0.5), p95: quantileCI(sorted, 0.95) };
+}
+
+export interface Baseline {
+  readonly schema: 'talkload.baseline/v1';
+  readonly acceptedAt: string;
+  readonly runId: string;
+  readonly profile: string;
+  readonly load: Record<string, string | number | boolean>;
+  readonly endpoints: Record<string, EndpointStats>;
+}
+
+export function parseBaseline(text: string, file: string): Baseline {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new UsageError(`baseline file ${file} is not valid JSON`);
+  }
+  const b = raw as Partial<Baseline> | null;
+  if (!b || b.schema !== 'talkload.baseline/v1' || typeof b.endpoints !== 'object' || b.endpoints === null) {
+    throw new UsageError(`baseline file ${file} is not a talkload baseline (schema talkload.baseline/v1); write one with "talkload baseline accept"`);
+  }
+  return b as Baseline;
+}
+
+// ---- the verdict ------------------------------------------------------------------------------
+
+export type CheckName = 'samples' | 'p95' | 'p99' | 'error-rate' | 'unexpected' | 'throttled' | 'regression-p50' | 'regression-p95';
+
+export interface Check {
+  readonly endpoint: string;
+  readonly check: CheckName;
+  readonly ok: boolean;
+  /** What was measured, and the limit, in words a reviewer reads. */
+  readonly detail: string;
+}
+
+export interface GateOptions {
+  /** Allowed slowdown of the median before it counts as regressed (0.1 = 10 %). */
+  readonly tolerance: number;
+  /** The same for p95: tails move more from run to run, so they get more room. */
+  readonly tailTolerance: number;
+  /** Smaller differences than this are never regressions, ms. */
+  readonly minEffectMs: number;
+}
+
+const f1 = (v: number): string => (Math.round(v * 10) / 10).toString();
+
+export function evaluate(summary: RunSummary, stats: Record<string, EndpointStats>, budgets: BudgetTable, baseline: Baseline | null, opts: GateOptions): Check[] {
+  const checks: Check[] = [];
+  const ids = new Set<string>([...Object.keys(summary.endpoints), ...ENDPOINT_IDS.filter((id) => budgets[id].minSamples > 0)]);
+  for (const id of [...ids].sort()) {
+    if (!isEndpointId(id)) continue;
+    const b = budgets[id];
+    const e = summary.endpoints[id];
+    const n = e?.requests ?? 0;
+    if (b.minSamples > 0 || n > 0) {
+      checks.push({ endpoint: id, check: 'samples', ok: n >= b.minSamples, detail: `${n} requests (minimum ${b.minSamples})` });
+    }
+    if (!e || n === 0) continue;
+    if (b.p95Ms !== undefined) checks.push({ endpoint: id, check: 'p95', ok: e.latencyMs.p95 <= b.p95Ms, detail: `p95 ${f1(e.latencyMs.p95)} ms (budget ${b.p95Ms} ms)` });
+    if (b.p99Ms !== undefined) checks.push({ endpoint: id, check: 'p99', ok: e.latencyMs.p99 <= b.p99Ms, detail: `p99 ${f1(e.latencyMs.p99)} ms (budget ${b.p99Ms} ms)` });
+    const rate = e.unexpected / n;
+    checks.push({ endpoint: id, check: 'error-rate', ok: rate <= b.errorRate, detail: `error rate ${(rate * 100).toFixed(2)} % (budget ${(b.errorRate * 100).toFixed(2)} %)` });
+    const codes = Object.entries(e.unexpectedStatuses).map(([c, k]) => `${c}×${k}`).join(' ');
+    checks.push({ endpoint: id, check: 'unexpected', ok: e.unexpected <= b.maxUnexpected, detail: `${e.unexpected} unexpected${codes ? ` (${codes})` : ''} (allowed ${b.maxUnexpected})` });
+    const throttled = e.throttled + e.tooManyRequests;
+    checks.push({ endpoint: id, check: 'throttled', ok: throttled <= b.maxThrottled, detail: `${e.throttled} throttled, ${e.tooManyRequests}×429 (allowed ${b.maxThrottled})` });
+
+    const base = baseline?.endpoints[id];
+    const cur = stats[id];
+    // The long-poll is held by design; its latency says nothing about a regression.
+    if (base && cur && id !== 'signaling_poll' && cur.n > 0 && base.n > 0) {
+      for (const q of ['p50', 'p95'] as const) {
+        const limit = base[q].high * (1 + (q === 'p50' ? opts.tolerance : opts.tailTolerance));
+        const regressed = cur[q].low > limit && cur[q].value - base[q].value > opts.minEffectMs;
+        const pct = base[q].value > 0 ? ((cur[q].value / base[q].value - 1) * 100).toFixed(0) : 'n/a';
+        checks.push({
+          endpoint: id,
+          check: q === 'p50' ? 'regression-p50' : 'regression-p95',
+          ok: !regressed,
+          detail: `${q} ${f1(cur[q].value)} ms [${f1(cur[q].low)}-${f1(cur[q].high)}] vs baseline ${f1(base[q].value)} ms [${f1(base[q].low)}-${f1(base[q].high)}], ${pct} %; regressed when the low bound exceeds ${f1(limit)} ms by more than ${opts.minEffectMs} ms`,
+        });
+      }
+    }
+  }
+  return checks;
+}
+
+export function readJson(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new UsageError(`no ${what} at ${file}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UsageError(`${what} ${file} is not valid JSON (truncated?)`);
+  }
+}
