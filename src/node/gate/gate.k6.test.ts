@@ -1,0 +1,70 @@
+// The gate's self-test, in real k6 against the simulator with the fixed workload of `npm run gate`:
+// healthy runs pass against each other (noise only), and each injected regression fails, naming
+// the endpoint and the budget it broke.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+// @ts-expect-error -- a plain .mjs module shared with scripts/gate-job.mjs
+import { GATE_WORKLOAD } from '../../../scripts/gate-workload.mjs';
+
+const BIN = fileURLToPath(new URL('../../../bin/talkload.mjs', import.meta.url));
+const OUT = mkdtempSync(join(tmpdir(), 'talkload-gate-'));
+
+function talkload(args: string[]): { code: number | null; stdout: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 180_000 });
+  return { code: r.status, stdout: r.stdout + r.stderr };
+}
+
+function runWorkload(runId: string, extra: string[] = []): void {
+  const r = talkload(['run', ...(GATE_WORKLOAD as string[]), ...extra, '--out', OUT, '--run-id', runId, '--', '--quiet']);
+  assert.ok(r.code === 0 || r.code === 99, r.stdout.slice(-2000));
+}
+
+function baseline(runId: string): string {
+  const file = join(OUT, `baseline-${runId}.json`);
+  const r = talkload(['baseline', 'accept', join(OUT, runId), '--out', file]);
+  assert.equal(r.code, 0, r.stdout);
+  return file;
+}
+
+const HEALTHY = ['h1', 'h2', 'h3', 'h4', 'h5'];
+
+test('noise only: every healthy run passes against every other healthy run as baseline (20 in a row)', { timeout: 600_000 }, () => {
+  for (const id of HEALTHY) runWorkload(id);
+  let passes = 0;
+  for (const base of HEALTHY) {
+    const file = baseline(base);
+    for (const id of HEALTHY) {
+      if (id === base) continue;
+      const r = talkload(['gate', join(OUT, id), '--baseline', file]);
+      assert.equal(r.code, 0, `${id} against ${base}:\n${r.stdout.split('\n').filter((l) => l.startsWith('gate: FAIL')).join('\n')}`);
+      passes++;
+    }
+  }
+  assert.equal(passes, 20);
+});
+
+const REGRESSIONS: [string, string, string, RegExp][] = [
+  ['slow-join', 'call_join=delay:9', 'added latency on call_join (about 30 %)', /^gate: FAIL call_join regression-p50: /m],
+  ['flags-errors', 'call_flags=error:500@30', 'an error rate on call_flags', /^gate: FAIL call_flags error-rate: error rate \d+\.\d+ % \(budget 1\.00 %\)$/m],
+  ['peers-unexpected', 'call_peers=error:418@10', 'an unexpected status on call_peers', /^gate: FAIL call_peers unexpected: \d+ unexpected \(418×\d+\) \(allowed 0\)$/m],
+  ['poll-throttled', 'signaling_poll=error:429@20', 'throttling on the signaling poll', /^gate: FAIL signaling_poll throttled: 0 throttled, \d+×429 \(allowed 0\)$/m],
+];
+
+for (const [runId, fault, what, message] of REGRESSIONS) {
+  test(`${what}: the gate fails and names the endpoint and the budget`, { timeout: 300_000 }, () => {
+    runWorkload(runId, ['--sim-fault', fault]);
+    const r = talkload(['gate', join(OUT, runId), '--baseline', baseline('h1')]);
+    assert.equal(r.code, 1, r.stdout.slice(-1500));
+    assert.match(r.stdout, message);
+    const gate = JSON.parse(readFileSync(join(OUT, runId, 'gate.json'), 'utf8')) as { verdict: string };
+    assert.equal(gate.verdict, 'fail');
+    assert.match(readFileSync(join(OUT, runId, 'gate-junit.xml'), 'utf8'), /<failure message=/);
+    assert.match(readFileSync(join(OUT, runId, 'gate.md'), 'utf8'), /### talkload gate: FAIL/);
+  });
+}
