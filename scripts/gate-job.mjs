@@ -16,7 +16,7 @@ if (run.status !== 0 && run.status !== 99) process.exit(run.status ?? 1);
 const baseline = join(root, 'results', 'baseline.json');
 const args = [bin, 'gate', join('results', runId)];
 if (existsSync(baseline)) args.push('--baseline', baseline);
-else console.log('gate: no results/baseline.json yet; budgets only. Accept one with: npx talkload baseline accept results/<run-id>');
+else console.log('gate: no results/baseline.json yet; budgets only. Accept one with: bin/talkload.mjs baseline accept results/<run-id>');
 const gate = spawnSync(process.execPath, args, { stdio: 'inherit' });
 console.log(`gate: done in ${Math.round((Date.now() - started) / 1000)} s`);
 process.exit(gate.status ?? 1);
