@@ -8,6 +8,7 @@ const HELP = `Usage: talkload <command> [options]
 Commands:
   sim       run the embedded Nextcloud Talk simulator
   run       run a k6 load test of the Talk call flow (default target: the embedded simulator)
+  probe     run the call journey continuously and export it to Prometheus
   gate      judge a run against budgets and a baseline (CI performance gate)
   baseline  accept a run as the baseline to commit
 
@@ -22,6 +23,8 @@ async function loadCommand(name: string): Promise<Command | undefined> {
       return simCommand;
     case 'run':
       return (await import('../run/command.ts')).runCommand;
+    case 'probe':
+      return (await import('../prober/command.ts')).probeCommand;
     case 'gate':
       return (await import('../gate/command.ts')).gateCommand;
     case 'baseline':
@@ -40,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
   const prefix = `talkload ${name}`;
   try {
     const command = await loadCommand(name);
-    if (!command) throw new UsageError(`unknown command "${name}" (sim, run, gate, baseline)`);
+    if (!command) throw new UsageError(`unknown command "${name}" (sim, run, probe, gate, baseline)`);
     return await command(rest);
   } catch (e) {
     if (e instanceof UsageError) {

@@ -1,0 +1,162 @@
+// `talkload probe`: runs the Talk call journey against each target every interval and serves the
+// results on /metrics for Prometheus, with /-/healthy and /-/ready.
+
+import { createServer, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { projectRoot } from '../run/k6-binary.ts';
+import { UsageError } from '../cli/usage.ts';
+import { loadProbeConfig, type ProbeConfig } from './config.ts';
+import { createAgent } from './http.ts';
+import { TargetProber } from './journey.ts';
+import { createProbeMetrics, type ProbeMetrics } from './metrics.ts';
+
+export const PROBE_HELP = `Usage: talkload probe --target URL [--target URL2 ...] [options]
+
+Runs the Talk call journey against each target every interval; serves /metrics, /-/healthy, /-/ready.
+
+  --target URL          Nextcloud base URL, repeatable (the target label is its host:port)
+  --config FILE         JSON config: interval, listen, timeouts, targets (see README)
+  --interval D          time between journeys (default 15s)
+  --listen HOST:PORT    where to serve metrics (default 127.0.0.1:9464)
+  --user ID             user that creates (and on exit deletes) the conversation, lists, rings
+  --password-file FILE  its app password
+  --room TOKEN          use this public conversation instead of creating one
+  --check               validate the configuration and exit
+`;
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export class Prober {
+  readonly config: ProbeConfig;
+  readonly metrics: ProbeMetrics;
+  readonly targets: TargetProber[];
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  ready = false;
+
+  constructor(config: ProbeConfig, metrics = createProbeMetrics({ version: version(), processMetrics: true })) {
+    this.config = config;
+    this.metrics = metrics;
+    const agentFor = new Map<string, ReturnType<typeof createAgent>>();
+    this.targets = config.targets.map((t) => {
+      const agent = agentFor.get(t.url) ?? createAgent(config.timeouts);
+      agentFor.set(t.url, agent);
+      return new TargetProber(t, metrics, agent, config.timeouts);
+    });
+  }
+
+  /** One journey per target, all at once. Never throws. */
+  async round(): Promise<void> {
+    await Promise.all(this.targets.map((t) => t.journey().catch(() => undefined)));
+    this.ready = true;
+  }
+
+  start(onRound?: () => void): void {
+    const tick = (): void => {
+      // A round still running when the next is due is not doubled: the interval is a floor.
+      if (this.running === null) {
+        this.running = this.round().finally(() => {
+          this.running = null;
+          onRound?.();
+        });
+      }
+      this.timer = setTimeout(tick, this.config.intervalSeconds * 1000);
+    };
+    tick();
+  }
+
+  /** SIGTERM: finish the current step, leave, delete what was created. */
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (const t of this.targets) t.stopping = true;
+    await this.running;
+    await Promise.all(this.targets.map((t) => t.cleanup().catch(() => undefined)));
+  }
+
+  serve(host: string, port: number): Promise<{ server: Server; url: string }> {
+    const server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/metrics') {
+        this.metrics.registry.metrics().then(
+          (text) => {
+            res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType });
+            res.end(text);
+          },
+          () => {
+            res.writeHead(500).end();
+          },
+        );
+        return;
+      }
+      if (path === '/-/healthy') return void res.writeHead(200, { 'Content-Type': 'text/plain' }).end('OK\n');
+      if (path === '/-/ready') return void res.writeHead(this.ready ? 200 : 503, { 'Content-Type': 'text/plain' }).end(this.ready ? 'OK\n' : 'first round not finished\n');
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('talkload prober: /metrics, /-/healthy, /-/ready\n');
+    });
+    return new Promise((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new UsageError(`--listen ${host}:${port} is already in use`) : new UsageError(`cannot listen on ${host}:${port} (${e.code ?? e.message})`)));
+      server.listen(port, host, () => {
+        const a = server.address() as { port: number };
+        resolve({ server, url: `http://${host.includes(':') ? `[${host}]` : host}:${a.port}` });
+      });
+    });
+  }
+}
+
+export async function probeCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(PROBE_HELP);
+    return 0;
+  }
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      target: { type: 'string', multiple: true },
+      config: { type: 'string' },
+      interval: { type: 'string' },
+      listen: { type: 'string' },
+      user: { type: 'string' },
+      'password-file': { type: 'string' },
+      room: { type: 'string' },
+      check: { type: 'boolean', default: false },
+    },
+  });
+  const config = loadProbeConfig(
+    {
+      targets: values.target ?? [],
+      ...(values.config !== undefined ? { config: values.config } : {}),
+      ...(values.interval !== undefined ? { interval: values.interval } : {}),
+      ...(values.listen !== undefined ? { listen: values.listen } : {}),
+      ...(values.user !== undefined ? { user: values.user } : {}),
+      ...(values['password-file'] !== undefined ? { passwordFile: values['password-file'] } : {}),
+      ...(values.room !== undefined ? { room: values.room } : {}),
+    },
+    process.env,
+  );
+  if (values.check) {
+    process.stdout.write(`talkload probe: config ok: ${config.targets.map((t) => t.name).join(', ')} every ${config.intervalSeconds} s, metrics on ${config.listenHost}:${config.listenPort}\n`);
+    return 0;
+  }
+  const prober = new Prober(config);
+  const { server, url } = await prober.serve(config.listenHost, config.listenPort);
+  process.stdout.write(`talkload probe: ${config.targets.length} target(s) every ${config.intervalSeconds} s; metrics on ${url}/metrics\n`);
+  prober.start();
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  process.stdout.write('talkload probe: stopping (finishing the current step, cleaning up)\n');
+  await prober.stop();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return 0;
+}

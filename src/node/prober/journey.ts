@@ -1,0 +1,158 @@
+// One probe journey against one target: a guest joins the conversation and its call, changes
+// flags, finds itself among the peers, leaves; with a user, a moderator also lists participants
+// and rings (its own attendee: a ring to someone already in the call sends nothing). Every step is
+// recorded; the journey stops at the first failed step but always leaves what it joined.
+
+import type { Agent } from 'undici';
+import { CallFlag, ConversationType } from '../../shared/constants.ts';
+import { ENDPOINTS, type EndpointId } from '../../shared/endpoints.ts';
+import { outcomeCode } from '../../shared/outcome.ts';
+import { type StepOutcome, ProbeClient, type Timeouts } from './http.ts';
+import type { ProbeMetrics } from './metrics.ts';
+import type { ProbeTarget } from './config.ts';
+
+export interface JourneyResult {
+  readonly success: boolean;
+  /** The endpoint that failed first, or what else went wrong. */
+  readonly failure: string | null;
+  readonly duration: number;
+}
+
+function dataOf(o: StepOutcome): unknown {
+  return o.body?.kind === 'ocs' ? o.body.data : undefined;
+}
+
+export class TargetProber {
+  readonly target: ProbeTarget;
+  private readonly metrics: ProbeMetrics;
+  private readonly agent: Agent;
+  private readonly timeouts: Timeouts;
+  private room: string | null;
+  private created = false;
+  /** Set by SIGTERM: the journey finishes its step, then only cleans up. */
+  stopping = false;
+
+  constructor(target: ProbeTarget, metrics: ProbeMetrics, agent: Agent, timeouts: Timeouts) {
+    this.target = target;
+    this.metrics = metrics;
+    this.agent = agent;
+    this.timeouts = timeouts;
+    this.room = target.room;
+  }
+
+  private client(asUser: boolean): ProbeClient {
+    const creds = asUser && this.target.user !== null && this.target.password !== null ? { user: this.target.user, password: this.target.password } : undefined;
+    return new ProbeClient(this.target.url, this.agent, this.timeouts, creds);
+  }
+
+  /** Records one outcome; true when it is what the step expects. */
+  private record(o: StepOutcome): boolean {
+    const t = this.target.name;
+    const method = ENDPOINTS[o.endpoint].method;
+    const code = outcomeCode(o.status, o.error);
+    this.metrics.requests.inc({ target: t, endpoint: o.endpoint, method, code });
+    this.metrics.duration.observe({ target: t, endpoint: o.endpoint, method }, o.duration);
+    if (o.ttfb !== null) this.metrics.ttfb.set({ target: t, endpoint: o.endpoint, method }, o.ttfb);
+    const ok = o.error === null && o.status !== null && ENDPOINTS[o.endpoint].success.includes(o.status);
+    if (!ok) this.metrics.unexpected.inc({ target: t, endpoint: o.endpoint, code });
+    return ok;
+  }
+
+  private async run(c: ProbeClient, id: EndpointId, opts: Parameters<ProbeClient['step']>[1] = {}): Promise<StepOutcome & { ok: boolean }> {
+    const o = await c.step(id, opts);
+    return { ...o, ok: this.record(o) };
+  }
+
+  /** Creates the conversation when none was given; retried on the next interval when it fails. */
+  private async ensureRoom(): Promise<string | null> {
+    if (this.room !== null) return this.room;
+    const m = this.client(true);
+    const created = await this.run(m, 'room_create', { params: { roomType: ConversationType.public, roomName: 'talkload prober' } });
+    const token = (dataOf(created) as { token?: unknown } | undefined)?.token;
+    if (!created.ok || typeof token !== 'string') return null;
+    this.room = token;
+    this.created = true;
+    return token;
+  }
+
+  async journey(): Promise<JourneyResult> {
+    const started = performance.now();
+    const result = await this.steps();
+    const duration = (performance.now() - started) / 1000;
+    const t = this.target.name;
+    this.metrics.journeySuccess.set({ target: t }, result.success ? 1 : 0);
+    this.metrics.journeyDuration.set({ target: t }, duration);
+    this.metrics.journeys.inc({ target: t, result: result.success ? 'success' : 'failure' });
+    if (result.success) this.metrics.lastSuccess.set({ target: t }, Date.now() / 1000);
+    return { ...result, duration };
+  }
+
+  private async steps(): Promise<{ success: boolean; failure: string | null }> {
+    const token = await this.ensureRoom();
+    if (token === null) return { success: false, failure: 'room_create' };
+    const g = this.client(false);
+    const fail = (failure: string) => ({ success: false, failure });
+
+    if (!(await this.run(g, 'capabilities')).ok) return fail('capabilities');
+    if (this.stopping) return fail('stopped');
+    const joined = await this.run(g, 'room_join', { token });
+    const sessionId = (dataOf(joined) as { sessionId?: unknown } | undefined)?.sessionId;
+    if (!joined.ok || typeof sessionId !== 'string') return fail('room_join');
+    let inCall = false;
+    let failure: string | null = null;
+    try {
+      if (!(await this.run(g, 'signaling_settings', { params: { token } })).ok) return fail('signaling_settings');
+      // A message to our own session makes the long-poll answer at once: one short ping.
+      const fn = JSON.stringify({ to: sessionId, type: 'probe', payload: {} });
+      if (!(await this.run(g, 'signaling_send', { token, params: { messages: JSON.stringify([{ ev: 'message', fn, sessionId }]) } })).ok) return fail('signaling_send');
+      if (!(await this.run(g, 'signaling_poll', { token, timeoutMs: Math.min(this.timeouts.total, 35_000) })).ok) return fail('signaling_poll');
+      if (this.stopping) return fail('stopped');
+      if (!(await this.run(g, 'call_join', { token, params: { flags: CallFlag.inCall | CallFlag.withAudio } })).ok) return fail('call_join');
+      inCall = true;
+      if (!(await this.run(g, 'call_flags', { token, params: { flags: CallFlag.inCall | CallFlag.withAudio | CallFlag.withVideo } })).ok) return fail('call_flags');
+      const peers = await this.run(g, 'call_peers', { token });
+      if (!peers.ok) return fail('call_peers');
+      const list = dataOf(peers);
+      if (!Array.isArray(list) || !list.some((p) => (p as { sessionId?: unknown }).sessionId === sessionId)) failure = 'self_not_listed';
+      if (this.target.user !== null && !this.stopping) {
+        const modFailure = await this.moderatorSteps(token);
+        if (modFailure !== null) failure ??= modFailure;
+      }
+    } finally {
+      // Leave what was joined, also after a failed step or a SIGTERM.
+      if (inCall) {
+        const left = await this.run(g, 'call_leave', { token });
+        if (!left.ok) failure ??= 'call_leave';
+      }
+      const leftRoom = await this.run(g, 'room_leave', { token });
+      if (!leftRoom.ok) failure ??= 'room_leave';
+    }
+    return { success: failure === null, failure };
+  }
+
+  private async moderatorSteps(token: string): Promise<string | null> {
+    const m = this.client(true);
+    if (!(await this.run(m, 'room_join', { token })).ok) return 'room_join';
+    try {
+      if (!(await this.run(m, 'call_join', { token, params: { flags: CallFlag.inCall } })).ok) return 'call_join';
+      const list = await this.run(m, 'room_participants', { token });
+      if (!list.ok) return 'room_participants';
+      const me = (dataOf(list) as { actorType?: string; actorId?: string; attendeeId?: number }[] | undefined)?.find(
+        (p) => p.actorType === 'users' && p.actorId === this.target.user,
+      );
+      if (me?.attendeeId === undefined) return 'room_participants';
+      if (!(await this.run(m, 'call_ring', { token, attendeeId: me.attendeeId })).ok) return 'call_ring';
+      if (!(await this.run(m, 'call_leave', { token })).ok) return 'call_leave';
+      return null;
+    } finally {
+      await this.run(m, 'room_leave', { token });
+    }
+  }
+
+  /** Deletes the conversation the prober created. */
+  async cleanup(): Promise<void> {
+    if (!this.created || this.room === null) return;
+    await this.run(this.client(true), 'room_delete', { token: this.room });
+    this.created = false;
+  }
+}
