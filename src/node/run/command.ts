@@ -54,6 +54,7 @@ Runs a k6 load test of the Talk call flow. Without --target, against the embedde
   --run-id ID             run id and testid tag (default: time-based)
   --sim-fault RULE        fault for the embedded simulator, repeatable (see talkload sim --help)
   --sim-capacity SPEC     capacity model of the embedded simulator (off, nc29-2core, ...)
+  --prometheus URL        also send the run to this Prometheus (remote write, native histograms)
   --seed N                seed the guests' choices and the simulator's faults (comparable CI runs)
 
 Exit codes: 0 pass, 99 thresholds broken (as k6), 2 usage error, 1 other failure.
@@ -82,6 +83,8 @@ export interface RunPlan {
   k6Args: string[];
   /** 0 = not seeded. */
   seed: number;
+  /** Prometheus base URL for k6's remote write, or null. */
+  prometheus: string | null;
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -135,6 +138,7 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
       'sim-fault': { type: 'string', multiple: true },
       'sim-capacity': { type: 'string' },
       seed: { type: 'string' },
+      prometheus: { type: 'string' },
     },
   });
   const scenario = values.scenario ?? 'guest-call';
@@ -177,6 +181,17 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
   const simArgs: string[] = [];
   for (const f of values['sim-fault'] ?? []) simArgs.push('--fault', f);
   if (values['sim-capacity'] !== undefined) simArgs.push('--capacity', values['sim-capacity']);
+  const promText = values.prometheus ?? env['TALKLOAD_PROMETHEUS'];
+  let prometheus: string | null = null;
+  if (promText !== undefined) {
+    try {
+      const u = new URL(promText);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
+      prometheus = u.origin + u.pathname.replace(/\/+$/, '');
+    } catch {
+      throw new UsageError(`--prometheus "${promText}" is not an http(s) URL of a Prometheus`);
+    }
+  }
   const seed = values.seed === undefined ? 0 : parsePositiveNumber(values.seed, '--seed', { integer: true, min: 1 });
   if (seed > 0) simArgs.push('--seed', String(seed));
   if (target !== null && (values['sim-fault'] !== undefined || values['sim-capacity'] !== undefined)) throw new UsageError('--sim-fault and --sim-capacity apply to the embedded simulator only, not to --target');
@@ -202,6 +217,7 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
     simArgs,
     k6Args,
     seed,
+    prometheus,
   };
 }
 
@@ -314,6 +330,14 @@ export async function runCommand(argv: string[]): Promise<number> {
       K6_WEB_DASHBOARD_PORT: '-1', // no server: only the HTML export at the end
       K6_WEB_DASHBOARD_EXPORT: files.report,
       K6_NO_USAGE_REPORT: 'true',
+      ...(plan.prometheus !== null
+        ? {
+            K6_PROMETHEUS_RW_SERVER_URL: `${plan.prometheus}/api/v1/write`,
+            // Native histograms: percentiles can be aggregated across runs and endpoints.
+            K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM: 'true',
+            K6_PROMETHEUS_RW_PUSH_INTERVAL: '2s',
+          }
+        : {}),
     };
     delete env['TALKLOAD_PASSWORD'];
     const args = [
@@ -321,6 +345,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       '--tag', `testid=${plan.runId}`,
       '--out', `csv=${files.samples}`,
       '--summary-export', files.k6Summary,
+      ...(plan.prometheus !== null ? ['--out', 'experimental-prometheus-rw'] : []),
       ...plan.k6Args,
       join(root, 'dist', 'k6', `${plan.scenario}.js`),
     ];

@@ -1,0 +1,89 @@
+// `talkload stack`: a local Prometheus for people and tests: receives k6 remote write (native
+// histograms), scrapes the prober and the simulator (or a Nextcloud's /metrics), loads the alert
+// rules, keeps its data under .stack/ (git-ignored), and stops cleanly on Ctrl-C.
+
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { UsageError } from '../cli/usage.ts';
+import { parseListen } from '../prober/config.ts';
+import { projectRoot } from '../run/k6-binary.ts';
+import { startPrometheus } from './prometheus.ts';
+
+export const STACK_HELP = `Usage: talkload stack [options]
+
+Starts Prometheus on loopback: remote-write receiver for "talkload run --prometheus", scrapes of
+the prober and of Talk servers, the prober alert rules. Ctrl-C stops it.
+
+  --listen HOST:PORT    Prometheus address (default 127.0.0.1:9090)
+  --prober HOST:PORT    prober to scrape (default 127.0.0.1:9464)
+  --server HOST:PORT    a Talk server's /metrics to scrape (simulator or Nextcloud 33+), repeatable
+  --data DIR            where Prometheus keeps its data (default .stack/prometheus)
+`;
+
+export function stackConfig(prober: string, servers: readonly string[], rulesDir: string, scrapeInterval = '5s'): string {
+  const list = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(', ');
+  return [
+    'global:',
+    `  scrape_interval: ${scrapeInterval}`,
+    `  evaluation_interval: ${scrapeInterval}`,
+    'rule_files:',
+    `  - ${join(rulesDir, '*.rules.yml')}`,
+    'scrape_configs:',
+    '  - job_name: talkprobe',
+    '    static_configs:',
+    `      - targets: [${list([prober])}]`,
+    ...(servers.length > 0 ? ['  - job_name: talk-server', '    static_configs:', `      - targets: [${list(servers)}]`] : []),
+    '',
+  ].join('\n');
+}
+
+/** Flags for Prometheus 2.42: k6 remote write, native histograms for its trends. */
+export const PROMETHEUS_FEATURE_ARGS = ['--web.enable-remote-write-receiver', '--enable-feature=native-histograms'];
+
+export async function stackCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(STACK_HELP);
+    return 0;
+  }
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      listen: { type: 'string', default: '127.0.0.1:9090' },
+      prober: { type: 'string', default: '127.0.0.1:9464' },
+      server: { type: 'string', multiple: true },
+      data: { type: 'string', default: '.stack/prometheus' },
+    },
+  });
+  const listen = parseListen(values.listen ?? '127.0.0.1:9090');
+  parseListen(values.prober ?? '127.0.0.1:9464');
+  for (const s of values.server ?? []) {
+    try {
+      parseListen(s);
+    } catch {
+      throw new UsageError(`--server must be HOST:PORT, got "${s}"`);
+    }
+  }
+  if (listen.host !== '127.0.0.1' && listen.host !== 'localhost' && listen.host !== '::1') {
+    process.stderr.write(`talkload stack: note: Prometheus listens on ${listen.host}, not only loopback\n`);
+  }
+  const dir = resolve(values.data ?? '.stack/prometheus');
+  mkdirSync(dir, { recursive: true });
+  process.stdout.write('talkload stack: starting Prometheus...\n');
+  const prom = await startPrometheus({
+    dir,
+    port: listen.port,
+    configYaml: stackConfig(values.prober ?? '127.0.0.1:9464', values.server ?? [], join(projectRoot(), 'dashboards', 'alerts')),
+    extraArgs: PROMETHEUS_FEATURE_ARGS,
+  });
+  process.stdout.write(`talkload stack: Prometheus on ${prom.url} (data in ${dir}); send runs with: talkload run --prometheus ${prom.url}; Ctrl-C stops\n`);
+  await new Promise<void>((r) => {
+    process.once('SIGINT', r);
+    process.once('SIGTERM', r);
+  });
+  await prom.stop();
+  process.stdout.write('talkload stack: stopped\n');
+  return 0;
+}
