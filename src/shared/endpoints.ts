@@ -9,6 +9,7 @@ export const TALK_BASE = `${OCS_BASE}/apps/spreed/api`;
 
 export const ENDPOINT_IDS = [
   'capabilities',
+  'room_list',
   'room_create',
   'room_get',
   'room_delete',
@@ -106,6 +107,17 @@ export const ENDPOINTS: { readonly [K in EndpointId]: EndpointSpec } = Object.fr
     success: [200],
     statuses: [s(200, 'capabilities; Talk block under `capabilities.spreed`'), csrf, strictCookie],
     summary: 'server and Talk capabilities',
+  }),
+  room_list: spec({
+    id: 'room_list',
+    method: 'GET',
+    path: `${TALK_BASE}/v4/room`,
+    apiVersion: 'v4',
+    guestAllowed: false,
+    bruteForce: [],
+    success: [200],
+    statuses: [s(200, "the caller's conversations"), notLoggedIn, ...talkCommon],
+    summary: "list the caller's conversations",
   }),
   room_create: spec({
     id: 'room_create',

@@ -79,6 +79,14 @@ describe('session lifetime', () => {
     assert.equal((await g.call('call_join', { token })).status, 200);
   });
 
+  test('a PHP session idle for 24 minutes is collected: its guest becomes a stranger', async () => {
+    const token = await publicRoom(w.user());
+    const g = await guestInCall(w, token);
+    w.advance(1441);
+    w.sim.state.collectPhpSessions();
+    assert.equal((await g.call('call_peers', { token })).status, 404);
+  });
+
   test('a user without a session in this jar falls back to any session of its own', async () => {
     const owner = w.user();
     const token = await publicRoom(owner);

@@ -227,7 +227,11 @@ export class TalkSimulator {
       });
     });
     this.server.headersTimeout = 60_000;
+    this.gcTimer = setInterval(() => this.state.collectPhpSessions(), 60_000);
+    this.gcTimer.unref();
   }
+
+  private readonly gcTimer: NodeJS.Timeout;
 
   listen(port: number, host: string): Promise<string> {
     return new Promise((resolve, reject) => {
@@ -244,6 +248,7 @@ export class TalkSimulator {
   }
 
   close(): Promise<void> {
+    clearInterval(this.gcTimer);
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();

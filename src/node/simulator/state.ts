@@ -99,7 +99,12 @@ export interface PhpSession {
   readonly id: string;
   userId: string | null;
   readonly talk: Map<string, string>;
+  /** Clock ms of the last request that used it (PHP's garbage collection goes by this). */
+  lastUsedMs: number;
 }
+
+/** PHP's default session.gc_maxlifetime: idle PHP sessions are gone after 24 minutes. */
+export const PHP_SESSION_LIFETIME_MS = 1440 * 1000;
 
 export interface ServerSettings {
   /** Admin `start_calls`. */
@@ -169,10 +174,24 @@ export class TalkState {
   phpSession(id: string): PhpSession {
     let s = this.phpSessions.get(id);
     if (!s) {
-      s = { id, userId: null, talk: new Map() };
+      s = { id, userId: null, talk: new Map(), lastUsedMs: 0 };
       this.phpSessions.set(id, s);
     }
+    s.lastUsedMs = this.clock.nowMs();
     return s;
+  }
+
+  /** PHP garbage collection: sessions idle for 24 minutes are gone (a long call loses its guests). */
+  collectPhpSessions(): number {
+    const limit = this.clock.nowMs() - PHP_SESSION_LIFETIME_MS;
+    let n = 0;
+    for (const [id, s] of this.phpSessions) {
+      if (s.lastUsedMs < limit) {
+        this.phpSessions.delete(id);
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Forget PHP sessions that hold nothing, so cookieless load does not grow memory. */

@@ -36,6 +36,9 @@ const CASES: readonly Case[] = [
       return g.call('capabilities', { noOcsHeader: true });
     },
   },
+  // room_list
+  { endpoint: 'room_list', status: 200, why: "the user's conversations only", run: async (w) => { await roomWithOwner(w); return w.user('participant4').call('room_list'); }, check: (r) => assert.deepEqual(r.data, []) },
+  { endpoint: 'room_list', status: 401, why: 'guest', run: (w) => w.guest().call('room_list') },
   // room_create
   { endpoint: 'room_create', status: 201, why: 'user creates a public room', run: (w) => w.user().call('room_create', { params: { roomType: 3, roomName: 'x' } }), check: (r) => { assert.equal(r.data.type, 3); assert.equal(r.data.participantType, 1); assert.match(r.data.token, /^[a-z0-9]{8}$/); } },
   {

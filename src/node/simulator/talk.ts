@@ -109,6 +109,7 @@ interface Rules {
 }
 
 const RULES: { readonly [K in Exclude<EndpointId, 'capabilities'>]: Rules } = {
+  room_list: { requires: 'none' },
   room_create: { requires: 'none' },
   room_get: { requires: 'none' },
   room_delete: { requires: 'moderator' },
@@ -284,6 +285,18 @@ function createRoom(ctx: Ctx): Result {
   const room = st.createRoom(type, name, password);
   st.addAttendee(room, ActorType.users, ctx.userId, st.users.get(ctx.userId)?.displayName ?? ctx.userId, ParticipantType.owner);
   return r(201, formatRoom(st, room, participantOf(ctx, room)));
+}
+
+function listRooms(ctx: Ctx): Result {
+  const st = ctx.state;
+  if (ctx.userId === null) return r(401);
+  const out: unknown[] = [];
+  for (const room of st.rooms.values()) {
+    if (!st.userAttendee(room, ctx.userId)) continue;
+    st.applyLobbyTimer(room);
+    out.push(formatRoom(st, room, participantOf(ctx, room)));
+  }
+  return r(200, out);
 }
 
 function getRoom(ctx: Ctx): Result {
@@ -753,6 +766,8 @@ export function handle(id: EndpointId, ctx: Ctx): Result | Promise<Result> {
     switch (id) {
       case 'room_create':
         return createRoom(ctx);
+      case 'room_list':
+        return listRooms(ctx);
       case 'room_get':
         return getRoom(ctx);
       case 'room_join':
