@@ -2,18 +2,9 @@
 // a time, joining again after it leaves); arrival-rate shapes where joins per second is the input.
 
 import type { Scenario } from 'k6/options';
+import type { ProfileName, ShapeInput } from '../shared/load.ts';
 
-export const PROFILE_NAMES = ['smoke', 'load', 'stress', 'soak', 'spike', 'breakpoint'] as const;
-export type ProfileName = (typeof PROFILE_NAMES)[number];
-
-export interface ShapeInput {
-  readonly guests: number;
-  readonly joinRate: number;
-  /** Test length, seconds. */
-  readonly duration: number;
-  /** One guest's stay in the call, seconds. */
-  readonly stay: number;
-}
+export { PROFILE_NAMES, isArrivalRate, peakGuests, type ProfileName, type ShapeInput } from '../shared/load.ts';
 
 const s = (seconds: number): string => `${Math.max(1, Math.round(seconds))}s`;
 
@@ -88,20 +79,3 @@ export function guestScenario(profile: ProfileName, i: ShapeInput): Scenario {
   }
 }
 
-/** Arrival-rate shapes must not drop joins: a dropped join is load we claimed and did not send. */
-export function isArrivalRate(profile: ProfileName): boolean {
-  return profile === 'spike' || profile === 'breakpoint';
-}
-
-/** Peak concurrent guests a shape produces (for sizing conversations). */
-export function peakGuests(profile: ProfileName, i: ShapeInput): number {
-  switch (profile) {
-    case 'stress':
-      return i.guests * 2;
-    case 'spike':
-    case 'breakpoint':
-      return Math.ceil(i.joinRate * (i.stay + 5));
-    default:
-      return i.guests;
-  }
-}

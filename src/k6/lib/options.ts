@@ -2,28 +2,14 @@
 // per endpoint built from the shared budgets.
 
 import type { Options } from 'k6/options';
-import { BUDGETS, POLL_ERROR_RATE } from '../../shared/budgets.ts';
-import { K6Metric } from '../../shared/metric-names.ts';
-import { guestScenario, isArrivalRate } from '../profiles.ts';
+import { thresholdSpec } from '../../shared/thresholds.ts';
+import { guestScenario } from '../profiles.ts';
 import type { Config } from './env.ts';
 
 export function buildOptions(cfg: Config): Options {
-  const thresholds: Record<string, string[] | { threshold: string; abortOnFail: boolean }[]> = {};
-  for (const [id, b] of Object.entries(BUDGETS)) {
-    if (!cfg.moderator && (id === 'call_ring' || id === 'room_participants')) continue;
-    thresholds[`http_req_duration{name:${id}}`] = [`p(95)<${b.p95Ms}`, `p(99)<${b.p99Ms}`];
-    thresholds[`http_req_failed{name:${id}}`] = [`rate<${b.errorRate}`];
-  }
-  thresholds['http_req_failed{name:signaling_poll}'] = [`rate<${POLL_ERROR_RATE}`];
-  thresholds[K6Metric.unexpectedStatus] = ['count==0'];
-  thresholds[K6Metric.tooManyRequests] = ['count==0'];
-  thresholds[K6Metric.journeySuccess] = ['rate>0.99'];
-  // Every peer poll of a guest in the call must list the guest itself.
-  thresholds[K6Metric.selfListed] = ['rate>0.99'];
-  if (isArrivalRate(cfg.profile)) {
-    thresholds['dropped_iterations'] =
-      cfg.profile === 'breakpoint' ? [{ threshold: 'count<1', abortOnFail: true }] : ['count<1'];
-  }
+  const thresholds: Record<string, string[] | { threshold: string; abortOnFail: boolean }[]> = thresholdSpec(cfg);
+  // The breakpoint profile stops at the first dropped join: that is the point it looks for.
+  if (cfg.profile === 'breakpoint') thresholds['dropped_iterations'] = [{ threshold: 'count<1', abortOnFail: true }];
   const scenarios: NonNullable<Options['scenarios']> = {
     guests: { ...guestScenario(cfg.profile, cfg), exec: 'guest' },
   };

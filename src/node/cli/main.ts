@@ -10,6 +10,7 @@ Commands:
   run       run a k6 load test of the Talk call flow (default target: the embedded simulator)
   probe     run the call journey continuously and export it to Prometheus
   stack     start a local Prometheus for k6 remote write and the prober
+  k8s       write k6-operator manifests (ConfigMap + TestRun) for the same scenarios
   gate      judge a run against budgets and a baseline (CI performance gate)
   baseline  accept a run as the baseline to commit
 
@@ -28,6 +29,8 @@ async function loadCommand(name: string): Promise<Command | undefined> {
       return (await import('../prober/command.ts')).probeCommand;
     case 'stack':
       return (await import('../stack/command.ts')).stackCommand;
+    case 'k8s':
+      return (await import('../k8s/command.ts')).k8sCommand;
     case 'gate':
       return (await import('../gate/command.ts')).gateCommand;
     case 'baseline':
@@ -46,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
   const prefix = `talkload ${name}`;
   try {
     const command = await loadCommand(name);
-    if (!command) throw new UsageError(`unknown command "${name}" (sim, run, probe, stack, gate, baseline)`);
+    if (!command) throw new UsageError(`unknown command "${name}" (sim, run, probe, stack, k8s, gate, baseline)`);
     return await command(rest);
   } catch (e) {
     if (e instanceof UsageError) {

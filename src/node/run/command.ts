@@ -11,12 +11,15 @@ import { TOKEN_PATTERN } from '../../shared/constants.ts';
 import { RunError, UsageError, formatDuration, parseDuration, parsePositiveNumber } from '../cli/usage.ts';
 import { parseSimArgs, startSimulator } from '../cli/sim.ts';
 import { findK6, projectRoot } from './k6-binary.ts';
+import { segment, segmentSequence } from '../../shared/segments.ts';
+import { thresholdSpec } from '../../shared/thresholds.ts';
 import {
   SUMMARY_SCHEMA,
   aggregateSamples,
   endpointSummaries,
   junit,
   markdown,
+  evaluateThresholds,
   readThresholds,
   setupData,
   textTable,
@@ -24,8 +27,8 @@ import {
   type RunSummary,
 } from './results.ts';
 
-export const PROFILES = ['smoke', 'load', 'stress', 'soak', 'spike', 'breakpoint'] as const;
-type Profile = (typeof PROFILES)[number];
+export { PROFILE_NAMES as PROFILES } from '../../shared/load.ts';
+import { PROFILE_NAMES as PROFILES, peakGuests, type ProfileName as Profile } from '../../shared/load.ts';
 
 const DEFAULT_DURATION: Record<Profile, string> = { smoke: '30s', load: '5m', stress: '10m', soak: '1h', spike: '5m', breakpoint: '10m' };
 
@@ -55,6 +58,7 @@ Runs a k6 load test of the Talk call flow. Without --target, against the embedde
   --sim-fault RULE        fault for the embedded simulator, repeatable (see talkload sim --help)
   --sim-capacity SPEC     capacity model of the embedded simulator (off, nc29-2core, ...)
   --prometheus URL        also send the run to this Prometheus (remote write, native histograms)
+  --instances N           split the load over N k6 processes (execution segments), results merged
   --seed N                seed the guests' choices and the simulator's faults (comparable CI runs)
 
 Exit codes: 0 pass, 99 thresholds broken (as k6), 2 usage error, 1 other failure.
@@ -85,6 +89,8 @@ export interface RunPlan {
   seed: number;
   /** Prometheus base URL for k6's remote write, or null. */
   prometheus: string | null;
+  /** k6 processes sharing the load by execution segments. */
+  instances: number;
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -139,6 +145,7 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
       'sim-capacity': { type: 'string' },
       seed: { type: 'string' },
       prometheus: { type: 'string' },
+      instances: { type: 'string', default: '1' },
     },
   });
   const scenario = values.scenario ?? 'guest-call';
@@ -218,6 +225,7 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
     k6Args,
     seed,
     prometheus,
+    instances: parsePositiveNumber(values.instances ?? '1', '--instances', { integer: true, min: 1 }),
   };
 }
 
@@ -340,27 +348,42 @@ export async function runCommand(argv: string[]): Promise<number> {
         : {}),
     };
     delete env['TALKLOAD_PASSWORD'];
-    const args = [
+    const n = plan.instances;
+    // Several processes share one set of conversations, created here, so calls keep their size.
+    let shared: string[] = [];
+    if (n > 1 && plan.rooms.length === 0) {
+      const count = Math.max(1, Math.ceil(peakGuests(plan.profile, { guests: plan.guests, joinRate: plan.joinRate, duration: plan.durationSeconds, stay: plan.staySeconds }) / plan.callSize));
+      shared = await createRooms(target, plan, count);
+      env['TALK_ROOMS'] = shared.join(',');
+    }
+    const instanceFile = (base: string, i: number): string => (n === 1 ? base : base.replace(/(\.[a-z]+(\.gz)?)$/, `-${i}$1`));
+    const argsFor = (i: number): string[] => [
       'run',
       '--tag', `testid=${plan.runId}`,
-      '--out', `csv=${files.samples}`,
-      '--summary-export', files.k6Summary,
+      '--out', `csv=${instanceFile(files.samples, i)}`,
+      '--summary-export', instanceFile(files.k6Summary, i),
+      ...(n > 1 ? ['--execution-segment', segment(i, n), '--execution-segment-sequence', segmentSequence(n)] : []),
+      // One progress display is enough.
+      ...(i > 0 ? ['--quiet'] : []),
       ...(plan.prometheus !== null ? ['--out', 'experimental-prometheus-rw'] : []),
       ...plan.k6Args,
       join(root, 'dist', 'k6', `${plan.scenario}.js`),
     ];
     const startedAt = new Date();
-    process.stdout.write(`talkload: run ${plan.runId}: ${plan.scenario}/${plan.profile}, ${plan.guests} guests, calls of ${plan.callSize}, ${formatDuration(plan.durationSeconds)}; k6 ${k6.version}\n`);
-    const exitCode = await runK6(k6.path, args, env);
+    process.stdout.write(`talkload: run ${plan.runId}: ${plan.scenario}/${plan.profile}, ${plan.guests} guests, calls of ${plan.callSize}, ${formatDuration(plan.durationSeconds)}; k6 ${k6.version}${n > 1 ? `, ${n} k6 processes (execution segments)` : ''}\n`);
+    const codes = await Promise.all(Array.from({ length: n }, (_, i) => runK6(k6.path, argsFor(i), i === 0 ? env : { ...env, K6_WEB_DASHBOARD: 'false' })));
+    const failedCode = codes.find((c) => c !== 0 && c !== 99);
 
-    const created = setupData(files.k6Summary)?.created ?? [];
-    if (created.length > 0) await ensureDeleted(target, plan.user, plan.password, created);
+    const created = [...shared, ...codes.flatMap((_, i) => setupData(instanceFile(files.k6Summary, i))?.created ?? [])];
+    if (created.length > 0) await ensureDeleted(target, plan.user, plan.password, created, shared.length);
 
-    if (!existsSync(files.k6Summary)) {
-      throw new RunError(`k6 stopped before the test ran (exit ${exitCode}); see its output above. Partial results: ${relative(process.cwd(), outDir)}`);
+    if (!existsSync(instanceFile(files.k6Summary, 0))) {
+      throw new RunError(`k6 stopped before the test ran (exit ${failedCode ?? codes[0]}); see its output above. Partial results: ${relative(process.cwd(), outDir)}`);
     }
-    const agg = await aggregateSamples([files.samples]);
-    const thresholds = readThresholds(files.k6Summary);
+    const agg = await aggregateSamples(codes.map((_, i) => instanceFile(files.samples, i)));
+    // One process: k6's own verdict. Several: each judged only its part, so judge the merged samples.
+    const thresholds = n === 1 ? readThresholds(files.k6Summary) : evaluateThresholds(thresholdSpec({ profile: plan.profile, moderator: plan.moderator }), agg);
+    const exitCode = failedCode ?? (n === 1 ? (codes[0] ?? 1) : thresholds.every((t) => t.ok) ? 0 : 99);
     const summary: RunSummary = {
       schema: SUMMARY_SCHEMA,
       runId: plan.runId,
@@ -414,9 +437,30 @@ export async function runCommand(argv: string[]): Promise<number> {
 }
 
 /** Belt and braces for teardown(): conversations the run created must be gone from the target. */
-async function ensureDeleted(target: string, user: string, password: string, tokens: readonly string[]): Promise<void> {
-  for (const token of tokens) {
+async function ensureDeleted(target: string, user: string, password: string, tokens: readonly string[], ownedByRunner = 0): Promise<void> {
+  for (const [i, token] of tokens.entries()) {
     const res = await once('DELETE', `${target}/ocs/v2.php/apps/spreed/api/v4/room/${token}`, { ...OCS_HEADERS, Authorization: basic(user, password) }, 10_000).catch(() => null);
-    if (res && res.status === 200) process.stdout.write(`talkload: deleted conversation ${token} that teardown() left behind\n`);
+    if (res && res.status === 200 && i >= ownedByRunner) process.stdout.write(`talkload: deleted conversation ${token} that teardown() left behind\n`);
   }
+}
+
+/** For runs over several k6 processes: the conversations all of them share. */
+async function createRooms(target: string, plan: RunPlan, count: number): Promise<string[]> {
+  const tokens: string[] = [];
+  const headers = { ...OCS_HEADERS, Authorization: basic(plan.user, plan.password), 'Content-Type': 'application/x-www-form-urlencoded' };
+  for (let i = 0; i < count; i++) {
+    const res = await request(`${target}/ocs/v2.php/apps/spreed/api/v4/room`, { method: 'POST', headers, body: new URLSearchParams({ roomType: '3', roomName: `talkload ${plan.runId} #${i + 1}` }).toString(), headersTimeout: 15_000, bodyTimeout: 15_000 });
+    const body = parseOcsBody(await res.body.text(), '');
+    const token = body.kind === 'ocs' ? (body.data as { token?: unknown } | null)?.token : undefined;
+    if (res.statusCode !== 201 || typeof token !== 'string') {
+      await ensureDeleted(target, plan.user, plan.password, tokens, tokens.length);
+      throw new RunError(`creating conversation ${i + 1} of ${count} as ${plan.user} gave status ${res.statusCode}`);
+    }
+    tokens.push(token);
+    if (plan.ringUser !== '') {
+      const add = await request(`${target}/ocs/v2.php/apps/spreed/api/v4/room/${token}/participants`, { method: 'POST', headers, body: new URLSearchParams({ newParticipant: plan.ringUser, source: 'users' }).toString() });
+      await add.body.text();
+    }
+  }
+  return tokens;
 }

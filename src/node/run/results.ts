@@ -78,7 +78,8 @@ class Samples {
 }
 
 export interface RawAggregate {
-  endpoints: Map<string, { summary: Omit<EndpointSummary, 'latencyMs'>; latency: Samples }>;
+  endpoints: Map<string, { summary: Omit<EndpointSummary, 'latencyMs'>; latency: Samples; failed: { n: number; total: number } }>;
+  dropped: number;
   journeys: { ok: number; total: number };
   selfListed: { ok: number; total: number };
   firstTs: number;
@@ -94,11 +95,11 @@ function parseTags(extra: string): Map<string, string> {
 
 /** Reads one or more k6 CSV outputs (plain or .gz) into per-endpoint aggregates. */
 export async function aggregateSamples(files: readonly string[]): Promise<RawAggregate> {
-  const agg: RawAggregate = { endpoints: new Map(), journeys: { ok: 0, total: 0 }, selfListed: { ok: 0, total: 0 }, firstTs: Infinity, lastTs: 0 };
+  const agg: RawAggregate = { endpoints: new Map(), dropped: 0, journeys: { ok: 0, total: 0 }, selfListed: { ok: 0, total: 0 }, firstTs: Infinity, lastTs: 0 };
   const ep = (id: string) => {
     let e = agg.endpoints.get(id);
     if (!e) {
-      e = { summary: { requests: 0, statuses: {}, unexpected: 0, unexpectedStatuses: {}, throttled: 0, tooManyRequests: 0 }, latency: new Samples() };
+      e = { summary: { requests: 0, statuses: {}, unexpected: 0, unexpectedStatuses: {}, throttled: 0, tooManyRequests: 0 }, latency: new Samples(), failed: { n: 0, total: 0 } };
       agg.endpoints.set(id, e);
     }
     return e;
@@ -129,6 +130,15 @@ export async function aggregateSamples(files: readonly string[]): Promise<RawAgg
         }
         case 'http_req_duration':
           ep(f[col['name']!] || 'unnamed').latency.push(value);
+          break;
+        case 'http_req_failed': {
+          const e = ep(f[col['name']!] || 'unnamed').failed;
+          e.total++;
+          if (value !== 0) e.n++;
+          break;
+        }
+        case 'dropped_iterations':
+          agg.dropped += value;
           break;
         case K6Metric.unexpectedStatus:
         case K6Metric.throttled:
@@ -187,6 +197,43 @@ export function endpointSummaries(agg: RawAggregate): Record<string, EndpointSum
     };
   }
   return out;
+}
+
+/**
+ * Evaluates a threshold list (src/shared/thresholds.ts) on merged raw samples, for runs split over
+ * several k6 processes, where each process only judged its own part.
+ */
+export function evaluateThresholds(spec: Record<string, string[]>, agg: RawAggregate): ThresholdResult[] {
+  const out: ThresholdResult[] = [];
+  const sumOf = (pick: (e: Omit<EndpointSummary, 'latencyMs'>) => number): number => {
+    let n = 0;
+    for (const e of agg.endpoints.values()) n += pick(e.summary);
+    return n;
+  };
+  for (const [metric, expressions] of Object.entries(spec)) {
+    const endpoint = /\{name:([a-z_]+)\}/.exec(metric)?.[1] ?? null;
+    const base = metric.replace(/\{.*\}$/, '');
+    const e = endpoint ? agg.endpoints.get(endpoint) : undefined;
+    for (const expression of expressions) {
+      const m = /^(p\((\d+(?:\.\d+)?)\)|rate|count)\s*(<=|>=|==|<|>)\s*([\d.]+)$/.exec(expression);
+      if (!m) throw new Error(`cannot evaluate threshold ${metric} ${expression}`);
+      let value: number | null = null;
+      if (m[1]!.startsWith('p(')) {
+        const sorted = e?.latency.sorted();
+        value = sorted && sorted.length > 0 ? percentile(sorted, Number(m[2]) / 100) : null;
+      } else if (base === 'http_req_failed') value = e && e.failed.total > 0 ? e.failed.n / e.failed.total : null;
+      else if (base === K6Metric.unexpectedStatus) value = sumOf((s) => s.unexpected);
+      else if (base === K6Metric.tooManyRequests) value = sumOf((s) => s.tooManyRequests);
+      else if (base === K6Metric.journeySuccess) value = agg.journeys.total ? agg.journeys.ok / agg.journeys.total : null;
+      else if (base === K6Metric.selfListed) value = agg.selfListed.total ? agg.selfListed.ok / agg.selfListed.total : null;
+      else if (base === 'dropped_iterations') value = agg.dropped;
+      const limit = Number(m[4]);
+      // Like k6, a metric with no samples does not fail its threshold.
+      const ok = value === null || { '<': value < limit, '<=': value <= limit, '>': value > limit, '>=': value >= limit, '==': value === limit }[m[3] as '<'];
+      out.push({ metric, expression, ok, endpoint });
+    }
+  }
+  return out.sort((a, b) => a.metric.localeCompare(b.metric) || a.expression.localeCompare(b.expression));
 }
 
 /** Thresholds from k6's summary export: `{"p(95)<500": false}` means not crossed. */

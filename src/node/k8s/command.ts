@@ -1,0 +1,186 @@
+// `talkload k8s`: manifests for the k6-operator: a ConfigMap with the bundled scenario and a
+// TestRun (k6.io/v1alpha1) with runner resources, the target in env, credentials from a Secret
+// (never inlined) and remote write to the users' Prometheus with the testid tag.
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { RunError, UsageError, parseDuration, parsePositiveNumber } from '../cli/usage.ts';
+import { PROFILES } from '../run/command.ts';
+import { pinnedK6Version, projectRoot } from '../run/k6-binary.ts';
+
+export const K8S_HELP = `Usage: talkload k8s --parallelism N --scenario NAME --profile NAME --target URL --secret NAME [options]
+
+Writes a ConfigMap (the bundled scenario) and a k6-operator TestRun to stdout, or to files in --out.
+
+  --parallelism N       runner pods; the operator splits the load with k6 execution segments
+  --scenario NAME       bundle in dist/k6 (guest-call)
+  --profile NAME        smoke | load | stress | soak | spike | breakpoint
+  --target URL          the Nextcloud the runners load
+  --secret NAME         Secret with keys "user" and "password" (an app password); never inlined
+  --guests N, --call-size N, --join-rate R, --duration D, --stay D   the load, as for talkload run
+  --prometheus URL      remote write to this Prometheus (native histograms, testid tag)
+  --run-id ID           testid tag and name suffix (default: time-based)
+  --namespace NS        metadata.namespace
+  --image IMAGE         runner image (default grafana/k6:<pinned version without v>)
+  --cpu Q, --memory Q   runner limits (default 2, 4Gi)
+  --out DIR             write configmap.yaml and testrun.yaml there instead of stdout
+`;
+
+type Yaml = string | number | boolean | null | Yaml[] | { [k: string]: Yaml };
+
+/** A small YAML emitter for plain manifests; multi-line strings become literal blocks. */
+export function toYaml(v: Yaml, indent = ''): string {
+  if (Array.isArray(v)) {
+    if (v.length === 0) return ' []';
+    return v.map((x) => `\n${indent}- ${toYaml(x, indent + '  ').replace(/^\n\s*/, '')}`).join('');
+  }
+  if (v !== null && typeof v === 'object') {
+    const entries = Object.entries(v);
+    if (entries.length === 0) return ' {}';
+    return entries.map(([k, x]) => `\n${indent}${k}:${toYaml(x, indent + '  ')}`).join('');
+  }
+  if (typeof v === 'string') {
+    if (v.includes('\n')) return ` |-\n${v.split('\n').map((l) => (l === '' ? '' : indent + l)).join('\n')}`;
+    return ` ${JSON.stringify(v)}`;
+  }
+  return ` ${v === null ? 'null' : String(v)}`;
+}
+
+export const doc = (v: Yaml): string => toYaml(v).replace(/^\n/, '') + '\n';
+
+const QUANTITY = /^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE])?$/;
+
+export interface Manifests {
+  readonly configMap: { [k: string]: Yaml };
+  readonly testRun: { [k: string]: Yaml };
+}
+
+export function manifests(argv: string[], root = projectRoot()): { m: Manifests; out: string | null } {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      parallelism: { type: 'string' },
+      scenario: { type: 'string', default: 'guest-call' },
+      profile: { type: 'string', default: 'load' },
+      target: { type: 'string' },
+      secret: { type: 'string' },
+      guests: { type: 'string', default: '100' },
+      'call-size': { type: 'string', default: '5' },
+      'join-rate': { type: 'string', default: '5' },
+      duration: { type: 'string', default: '10m' },
+      stay: { type: 'string', default: '60s' },
+      prometheus: { type: 'string' },
+      'run-id': { type: 'string' },
+      namespace: { type: 'string' },
+      image: { type: 'string' },
+      cpu: { type: 'string', default: '2' },
+      memory: { type: 'string', default: '4Gi' },
+      out: { type: 'string' },
+    },
+  });
+  if (values.parallelism === undefined) throw new UsageError('--parallelism is required (runner pods, 1 or more)');
+  const parallelism = parsePositiveNumber(values.parallelism, '--parallelism', { integer: true, min: 1 });
+  if (values.secret === undefined || values.secret === '') throw new UsageError('--secret NAME is required: a Secret with keys "user" and "password" (credentials are never inlined)');
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(values.secret)) throw new UsageError(`--secret "${values.secret}" is not a Kubernetes object name`);
+  if (values.target === undefined) throw new UsageError('--target URL is required');
+  let target: string;
+  try {
+    const u = new URL(values.target);
+    if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.username || u.password) throw new Error();
+    target = u.origin + u.pathname.replace(/\/+$/, '');
+  } catch {
+    throw new UsageError(`--target "${values.target}" is not an http(s) URL without credentials`);
+  }
+  const profile = values.profile ?? 'load';
+  if (!(PROFILES as readonly string[]).includes(profile)) throw new UsageError(`unknown profile "${profile}" (${PROFILES.join(', ')})`);
+  const scenario = values.scenario ?? 'guest-call';
+  const bundle = join(root, 'dist', 'k6', `${scenario}.js`);
+  if (!existsSync(bundle)) throw new UsageError(`unknown scenario "${scenario}" (no dist/k6/${scenario}.js; run npm run build)`);
+  for (const [flag, q] of [['--cpu', values.cpu ?? '2'], ['--memory', values.memory ?? '4Gi']] as const) {
+    if (!QUANTITY.test(q)) throw new UsageError(`${flag} "${q}" is not a Kubernetes quantity (like 2, 500m, 4Gi)`);
+  }
+  const guests = parsePositiveNumber(values.guests ?? '100', '--guests', { integer: true, min: 1 });
+  const callSize = parsePositiveNumber(values['call-size'] ?? '5', '--call-size', { integer: true, min: 1 });
+  const joinRate = parsePositiveNumber(values['join-rate'] ?? '5', '--join-rate', { min: 0.1 });
+  const duration = parseDuration(values.duration ?? '10m');
+  const stay = parseDuration(values.stay ?? '60s', '--stay');
+  const runId = values['run-id'] ?? `k8s-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}`;
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(runId) || runId.length > 40) throw new UsageError(`--run-id "${runId}" must be lower-case letters, digits and '-' (at most 40)`);
+  let prometheus: string | null = null;
+  if (values.prometheus !== undefined) {
+    try {
+      prometheus = new URL(values.prometheus).origin;
+    } catch {
+      throw new UsageError(`--prometheus "${values.prometheus}" is not a URL`);
+    }
+  }
+  const name = `talkload-${scenario}-${runId}`.slice(0, 63).replace(/-+$/, '');
+  const labels = { 'app.kubernetes.io/name': 'talkload', 'talkload/testid': runId };
+  const meta = (n: string): { [k: string]: Yaml } => ({ name: n, ...(values.namespace ? { namespace: values.namespace } : {}), labels });
+  const file = `${scenario}.js`;
+  const env: Yaml[] = [
+    { name: 'TALK_TARGET', value: target },
+    { name: 'TALK_USER', valueFrom: { secretKeyRef: { name: values.secret, key: 'user' } } },
+    { name: 'TALK_PASSWORD', valueFrom: { secretKeyRef: { name: values.secret, key: 'password' } } },
+    { name: 'TALK_RUN_ID', value: runId },
+    { name: 'TALK_PROFILE', value: profile },
+    { name: 'TALK_GUESTS', value: String(guests) },
+    { name: 'TALK_CALL_SIZE', value: String(callSize) },
+    { name: 'TALK_JOIN_RATE', value: String(joinRate) },
+    { name: 'TALK_DURATION', value: `${duration}s` },
+    { name: 'TALK_STAY', value: `${stay}s` },
+    ...(prometheus
+      ? [
+          { name: 'K6_PROMETHEUS_RW_SERVER_URL', value: `${prometheus}/api/v1/write` },
+          { name: 'K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM', value: 'true' },
+        ]
+      : []),
+  ];
+  const args = [`--tag testid=${runId}`, ...(prometheus ? ['--out experimental-prometheus-rw'] : [])].join(' ');
+  const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(name), data: { [file]: readFileSync(bundle, 'utf8').trimEnd() } };
+  const testRun = {
+    apiVersion: 'k6.io/v1alpha1',
+    kind: 'TestRun',
+    metadata: meta(name),
+    spec: {
+      parallelism,
+      script: { configMap: { name, file } },
+      arguments: args,
+      separate: false,
+      cleanup: 'post' as const,
+      runner: {
+        image: values.image ?? `grafana/k6:${pinnedK6Version(root).slice(1)}`,
+        metadata: { labels },
+        env,
+        resources: { limits: { cpu: values.cpu ?? '2', memory: values.memory ?? '4Gi' }, requests: { cpu: values.cpu ?? '2', memory: values.memory ?? '4Gi' } },
+      },
+    },
+  };
+  return { m: { configMap, testRun }, out: values.out ?? null };
+}
+
+export async function k8sCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(K8S_HELP);
+    return 0;
+  }
+  const { m, out } = manifests(argv);
+  const cm = doc(m.configMap);
+  const tr = doc(m.testRun);
+  if (out === null) {
+    process.stdout.write(`${cm}---\n${tr}`);
+    return 0;
+  }
+  try {
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'configmap.yaml'), cm);
+    writeFileSync(join(out, 'testrun.yaml'), tr);
+  } catch (e) {
+    throw new RunError(`cannot write manifests to ${out}: ${(e as Error).message}`);
+  }
+  process.stderr.write(`talkload k8s: wrote ${join(out, 'configmap.yaml')} and ${join(out, 'testrun.yaml')}; apply with kubectl apply -f ${out}\n`);
+  return 0;
+}

@@ -1,0 +1,23 @@
+// The thresholds of a run, as data: k6 options are built from them, and a run split over several
+// k6 processes is judged on its merged samples with the same list. Runtime-neutral.
+
+import { BUDGETS, POLL_ERROR_RATE } from './budgets.ts';
+import { isArrivalRate, type ProfileName } from './load.ts';
+import { K6Metric } from './metric-names.ts';
+
+export function thresholdSpec(opts: { readonly profile: ProfileName; readonly moderator: boolean }): Record<string, string[]> {
+  const t: Record<string, string[]> = {};
+  for (const [id, b] of Object.entries(BUDGETS)) {
+    if (!opts.moderator && (id === 'call_ring' || id === 'room_participants')) continue;
+    t[`http_req_duration{name:${id}}`] = [`p(95)<${b.p95Ms}`, `p(99)<${b.p99Ms}`];
+    t[`http_req_failed{name:${id}}`] = [`rate<${b.errorRate}`];
+  }
+  t['http_req_failed{name:signaling_poll}'] = [`rate<${POLL_ERROR_RATE}`];
+  t[K6Metric.unexpectedStatus] = ['count==0'];
+  t[K6Metric.tooManyRequests] = ['count==0'];
+  t[K6Metric.journeySuccess] = ['rate>0.99'];
+  // Every peer poll of a guest in the call must list the guest itself.
+  t[K6Metric.selfListed] = ['rate>0.99'];
+  if (isArrivalRate(opts.profile)) t['dropped_iterations'] = ['count<1'];
+  return t;
+}
