@@ -48,41 +48,48 @@ async function pollLoop(c: TalkClient, token: string, state: PollState): Promise
   }
 }
 
-function pickRoom(data: SetupData): string {
-  // Arrival-rate VUs are reused across guests, so spread by iteration, not by VU.
-  const n = exec.scenario.iterationInTest;
-  return data.rooms[n % data.rooms.length]!;
+/**
+ * A VU carries `guestsPerVu` guests at once (k6's async API: every step awaits, nothing blocks the
+ * VU's event loop), each with its own cookie jar: one JS runtime per guest costs about 1 MB, which
+ * is what limits how many guests one machine holds.
+ */
+export async function guestJourneys(data: SetupData): Promise<void> {
+  const k = config.guestsPerVu;
+  const base = exec.scenario.iterationInTest * k;
+  // Staggered so that a VU's guests do not join in the same millisecond.
+  await Promise.all(Array.from({ length: k }, (_, i) => (i === 0 ? guestJourney(data, base) : delay(i * 200).then(() => guestJourney(data, base + i)))));
 }
 
-export async function guestJourney(data: SetupData): Promise<void> {
+export async function guestJourney(data: SetupData, guestNo: number): Promise<void> {
   const started = Date.now();
+  // Arrival-rate VUs are reused across guests, so spread by guest number, not by VU.
+  const token = data.rooms[guestNo % data.rooms.length]!;
   // Seeded runs (TALK_SEED) make the same choices per guest, so CI runs are comparable.
-  const random = config.seed ? seededRandom(config.seed * 1_000_003 + exec.scenario.iterationInTest) : Math.random;
+  const random = config.seed ? seededRandom(config.seed * 1_000_003 + guestNo) : Math.random;
   /** ±20 % so that a thousand guests do not act in lockstep. */
   const jitter = (seconds: number): number => seconds * 1000 * (0.8 + random() * 0.4);
-  const token = pickRoom(data);
   const c = new TalkClient(config.target);
   const done = (ok: boolean): void => {
     metrics.journeySuccess.add(ok && c.unexpected === 0);
     metrics.journeyDuration.add(Date.now() - started);
   };
 
-  c.call('capabilities');
-  const joined = c.call('room_join', { token, keepBody: true });
+  await c.callAsync('capabilities');
+  const joined = await c.callAsync('room_join', { token, keepBody: true });
   const session = ocsData(joined) as { sessionId?: string } | undefined;
   const sessionId = session?.sessionId;
   if (joined.status !== 200 || typeof sessionId !== 'string') return done(false);
   if (config.guestNames) {
-    c.call('guest_name', { token, params: { displayName: `talkload guest ${exec.vu.idInTest}.${exec.vu.iterationInScenario}` } });
+    await c.callAsync('guest_name', { token, params: { displayName: `talkload guest ${guestNo}` } });
   }
-  c.call('signaling_settings', { params: { token } });
+  await c.callAsync('signaling_settings', { params: { token } });
 
   const state: PollState = { stopping: false, interrupt: null };
   const polling = pollLoop(c, token, state);
 
   // Half the guests join with video, all with audio (the web client's default is 7).
   let flags = random() < 0.5 ? CallFlag.inCall | CallFlag.withAudio | CallFlag.withVideo : CallFlag.inCall | CallFlag.withAudio;
-  let inCall = c.call('call_join', { token, params: { flags }, alsoExpect: chaos('call_join') }).status === 200;
+  let inCall = (await c.callAsync('call_join', { token, params: { flags }, alsoExpect: chaos('call_join') })).status === 200;
   if (inCall) metrics.callJoins.add(1);
 
   const leaveAt = Date.now() + config.stay * 1000;
@@ -95,7 +102,7 @@ export async function guestJourney(data: SetupData): Promise<void> {
     if (now >= leaveAt) break;
     if (now >= nextPeers) {
       nextPeers = now + jitter(config.peersEvery);
-      const peers = c.call('call_peers', { token, keepBody: true, alsoExpect: chaos('call_peers') });
+      const peers = await c.callAsync('call_peers', { token, keepBody: true, alsoExpect: chaos('call_peers') });
       if (peers.status === 200) {
         const list = ocsData(peers);
         if (Array.isArray(list)) {
@@ -109,21 +116,21 @@ export async function guestJourney(data: SetupData): Promise<void> {
       nextFlags = now + jitter(config.flagsEvery);
       if (inCall) {
         flags ^= CallFlag.withAudio; // mute / unmute
-        const r = c.call('call_flags', { token, params: { flags }, alsoExpect: chaos('call_flags') });
+        const r = await c.callAsync('call_flags', { token, params: { flags }, alsoExpect: chaos('call_flags') });
         if (r.status === 400) inCall = false; // kicked by lobby or read-only
       } else if (config.chaos) {
-        inCall = c.call('call_join', { token, params: { flags }, alsoExpect: chaos('call_join') }).status === 200;
+        inCall = (await c.callAsync('call_join', { token, params: { flags }, alsoExpect: chaos('call_join') })).status === 200;
       }
     }
   }
 
-  c.call('call_leave', { token });
+  await c.callAsync('call_leave', { token });
   // Stop the poll: a message to our own session ends the held request at its next 1 s tick.
   state.stopping = true;
   state.interrupt?.();
   const fn = JSON.stringify({ to: sessionId, type: 'leaving', payload: {} });
-  c.call('signaling_send', { token, params: { messages: JSON.stringify([{ ev: 'message', fn, sessionId }]) } });
+  await c.callAsync('signaling_send', { token, params: { messages: JSON.stringify([{ ev: 'message', fn, sessionId }]) } });
   await polling;
-  c.call('room_leave', { token });
+  await c.callAsync('room_leave', { token });
   done(true);
 }

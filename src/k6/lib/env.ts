@@ -87,6 +87,8 @@ export const config = Object.freeze({
   ringUser: str('TALK_RING_USER', ''),
   /** Moderator toggles lobby and read-only; 412/403 then count as expected. */
   chaos: bool('TALK_CHAOS', false),
+  /** Guests one VU carries at once (async), to hold more guests per GiB. @default 1 */
+  guestsPerVu: num('TALK_GUESTS_PER_VU', 1, 1, 100),
   /** Seed for the guests' choices (flags, jitter); 0 = not seeded. */
   seed: num('TALK_SEED', 0, 0, 2 ** 31),
   /** Conversation tokens to use instead of creating them (comma-separated). */

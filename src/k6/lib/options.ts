@@ -11,7 +11,8 @@ export function buildOptions(cfg: Config): Options {
   // The breakpoint profile stops at the first dropped join: that is the point it looks for.
   if (cfg.profile === 'breakpoint') thresholds['dropped_iterations'] = [{ threshold: 'count<1', abortOnFail: true }];
   const scenarios: NonNullable<Options['scenarios']> = {
-    guests: { ...guestScenario(cfg.profile, cfg), exec: 'guest' },
+    // A VU carries guestsPerVu guests: fewer VUs (and joins per VU iteration) for the same load.
+    guests: { ...guestScenario(cfg.profile, { ...cfg, guests: Math.ceil(cfg.guests / cfg.guestsPerVu), joinRate: cfg.joinRate / cfg.guestsPerVu }), exec: 'guest' },
   };
   if (cfg.moderator) {
     scenarios['moderator'] = {

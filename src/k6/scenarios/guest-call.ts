@@ -5,7 +5,7 @@
 import { config } from '../lib/env.ts';
 import { buildOptions } from '../lib/options.ts';
 import { setupRooms, teardownRooms, type SetupData } from '../lib/rooms.ts';
-import { guestJourney } from '../journeys/guest.ts';
+import { guestJourneys } from '../journeys/guest.ts';
 import { moderatorJourney } from '../journeys/moderator.ts';
 
 export const options = buildOptions(config);
@@ -15,7 +15,7 @@ export function setup(): SetupData {
 }
 
 export function guest(data: SetupData): Promise<void> {
-  return guestJourney(data);
+  return guestJourneys(data);
 }
 
 export function moderator(data: SetupData): Promise<void> {

@@ -58,6 +58,7 @@ Runs a k6 load test of the Talk call flow. Without --target, against the embedde
   --sim-fault RULE        fault for the embedded simulator, repeatable (see talkload sim --help)
   --sim-capacity SPEC     capacity model of the embedded simulator (off, nc29-2core, ...)
   --prometheus URL        also send the run to this Prometheus (remote write, native histograms)
+  --guests-per-vu K       one VU carries K guests at once (async): ~1 MB of k6 memory per VU, not per guest
   --instances N           split the load over N k6 processes (execution segments), results merged
   --seed N                seed the guests' choices and the simulator's faults (comparable CI runs)
 
@@ -91,6 +92,8 @@ export interface RunPlan {
   prometheus: string | null;
   /** k6 processes sharing the load by execution segments. */
   instances: number;
+  /** Guests one VU carries at once. */
+  guestsPerVu: number;
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -146,6 +149,7 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
       seed: { type: 'string' },
       prometheus: { type: 'string' },
       instances: { type: 'string', default: '1' },
+      'guests-per-vu': { type: 'string', default: '1' },
     },
   });
   const scenario = values.scenario ?? 'guest-call';
@@ -226,6 +230,7 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
     seed,
     prometheus,
     instances: parsePositiveNumber(values.instances ?? '1', '--instances', { integer: true, min: 1 }),
+    guestsPerVu: parsePositiveNumber(values['guests-per-vu'] ?? '1', '--guests-per-vu', { integer: true, min: 1 }),
   };
 }
 
@@ -334,6 +339,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       TALK_MODERATOR: String(plan.moderator),
       TALK_ROOMS: plan.rooms.join(','),
       TALK_SEED: String(plan.seed),
+      TALK_GUESTS_PER_VU: String(plan.guestsPerVu),
       K6_WEB_DASHBOARD: 'true',
       K6_WEB_DASHBOARD_PORT: '-1', // no server: only the HTML export at the end
       K6_WEB_DASHBOARD_EXPORT: files.report,

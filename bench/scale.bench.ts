@@ -1,0 +1,127 @@
+// How many concurrent guests one machine holds: steps of guests (each in a call, its signaling
+// long-poll open, polling peers) against the simulator, until a step breaks. Prints per step the
+// guests held, k6's peak RSS and CPU, and the simulator's CPU. Loopback only; every step bounded.
+//   SCALE_STEPS=1000,2500,5000,7500,10000 SCALE_GUESTS_PER_VU=20 npm run bench:scale
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RunSummary } from '../src/node/run/results.ts';
+
+const BIN = fileURLToPath(new URL('../bin/talkload.mjs', import.meta.url));
+const STEPS = (process.env['SCALE_STEPS'] ?? '1000,2500,5000,7500,10000').split(',').map(Number);
+const PER_VU = Number(process.env['SCALE_GUESTS_PER_VU'] ?? 20);
+const STAY = process.env['SCALE_STAY'] ?? '60s';
+const DURATION = process.env['SCALE_DURATION'] ?? '70s';
+
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+function rssOf(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+function k6Pid(): number | null {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
+      if (cmd.includes('.tools/bin/k6') && cmd.includes('testid=scale-')) return Number(d);
+    } catch {
+      // gone
+    }
+  }
+  return null;
+}
+
+interface Row {
+  guests: number;
+  held: boolean;
+  why: string;
+  k6RssMiB: number;
+  k6Cpu: number;
+  simCpu: number;
+  p95JoinMs: number;
+}
+
+async function step(simUrl: string, simPid: number, guests: number, dir: string, pw: string): Promise<Row> {
+  const runId = `scale-${guests}`;
+  const args = [BIN, 'run', '--target', simUrl, '--user', 'admin', '--password-file', pw, '--profile', 'soak', '--guests', String(guests), '--guests-per-vu', String(PER_VU), '--call-size', '10', '--duration', DURATION, '--stay', STAY, '--flags-every', '30s', '--peers-every', '15s', '--no-moderator', '--out', dir, '--run-id', runId, '--', '--quiet'];
+  const child = spawn(process.execPath, args, { stdio: 'ignore' });
+  const simCpu0 = cpuSeconds(simPid);
+  const started = Date.now();
+  let peakRss = 0;
+  let k6Cpu = 0;
+  const timer = setInterval(() => {
+    const pid = k6Pid();
+    if (pid) {
+      peakRss = Math.max(peakRss, rssOf(pid));
+      k6Cpu = Math.max(k6Cpu, cpuSeconds(pid));
+    }
+  }, 1000);
+  const code = await new Promise<number | null>((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGINT'), 600_000);
+    child.on('exit', (c) => {
+      clearTimeout(kill);
+      resolve(c);
+    });
+  });
+  clearInterval(timer);
+  const wall = (Date.now() - started) / 1000;
+  const simCpu = (cpuSeconds(simPid) - simCpu0) / wall;
+  let s: RunSummary | null = null;
+  try {
+    s = JSON.parse(readFileSync(join(dir, runId, 'summary.json'), 'utf8')) as RunSummary;
+  } catch {
+    // no summary: the step broke before the end
+  }
+  const unexpected = s ? Object.values(s.endpoints).reduce((n, e) => n + e.unexpected, 0) : -1;
+  const listed = s?.journeys.selfListedRate ?? 0;
+  const held = code === 0 && unexpected === 0 && listed === 1;
+  const why = held ? 'held' : code !== 0 && code !== 99 ? `k6 exit ${code}` : unexpected !== 0 ? `${unexpected} unexpected statuses` : `own session listed ${(listed * 100).toFixed(1)} %`;
+  return { guests, held, why, k6RssMiB: peakRss / 1048576, k6Cpu: k6Cpu / wall, simCpu, p95JoinMs: s?.endpoints['room_join']?.latencyMs.p95 ?? 0 };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'talkload-scale-'));
+  const pw = join(dir, 'pw');
+  writeFileSync(pw, 'admin\n');
+  const sim = spawn(process.execPath, [BIN, 'sim', '--bruteforce', 'off'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const simUrl = await new Promise<string>((resolve) => sim.stdout!.once('data', (d: Buffer) => resolve(/http:\/\/[\d.:]+/.exec(d.toString())![0])));
+  const rows: Row[] = [];
+  try {
+    for (const guests of STEPS) {
+      process.stderr.write(`bench:scale: ${guests} guests (${PER_VU} per VU, stay ${STAY})...\n`);
+      const row = await step(simUrl, sim.pid!, guests, dir, pw);
+      rows.push(row);
+      process.stderr.write(`bench:scale: ${guests}: ${row.why}\n`);
+      if (!row.held) break;
+    }
+  } finally {
+    sim.kill('SIGTERM');
+  }
+  console.log(`\nGuests held on this machine (${PER_VU} guests per VU, calls of 10, stay ${STAY}, peers every 15 s, flags every 30 s)\n`);
+  console.log('| guests | result | k6 peak RSS MiB | k6 CPU (cores) | simulator CPU (cores) | room_join p95 ms |');
+  console.log('|---:|---|---:|---:|---:|---:|');
+  for (const r of rows) console.log(`| ${r.guests} | ${r.why} | ${r.k6RssMiB.toFixed(0)} | ${r.k6Cpu.toFixed(2)} | ${r.simCpu.toFixed(2)} | ${r.p95JoinMs.toFixed(1)} |`);
+  const held = rows.filter((r) => r.held).map((r) => r.guests);
+  console.log(`\nheld: ${held.length ? Math.max(...held) : 0} guests`);
+}
+
+main().catch((e: unknown) => {
+  console.error(`bench:scale: ${e instanceof Error ? e.message : String(e)}`);
+  process.exitCode = 1;
+});
