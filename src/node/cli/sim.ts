@@ -5,7 +5,7 @@ import { parseCapacity, CapacityError } from '../simulator/capacity.ts';
 import { FaultSpecError, parseFaultRules } from '../simulator/faults.ts';
 import { TalkSimulator, DEFAULT_USERS } from '../simulator/server.ts';
 import type { ServerSettings, User } from '../simulator/state.ts';
-import { UsageError, parsePort, parsePositiveNumber } from './usage.ts';
+import { UsageError, parsePort, parsePositiveNumber, printedHelp } from './usage.ts';
 import type { StartCallsValue } from '../../shared/constants.ts';
 
 export const SIM_HELP = `Usage: talkload sim [options]
@@ -116,10 +116,7 @@ export async function startSimulator(opts: SimCliOptions): Promise<{ sim: TalkSi
 }
 
 export async function simCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(SIM_HELP);
-    return 0;
-  }
+  if (printedHelp(argv, SIM_HELP)) return 0;
   const opts = parseSimArgs(argv, process.env);
   const { sim, url } = await startSimulator(opts);
   process.stdout.write(`talkload sim listening on ${url}\n`);

@@ -1,5 +1,7 @@
 // One-line errors and exit codes shared by every subcommand.
 
+import { readFileSync } from 'node:fs';
+
 /** Bad input from the user: one line on stderr, exit 2. */
 export class UsageError extends Error {}
 
@@ -47,4 +49,20 @@ export function formatDuration(seconds: number): string {
   if (s % 3600 === 0) return `${s / 3600}h`;
   if (s % 60 === 0) return `${s / 60}m`;
   return `${s}s`;
+}
+
+/** Reads a file the user named; a missing or unreadable one is a usage error naming it. */
+export function readUserFile(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    throw new UsageError(`cannot read ${what} ${path}`);
+  }
+}
+
+/** `--help`/`-h`: prints the command's help; true when the command should stop there. */
+export function printedHelp(argv: readonly string[], help: string): boolean {
+  if (!argv.includes('--help') && !argv.includes('-h')) return false;
+  process.stdout.write(help);
+  return true;
 }

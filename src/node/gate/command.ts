@@ -4,10 +4,9 @@ import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { UsageError, parsePositiveNumber } from '../cli/usage.ts';
+import { UsageError, parsePositiveNumber, printedHelp, readUserFile } from '../cli/usage.ts';
 import { SUMMARY_SCHEMA, aggregateSamples, sortedLatencies, type RunSummary } from '../run/results.ts';
 import { type Baseline, type Check, type EndpointStats, defaultBudgets, evaluate, parseBaseline, parseBudgets, readJson, statsOf } from './gate.ts';
-import { readFileSync } from 'node:fs';
 
 export const GATE_HELP = `Usage: talkload gate RESULTS_DIR [options]
 
@@ -83,10 +82,7 @@ function markdown(s: RunSummary, checks: readonly Check[], baseline: Baseline | 
 }
 
 export async function gateCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(GATE_HELP);
-    return 0;
-  }
+  if (printedHelp(argv, GATE_HELP)) return 0;
   const { values, positionals } = parseArgs({
     args: argv,
     strict: true,
@@ -106,25 +102,9 @@ export async function gateCommand(argv: string[]): Promise<number> {
   const tailTolerance = parsePositiveNumber(values['tail-tolerance'] ?? '0.25', '--tail-tolerance');
   const minEffectMs = parsePositiveNumber(values['min-effect-ms'] ?? '2', '--min-effect-ms');
   let budgets = defaultBudgets();
-  if (values.budgets !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(values.budgets, 'utf8');
-    } catch {
-      throw new UsageError(`no budgets file at ${values.budgets}`);
-    }
-    budgets = parseBudgets(text, values.budgets);
-  }
+  if (values.budgets !== undefined) budgets = parseBudgets(readUserFile(values.budgets, 'budgets file'), values.budgets);
   let baseline: Baseline | null = null;
-  if (values.baseline !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(values.baseline, 'utf8');
-    } catch {
-      throw new UsageError(`no baseline file at ${values.baseline}`);
-    }
-    baseline = parseBaseline(text, values.baseline);
-  }
+  if (values.baseline !== undefined) baseline = parseBaseline(readUserFile(values.baseline, 'baseline file'), values.baseline);
   const stats = await statsFor(dir);
   const checks = evaluate(summary, stats, budgets, baseline, { tolerance, tailTolerance, minEffectMs });
   const failed = checks.filter((c) => !c.ok);
@@ -142,10 +122,7 @@ export async function gateCommand(argv: string[]): Promise<number> {
 }
 
 export async function baselineCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(GATE_HELP);
-    return 0;
-  }
+  if (printedHelp(argv, GATE_HELP)) return 0;
   const [verb, ...rest] = argv;
   if (verb !== 'accept') throw new UsageError(`unknown baseline action "${verb ?? ''}" (accept)`);
   const { values, positionals } = parseArgs({

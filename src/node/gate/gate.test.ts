@@ -85,7 +85,7 @@ test('gate usage errors: one line, exit 2', () => {
     [['gate', join(dir, 'truncated')], /^talkload gate: run summary .* is not valid JSON \(truncated\?\)\n$/],
     [['gate', join(dir, 'ok'), '--budgets', join(dir, 'neg.json')], /must be a number >= 0, got -5\n$/],
     [['gate', join(dir, 'ok'), '--budgets', join(dir, 'unknown.json')], /unknown endpoint "video_call"\n$/],
-    [['gate', join(dir, 'ok'), '--budgets', join(dir, 'nope.json')], /^talkload gate: no budgets file at /],
+    [['gate', join(dir, 'ok'), '--budgets', join(dir, 'nope.json')], /^talkload gate: cannot read budgets file /],
     [['gate', join(dir, 'ok'), '--tolerance', 'lots'], /^talkload gate: --tolerance must be a number >= 0, got "lots"\n$/],
     [['gate', join(dir, 'ok'), '--baseline', join(dir, 'ok', 'summary.json')], /is not a talkload baseline/],
     [['baseline', 'reject', dir], /^talkload baseline: unknown baseline action "reject" \(accept\)\n$/],

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { RunError, UsageError, parseDuration, parsePositiveNumber } from '../cli/usage.ts';
+import { RunError, UsageError, parseDuration, parsePositiveNumber, printedHelp } from '../cli/usage.ts';
 import { PROFILES } from '../run/command.ts';
 import { pinnedK6Version, projectRoot } from '../run/k6-binary.ts';
 
@@ -163,10 +163,7 @@ export function manifests(argv: string[], root = projectRoot()): { m: Manifests;
 }
 
 export async function k8sCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(K8S_HELP);
-    return 0;
-  }
+  if (printedHelp(argv, K8S_HELP)) return 0;
   const { m, out } = manifests(argv);
   const cm = doc(m.configMap);
   const tr = doc(m.testRun);

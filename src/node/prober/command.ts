@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '../run/k6-binary.ts';
-import { UsageError } from '../cli/usage.ts';
+import { UsageError, printedHelp } from '../cli/usage.ts';
 import { loadProbeConfig, type ProbeConfig } from './config.ts';
 import { createAgent } from './http.ts';
 import { TargetProber } from './journey.ts';
@@ -112,10 +112,7 @@ export class Prober {
 }
 
 export async function probeCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(PROBE_HELP);
-    return 0;
-  }
+  if (printedHelp(argv, PROBE_HELP)) return 0;
   const { values } = parseArgs({
     args: argv,
     strict: true,

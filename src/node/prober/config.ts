@@ -1,9 +1,8 @@
 // Prober configuration: flags win over the config file, the file over defaults. Unknown keys are
 // rejected by name (like blackbox_exporter's strict YAML); `--check` validates and exits.
 
-import { readFileSync } from 'node:fs';
 import { TOKEN_PATTERN } from '../../shared/constants.ts';
-import { UsageError, parseDuration } from '../cli/usage.ts';
+import { UsageError, parseDuration, readUserFile } from '../cli/usage.ts';
 
 export interface ProbeTarget {
   /** The `target` label: bounded, chosen by the operator (default host:port). */
@@ -64,13 +63,7 @@ export function parseTargetUrl(text: string, where: string): string {
 
 function readPassword(file: string | undefined, envName: string | undefined, env: NodeJS.ProcessEnv, where: string): string | null {
   if (file !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      throw new UsageError(`${where}: cannot read password file ${file}`);
-    }
-    const pw = text.replace(/\r?\n$/, '');
+    const pw = readUserFile(file, `${where}: password file`).replace(/\r?\n$/, '');
     if (pw === '') throw new UsageError(`${where}: password file ${file} is empty`);
     return pw;
   }
@@ -97,12 +90,7 @@ const nameOf = (url: string): string => new URL(url).host;
 export function loadProbeConfig(flags: ProbeFlags, env: NodeJS.ProcessEnv): ProbeConfig {
   let file: Record<string, unknown> = {};
   if (flags.config !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(flags.config, 'utf8');
-    } catch {
-      throw new UsageError(`cannot read config file ${flags.config}`);
-    }
+    const text = readUserFile(flags.config, 'config file');
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { parseOcsBody } from '../../shared/ocs.ts';
 import { TOKEN_PATTERN } from '../../shared/constants.ts';
-import { RunError, UsageError, formatDuration, parseDuration, parsePositiveNumber } from '../cli/usage.ts';
+import { RunError, UsageError, formatDuration, parseDuration, parsePositiveNumber, printedHelp, readUserFile } from '../cli/usage.ts';
 import { parseSimArgs, startSimulator } from '../cli/sim.ts';
 import { findK6, projectRoot } from './k6-binary.ts';
 import { segment, segmentSequence } from '../../shared/segments.ts';
@@ -167,11 +167,7 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
   let user = values.user ?? env['TALKLOAD_USER'] ?? '';
   let password = env['TALKLOAD_PASSWORD'] ?? '';
   if (values['password-file'] !== undefined) {
-    try {
-      password = readFileSync(values['password-file'], 'utf8').replace(/\r?\n$/, '');
-    } catch {
-      throw new UsageError(`cannot read --password-file ${values['password-file']}`);
-    }
+    password = readUserFile(values['password-file'], '--password-file').replace(/\r?\n$/, '');
     if (password === '') throw new UsageError(`--password-file ${values['password-file']} is empty`);
   }
   const rooms = (values.rooms ?? '').split(',').map((t) => t.trim()).filter(Boolean);
@@ -289,10 +285,7 @@ function runK6(bin: string, args: string[], env: NodeJS.ProcessEnv): Promise<num
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(RUN_HELP);
-    return 0;
-  }
+  if (printedHelp(argv, RUN_HELP)) return 0;
   const root = projectRoot();
   const plan = planRun(argv, process.env, root);
   const outDir = resolve(plan.outDir, plan.runId);

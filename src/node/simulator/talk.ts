@@ -306,9 +306,7 @@ function getRoom(ctx: Ctx): Result {
 }
 
 function deleteRoom(ctx: Ctx, room: Room): Result {
-  if (room.type === ConversationType.oneToOne || room.type === ConversationType.changelog) {
-    // one-to-one rooms are "deleted" for the caller only in Talk; the harness never does this
-  }
+  // Deleting ends every session: held long-polls then answer 404 (the room is gone).
   ctx.state.refreshParticipants(room);
   ctx.state.deleteRoom(room);
   return r(200, done(ctx.state));

@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { UsageError } from '../cli/usage.ts';
+import { UsageError, printedHelp } from '../cli/usage.ts';
 import { parseListen } from '../prober/config.ts';
 import { projectRoot } from '../run/k6-binary.ts';
 import { startPrometheus } from './prometheus.ts';
@@ -42,10 +42,7 @@ export function stackConfig(prober: string, servers: readonly string[], rulesDir
 export const PROMETHEUS_FEATURE_ARGS = ['--web.enable-remote-write-receiver', '--enable-feature=native-histograms'];
 
 export async function stackCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(STACK_HELP);
-    return 0;
-  }
+  if (printedHelp(argv, STACK_HELP)) return 0;
   const { values } = parseArgs({
     args: argv,
     strict: true,
