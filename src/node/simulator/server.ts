@@ -237,7 +237,8 @@ export class TalkSimulator {
     return new Promise((resolve, reject) => {
       const onError = (e: Error): void => reject(e);
       this.server.once('error', onError);
-      this.server.listen(port, host, () => {
+      // A deep accept queue: thousands of guests joining in a burst must queue, not be reset.
+      this.server.listen({ port, host, backlog: 4096 }, () => {
         this.server.off('error', onError);
         const addr = this.server.address();
         if (addr === null || typeof addr === 'string') return reject(new Error('no address'));
