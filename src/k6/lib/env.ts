@@ -1,6 +1,7 @@
 // The only reader of __ENV. Parsed once in the init context; a bad value fails the test before any
 // VU starts, with the variable's name and what it accepts.
 
+import { durationSeconds } from '../../shared/duration.ts';
 import { PROFILE_NAMES, type ProfileName } from '../profiles.ts';
 
 function raw(name: string): string | undefined {
@@ -37,17 +38,9 @@ function oneOf<T extends string>(name: string, allowed: readonly T[], dflt: T): 
 /** k6-style duration (30s, 5m, 1h30m) in seconds. */
 function duration(name: string, dflt: string): number {
   const v = str(name, dflt);
-  let total = 0;
-  let consumed = 0;
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(v)) !== null && m.index === consumed) {
-    consumed += m[0].length;
-    const n = Number(m[1]);
-    total += m[2] === 'ms' ? n / 1000 : m[2] === 's' ? n : m[2] === 'm' ? n * 60 : n * 3600;
-  }
-  if (consumed !== v.length || total <= 0) throw new Error(`${name} must be a duration like 30s or 5m, got "${v}"`);
-  return total;
+  const seconds = durationSeconds(v);
+  if (seconds === null) throw new Error(`${name} must be a duration like 30s or 5m, got "${v}"`);
+  return seconds;
 }
 
 const target = str('TALK_TARGET', '');

@@ -1,6 +1,7 @@
 // One-line errors and exit codes shared by every subcommand.
 
 import { readFileSync } from 'node:fs';
+import { durationSeconds } from '../../shared/duration.ts';
 
 /** Bad input from the user: one line on stderr, exit 2. */
 export class UsageError extends Error {}
@@ -29,19 +30,9 @@ export function parsePositiveNumber(text: string, flag: string, { integer = fals
 
 /** k6-style durations: 90s, 5m, 1h30m, 500ms. Returns seconds. */
 export function parseDuration(text: string, flag = '--duration'): number {
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
-  let total = 0;
-  let consumed = 0;
-  for (const m of text.matchAll(re)) {
-    if (m.index !== consumed) break;
-    consumed += m[0].length;
-    const n = Number(m[1]);
-    total += m[2] === 'ms' ? n / 1000 : m[2] === 's' ? n : m[2] === 'm' ? n * 60 : n * 3600;
-  }
-  if (text === '' || consumed !== text.length || total <= 0) {
-    throw new UsageError(`${flag} must be a duration like 30s, 5m or 1h30m, got "${text}"`);
-  }
-  return total;
+  const seconds = durationSeconds(text);
+  if (seconds === null) throw new UsageError(`${flag} must be a duration like 30s, 5m or 1h30m, got "${text}"`);
+  return seconds;
 }
 
 export function formatDuration(seconds: number): string {
