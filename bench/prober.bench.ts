@@ -3,7 +3,7 @@
 // and its footprint (RSS, CPU share) at the default 15 s interval. Loopback only, bounded.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,7 @@ import { parseFaultRules } from '../src/node/simulator/faults.ts';
 import { TalkSimulator } from '../src/node/simulator/server.ts';
 import { freePort } from '../src/node/stack/prometheus.ts';
 import { TestClient, publicRoom } from '../src/node/simulator/testing.ts';
+import { cpuSeconds, rssBytes } from './proc.ts';
 
 const BIN = fileURLToPath(new URL('../bin/talkload.mjs', import.meta.url));
 const DELAY_MS = 50;
@@ -114,11 +115,7 @@ async function accuracy(): Promise<void> {
 }
 
 function procStats(pid: number): { cpuSeconds: number; rssBytes: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
-  const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
-  return { cpuSeconds: ticks / 100, rssBytes: rss };
+  return { cpuSeconds: cpuSeconds(pid), rssBytes: rssBytes(pid) };
 }
 
 async function footprint(): Promise<void> {

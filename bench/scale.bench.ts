@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunSummary } from '../src/node/run/results.ts';
+import { cpuSeconds, rssBytes } from './proc.ts';
 
 const BIN = fileURLToPath(new URL('../bin/talkload.mjs', import.meta.url));
 const STEPS = (process.env['SCALE_STEPS'] ?? '1000,2500,5000,7500,10000').split(',').map(Number);
@@ -19,24 +20,6 @@ const DURATION = process.env['SCALE_DURATION'] ?? '90s';
 // Each k6 process may hold 20,000 open files here (ulimit -Hn): about 2 connections per guest
 // caps one process near 9,000 guests, so larger steps are split over processes.
 const INSTANCES = Number(process.env['SCALE_INSTANCES'] ?? 2);
-
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-function rssOf(pid: number): number {
-  try {
-    return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
-  } catch {
-    return 0;
-  }
-}
 
 function k6Pids(): number[] {
   const out: number[] = [];
@@ -73,7 +56,7 @@ async function step(simUrl: string, simPid: number, guests: number, dir: string,
   const timer = setInterval(() => {
     const pids = k6Pids();
     if (pids.length > 0) {
-      peakRss = Math.max(peakRss, pids.reduce((n, p) => n + rssOf(p), 0));
+      peakRss = Math.max(peakRss, pids.reduce((n, p) => n + rssBytes(p), 0));
       k6Cpu = Math.max(k6Cpu, pids.reduce((n, p) => n + cpuSeconds(p), 0));
     }
   }, 1000);

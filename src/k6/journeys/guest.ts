@@ -8,11 +8,11 @@ import { setTimeout } from 'k6/timers';
 import { CallFlag } from '../../shared/constants.ts';
 import { seededRandom } from '../../shared/random.ts';
 import { config } from '../lib/env.ts';
+import { delay } from '../lib/timers.ts';
 import { metrics } from '../lib/metrics.ts';
 import { ocsData, TalkClient } from '../lib/talk-client.ts';
 import type { SetupData } from '../lib/rooms.ts';
 
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** With the moderator toggling lobby and read-only, these answers are the point, not errors. */
 const CHAOS = {

@@ -3,13 +3,12 @@
 // on purpose. One conversation per iteration, round robin.
 
 import exec from 'k6/execution';
-import { setTimeout } from 'k6/timers';
 import { CallFlag } from '../../shared/constants.ts';
 import { config } from '../lib/env.ts';
+import { delay } from '../lib/timers.ts';
 import { ocsData, TalkClient } from '../lib/talk-client.ts';
 import type { SetupData } from '../lib/rooms.ts';
 
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function moderatorJourney(data: SetupData): Promise<void> {
   const token = data.rooms[exec.scenario.iterationInTest % data.rooms.length]!;

@@ -5,7 +5,7 @@ import { dirname, join, relative } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UsageError, parsePositiveNumber, printedHelp, readUserFile } from '../cli/usage.ts';
-import { SUMMARY_SCHEMA, aggregateSamples, sortedLatencies, type RunSummary } from '../run/results.ts';
+import { SUMMARY_SCHEMA, aggregateSamples, sortedLatencies, xml, type RunSummary } from '../run/results.ts';
 import { type Baseline, type Check, type EndpointStats, defaultBudgets, evaluate, parseBaseline, parseBudgets, readJson, statsOf } from './gate.ts';
 
 export const GATE_HELP = `Usage: talkload gate RESULTS_DIR [options]
@@ -49,8 +49,6 @@ function table(checks: readonly Check[]): string {
   const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => (i < 3 ? c.padEnd(w[i]!) : c)).join('  ')).join('\n');
 }
-
-const xml = (v: string): string => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function junit(runId: string, checks: readonly Check[]): string {
   const cases = checks.map((c) =>

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { BUDGETS, POLL_ERROR_RATE } from '../../shared/budgets.ts';
 import { ENDPOINT_IDS, type EndpointId, isEndpointId } from '../../shared/endpoints.ts';
 import { UsageError } from '../cli/usage.ts';
-import type { RunSummary } from '../run/results.ts';
+import { percentile, type RunSummary } from '../run/results.ts';
 
 export interface EndpointBudget {
   /** Latency budgets, ms (absent = none). */
@@ -97,9 +97,7 @@ export function quantileCI(sorted: Float64Array, q: number): QuantileCI {
   if (n === 0) return { value: 0, low: 0, high: 0 };
   const at = (rank: number): number => sorted[Math.min(n, Math.max(1, rank)) - 1]!;
   const half = 1.96 * Math.sqrt(n * q * (1 - q));
-  const pos = (n - 1) * q;
-  const lo = Math.floor(pos);
-  const value = sorted[lo]! + (sorted[Math.ceil(pos)]! - sorted[lo]!) * (pos - lo);
+  const value = percentile(sorted, q);
   // One rank wider on top than the textbook interval: a gate that flaps is worse than one that is slow to trip.
   return { value, low: at(Math.floor(n * q - half)), high: at(Math.ceil(n * q + half) + 1) };
 }

@@ -2,7 +2,7 @@
 // given, runs k6 on the bundled scenario, and writes results/<run-id>/.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
@@ -233,8 +233,16 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
 const OCS_HEADERS = { 'OCS-APIRequest': 'true', Accept: 'application/json' } as const;
 
 /** One request with explicit timeouts (undici: no fetch port blocklist, no retries). */
-async function once(method: 'GET' | 'DELETE', url: string, headers: Record<string, string>, timeoutMs: number): Promise<{ status: number; type: string; text: string }> {
-  const res = await request(url, { method, headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) });
+async function once(method: 'GET' | 'POST' | 'DELETE', url: string, headers: Record<string, string>, timeoutMs: number, form?: Record<string, string>): Promise<{ status: number; type: string; text: string }> {
+  const body = form === undefined ? undefined : new URLSearchParams(form).toString();
+  const res = await request(url, {
+    method,
+    headers: body === undefined ? headers : { ...headers, 'Content-Type': 'application/x-www-form-urlencoded' },
+    ...(body !== undefined ? { body } : {}),
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    signal: AbortSignal.timeout(timeoutMs),
+  });
   const text = await res.body.text();
   const type = res.headers['content-type'];
   return { status: res.statusCode, type: Array.isArray(type) ? (type[0] ?? '') : (type ?? ''), text };
@@ -446,20 +454,17 @@ async function ensureDeleted(target: string, user: string, password: string, tok
 /** For runs over several k6 processes: the conversations all of them share. */
 async function createRooms(target: string, plan: RunPlan, count: number): Promise<string[]> {
   const tokens: string[] = [];
-  const headers = { ...OCS_HEADERS, Authorization: basic(plan.user, plan.password), 'Content-Type': 'application/x-www-form-urlencoded' };
+  const headers = { ...OCS_HEADERS, Authorization: basic(plan.user, plan.password) };
   for (let i = 0; i < count; i++) {
-    const res = await request(`${target}/ocs/v2.php/apps/spreed/api/v4/room`, { method: 'POST', headers, body: new URLSearchParams({ roomType: '3', roomName: `talkload ${plan.runId} #${i + 1}` }).toString(), headersTimeout: 15_000, bodyTimeout: 15_000 });
-    const body = parseOcsBody(await res.body.text(), '');
+    const res = await once('POST', `${target}/ocs/v2.php/apps/spreed/api/v4/room`, headers, 15_000, { roomType: '3', roomName: `talkload ${plan.runId} #${i + 1}` });
+    const body = parseOcsBody(res.text, res.type);
     const token = body.kind === 'ocs' ? (body.data as { token?: unknown } | null)?.token : undefined;
-    if (res.statusCode !== 201 || typeof token !== 'string') {
+    if (res.status !== 201 || typeof token !== 'string') {
       await ensureDeleted(target, plan.user, plan.password, tokens, tokens.length);
-      throw new RunError(`creating conversation ${i + 1} of ${count} as ${plan.user} gave status ${res.statusCode}`);
+      throw new RunError(`creating conversation ${i + 1} of ${count} as ${plan.user} gave status ${res.status}`);
     }
     tokens.push(token);
-    if (plan.ringUser !== '') {
-      const add = await request(`${target}/ocs/v2.php/apps/spreed/api/v4/room/${token}/participants`, { method: 'POST', headers, body: new URLSearchParams({ newParticipant: plan.ringUser, source: 'users' }).toString() });
-      await add.body.text();
-    }
+    if (plan.ringUser !== '') await once('POST', `${target}/ocs/v2.php/apps/spreed/api/v4/room/${token}/participants`, headers, 15_000, { newParticipant: plan.ringUser, source: 'users' });
   }
   return tokens;
 }

@@ -318,7 +318,7 @@ export function markdown(s: RunSummary, files: Record<string, string>): string {
   return lines.join('\n');
 }
 
-const xml = (v: string): string => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+export const xml = (v: string): string => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** One test case per threshold and one per endpoint ("no unexpected statuses"). */
 export function junit(s: RunSummary): string {

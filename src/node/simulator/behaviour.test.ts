@@ -7,8 +7,6 @@ import { parseCapacity } from './capacity.ts';
 import { parseFaultRules } from './faults.ts';
 import { guestInCall, publicRoom, startWorld, type World } from './testing.ts';
 
-const peerIds = (data: { sessionId: string }[]): string[] => data.map((p) => p.sessionId).sort();
-
 describe('session lifetime', () => {
   let w: World;
   before(async () => {

@@ -4,7 +4,6 @@
 // The header `X-Talksim-Fault: FAULT` applies one fault to that request.
 
 import { ENDPOINT_IDS, type EndpointId, isEndpointId } from '../../shared/endpoints.ts';
-export { seededRandom } from '../../shared/random.ts';
 
 export type Fault =
   | { readonly kind: 'delay'; readonly minMs: number; readonly maxMs: number }

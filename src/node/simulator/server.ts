@@ -6,7 +6,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { BruteForce, TOKEN_PATTERN } from '../../shared/constants.ts';
 import { ENDPOINT_IDS, ENDPOINTS, type EndpointId, type HttpMethod } from '../../shared/endpoints.ts';
 import { Capacity, type CapacityConfig } from './capacity.ts';
-import { FaultInjector, type FaultRule, parseFaultRules, seededRandom } from './faults.ts';
+import { seededRandom } from '../../shared/random.ts';
+import { FaultInjector, type FaultRule, parseFaultRules } from './faults.ts';
 import { SimMetrics } from './metrics.ts';
 import { RawJson } from './raw-json.ts';
 import { type ServerSettings, ShiftableClock, TalkState, type User, defaultSettings } from './state.ts';
