@@ -9,16 +9,17 @@ const T = __ENV.TALK_TARGET;
 const API = `${T}/ocs/v2.php/apps/spreed/api`;
 const H = { 'OCS-APIRequest': 'true', Accept: 'application/json' };
 const STAY_MS = Number(__ENV.BARE_STAY_MS || 2000);
-const EVERY_MS = Number(__ENV.BARE_EVERY_MS || 500);
+const FLAGS_MS = Number(__ENV.BARE_FLAGS_MS || 500);
+const PEERS_MS = Number(__ENV.BARE_PEERS_MS || 500);
 
 export const options = {
-  scenarios: { guests: { executor: 'shared-iterations', vus: Number(__ENV.BARE_VUS || 10), iterations: Number(__ENV.BARE_ITERATIONS || 200), maxDuration: '5m' } },
+  scenarios: { guests: { executor: 'constant-vus', vus: Number(__ENV.BARE_VUS || 10), duration: __ENV.BARE_DURATION || '30s', gracefulStop: '40s' } },
 };
 
 export function setup() {
   const auth = { ...H, Authorization: 'Basic ' + encoding.b64encode('admin:admin') };
   const rooms = [];
-  for (let i = 0; i < 4; i++) rooms.push(http.post(`${API}/v4/room`, { roomType: '3', roomName: `bare ${i}` }, { headers: auth }).json().ocs.data.token);
+  for (let i = 0; i < Number(__ENV.BARE_ROOMS || 4); i++) rooms.push(http.post(`${API}/v4/room`, { roomType: '3', roomName: `bare ${i}` }, { headers: auth }).json().ocs.data.token);
   return { rooms };
 }
 
@@ -35,13 +36,28 @@ export default async function (data) {
   const poll = (async () => {
     while (!stopping) if ((await http.asyncRequest('GET', `${API}/v3/signaling/${token}`, null, p)).status !== 200) return;
   })();
-  await http.asyncRequest('POST', `${API}/v4/call/${token}`, { flags: '7' }, p);
-  let flags = 7;
-  for (let t = 0; t < STAY_MS; t += EVERY_MS) {
-    await sleep(EVERY_MS);
-    await http.asyncRequest('GET', `${API}/v4/call/${token}`, null, p);
-    flags ^= 2;
-    await http.asyncRequest('PUT', `${API}/v4/call/${token}`, { flags: String(flags) }, p);
+  let flags = Math.random() < 0.5 ? 7 : 3;
+  await http.asyncRequest('POST', `${API}/v4/call/${token}`, { flags: String(flags) }, p);
+  // The journey's schedule: flag changes and peer polls on their own jittered timers until the
+  // stay is over, so both scripts make the same requests at the same times.
+  const jitter = (ms) => Math.round(ms * (0.8 + Math.random() * 0.4));
+  const leaveAt = Date.now() + STAY_MS;
+  let nextFlags = Date.now() + jitter(FLAGS_MS);
+  let nextPeers = Date.now() + jitter(PEERS_MS);
+  for (;;) {
+    const wait = Math.min(nextFlags, nextPeers, leaveAt) - Date.now();
+    if (wait > 0) await sleep(wait);
+    const now = Date.now();
+    if (now >= leaveAt) break;
+    if (now >= nextPeers) {
+      nextPeers = now + jitter(PEERS_MS);
+      await http.asyncRequest('GET', `${API}/v4/call/${token}`, null, p);
+    }
+    if (now >= nextFlags) {
+      nextFlags = now + jitter(FLAGS_MS);
+      flags ^= 2;
+      await http.asyncRequest('PUT', `${API}/v4/call/${token}`, { flags: String(flags) }, p);
+    }
   }
   await http.asyncRequest('DELETE', `${API}/v4/call/${token}`, null, p);
   stopping = true;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseOcsBody, type BodyKind } from './ocs.ts';
+import { parseOcsBody, peersInCallBody, type BodyKind } from './ocs.ts';
 
 const TABLE: [string, string, string, BodyKind][] = [
   ['OCS success', '{"ocs":{"meta":{"status":"ok","statuscode":200,"message":"OK"},"data":null}}', 'application/json', 'ocs'],
@@ -23,4 +23,24 @@ for (const [name, text, type, kind] of TABLE) {
 test('the envelope meta and data come through', () => {
   const p = parseOcsBody('{"ocs":{"meta":{"status":"failure","statuscode":997,"message":"Current user is not logged in"},"data":[]}}');
   assert.deepEqual(p, { kind: 'ocs', meta: { status: 'failure', statuscode: 997, message: 'Current user is not logged in' }, data: [] });
+});
+
+test('peersInCallBody agrees with JSON.parse on GET /call answers', () => {
+  const me = 'a'.repeat(255);
+  const peer = (sessionId: string, displayName = 'talkload guest 1') => ({ actorType: 'guests', actorId: 'x', displayName, token: 't', lastPing: 1, sessionId });
+  const cases: [string, unknown[]][] = [
+    ['empty list', []],
+    ['only me', [peer(me)]],
+    ['three, me among them', [peer('b'.repeat(255)), peer(me), peer('c'.repeat(255))]],
+    ['two, me not among them', [peer('b'.repeat(255)), peer('c'.repeat(255))]],
+    ['display names that look like keys', [peer('b'.repeat(255), 'sessionId'), peer('c'.repeat(255), '"sessionId": "x"')]],
+  ];
+  for (const [name, data] of cases) {
+    const envelope = { ocs: { meta: { status: 'ok', statuscode: 200, message: 'OK' }, data } };
+    for (const body of [JSON.stringify(envelope), JSON.stringify(envelope, null, 2)]) {
+      const parsed = (JSON.parse(body) as typeof envelope).ocs.data as { sessionId: string }[];
+      assert.deepEqual(peersInCallBody(body, me), { count: parsed.length, listed: parsed.some((p) => p.sessionId === me) }, name);
+    }
+  }
+  assert.equal(peersInCallBody('{"ocs":{"data":[]}}', '').listed, false);
 });

@@ -68,3 +68,21 @@ export function ocsErrorReason(parsed: ParsedBody): string | undefined {
   const e = parsed.data['error'];
   return typeof e === 'string' ? e : undefined;
 }
+
+/**
+ * The peers listed by a `GET /call` answer, read without parsing it: k6 runs this on every peer
+ * poll of every guest, and JSON.parse in k6's JS engine costs more than the rest of the request.
+ * Entries are counted by their `"sessionId":` key (a string followed by a colon is a key, and a
+ * key's own text cannot hold an unescaped quote, so display names do not count); `listed` says
+ * whether `sessionId` (255 random characters) is one of them. Whitespace in the JSON is allowed.
+ */
+export function peersInCallBody(body: string, sessionId: string): { readonly count: number; readonly listed: boolean } {
+  const key = '"sessionId"';
+  let count = 0;
+  for (let at = body.indexOf(key); at !== -1; at = body.indexOf(key, at + key.length)) {
+    let i = at + key.length;
+    while (body[i] === ' ' || body[i] === '\n' || body[i] === '\t' || body[i] === '\r') i++;
+    if (body[i] === ':') count++;
+  }
+  return { count, listed: sessionId !== '' && body.includes(sessionId) };
+}

@@ -6,6 +6,7 @@
 import exec from 'k6/execution';
 import { setTimeout } from 'k6/timers';
 import { CallFlag } from '../../shared/constants.ts';
+import { peersInCallBody } from '../../shared/ocs.ts';
 import { seededRandom } from '../../shared/random.ts';
 import { config } from '../lib/env.ts';
 import { delay } from '../lib/timers.ts';
@@ -66,8 +67,8 @@ export async function guestJourney(data: SetupData, guestNo: number): Promise<vo
   const token = data.rooms[guestNo % data.rooms.length]!;
   // Seeded runs (TALK_SEED) make the same choices per guest, so CI runs are comparable.
   const random = config.seed ? seededRandom(config.seed * 1_000_003 + guestNo) : Math.random;
-  /** ±20 % so that a thousand guests do not act in lockstep. */
-  const jitter = (seconds: number): number => seconds * 1000 * (0.8 + random() * 0.4);
+  /** ±20 % so that a thousand guests do not act in lockstep; whole ms, as k6 timers count them. */
+  const jitter = (seconds: number): number => Math.round(seconds * 1000 * (0.8 + random() * 0.4));
   const c = new TalkClient(config.target);
   const done = (ok: boolean): void => {
     metrics.journeySuccess.add(ok && c.unexpected === 0);
@@ -103,13 +104,11 @@ export async function guestJourney(data: SetupData, guestNo: number): Promise<vo
     if (now >= nextPeers) {
       nextPeers = now + jitter(config.peersEvery);
       const peers = await c.callAsync('call_peers', { token, keepBody: true, alsoExpect: chaos('call_peers') });
-      if (peers.status === 200) {
-        const list = ocsData(peers);
-        if (Array.isArray(list)) {
-          metrics.peersSeen.add(list.length);
-          // Our own session must be listed while we are in the call (the 30 s lastPing window).
-          if (inCall) metrics.selfListed.add(list.some((p) => (p as { sessionId?: string }).sessionId === sessionId));
-        }
+      if (peers.status === 200 && typeof peers.body === 'string') {
+        const seen = peersInCallBody(peers.body, sessionId);
+        metrics.peersSeen.add(seen.count);
+        // Our own session must be listed while we are in the call (the 30 s lastPing window).
+        if (inCall) metrics.selfListed.add(seen.listed);
       }
     }
     if (now >= nextFlags) {

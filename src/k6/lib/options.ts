@@ -29,6 +29,8 @@ export function buildOptions(cfg: Config): Options {
     thresholds,
     setupTimeout: '300s',
     teardownTimeout: '300s',
+    // The client asks for a body only where a step reads it (keepBody): less memory and CPU at scale.
+    discardResponseBodies: true,
     summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(95)', 'p(99)', 'count'],
     // Not a Talk mobile/desktop user agent: those are version-checked (426).
     userAgent: 'talkload/0.1 (k6)',
