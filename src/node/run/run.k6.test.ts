@@ -100,3 +100,32 @@ test('an aborted run against an external target deletes its conversations and le
     await sim.close();
   }
 });
+
+test('several guests per VU: each with its own session, all in the call at once', { timeout: 240_000 }, async () => {
+  const sim = new TalkSimulator({ users: [{ id: 'moderator', password: 'moderator-pw', displayName: 'Moderator' }], settings: { bruteForce: 'off' } });
+  const url = await sim.listen(0, '127.0.0.1');
+  const out = mkdtempSync(join(tmpdir(), 'talkload-run-'));
+  const pwFile = join(out, 'pw');
+  writeFileSync(pwFile, 'moderator-pw\n');
+  let peakInCall = 0;
+  const sampler = setInterval(() => {
+    let n = 0;
+    for (const s of sim.state.sessionsById.values()) if (s.inCall !== 0) n++;
+    peakInCall = Math.max(peakInCall, n);
+  }, 100);
+  try {
+    // 12 guests on 3 VUs: if the four guests of a VU shared a cookie jar they would share one
+    // Talk session, and joins would conflict or guests would miss themselves in GET /call.
+    const r = await talkload(['run', '--target', url, '--user', 'moderator', '--password-file', pwFile, '--profile', 'smoke', '--guests', '12', '--guests-per-vu', '4', '--call-size', '6', '--duration', '10s', '--stay', '8s', '--flags-every', '2s', '--peers-every', '2s', '--no-moderator', '--out', out, '--run-id', 'per-vu']);
+    assert.equal(r.code, 0, r.stdout.slice(-3000) + r.stderr);
+    const s = readSummary(out, 'per-vu');
+    for (const [id, e] of Object.entries(s.endpoints)) assert.equal(e.unexpected, 0, `${id} unexpected statuses`);
+    assert.equal(s.journeys.selfListedRate, 1);
+    assert.equal(s.journeys.successRate, 1);
+    assert.equal(s.journeys.count % 4, 0, 'whole VU iterations of four guests');
+    assert.equal(peakInCall, 12, 'all twelve guests in a call at the same time');
+  } finally {
+    clearInterval(sampler);
+    await sim.close();
+  }
+});
