@@ -4,12 +4,12 @@
 // directly.
 //
 // Every request runs this code, so it is kept lean (`npm run bench:overhead` measures it against a
-// bare k6 script): routes are split once per endpoint, and the k6 params object of a request shape
-// is built once per client and reused; nothing per request but the URL and the status check.
+// bare k6 script): the k6 params object of a request shape is built once per client and reused;
+// nothing per request but the URL and the status check.
 
 import http, { type CookieJar, type Params, type RefinedResponse, type ResponseType } from 'k6/http';
 import encoding from 'k6/encoding';
-import { ENDPOINT_IDS, ENDPOINTS, type EndpointId, type HttpMethod, isDocumented } from '../../shared/endpoints.ts';
+import { buildPath, ENDPOINT_IDS, ENDPOINTS, type EndpointId, isDocumented } from '../../shared/endpoints.ts';
 import { BruteForce } from '../../shared/constants.ts';
 import { metrics } from './metrics.ts';
 
@@ -28,21 +28,15 @@ export interface Step {
 
 export type TalkResponse = RefinedResponse<ResponseType | undefined>;
 
+/** What the client adds to the catalogue per endpoint, computed once. */
 interface Route {
-  readonly method: HttpMethod;
-  /** The path split around its placeholders: literal, name, literal, name, literal. */
-  readonly parts: readonly string[];
-  readonly success: readonly number[];
   readonly tags: { readonly name: EndpointId };
   /** Only `#[BruteForceProtection]` actions are delayed and carry the throttled header (reference 8). */
   readonly throttles: boolean;
 }
 
 const ROUTES = {} as Record<EndpointId, Route>;
-for (const id of ENDPOINT_IDS) {
-  const spec = ENDPOINTS[id];
-  ROUTES[id] = { method: spec.method, parts: spec.path.split(/\{(token|attendeeId)\}/), success: spec.success, tags: { name: id }, throttles: spec.bruteForce.length > 0 };
-}
+for (const id of ENDPOINT_IDS) ROUTES[id] = { tags: { name: id }, throttles: ENDPOINTS[id].bruteForce.length > 0 };
 
 /** A request shape of one client: its k6 params and the statuses it expects. */
 interface Plan {
@@ -90,12 +84,12 @@ export class TalkClient {
     const extra = step.alsoExpect !== undefined && step.alsoExpect.length > 0;
     if (!extra && step.timeout === undefined) {
       const slot = step.keepBody === true ? this.kept : this.plain;
-      return (slot[id] ??= this.newPlan(id, step, ROUTES[id].success));
+      return (slot[id] ??= this.newPlan(id, step, ENDPOINTS[id].success));
     }
     const key = `${id} ${step.keepBody === true} ${step.timeout ?? ''} ${extra ? step.alsoExpect!.join() : ''}`;
     let p = this.other.get(key);
     if (!p) {
-      p = this.newPlan(id, step, extra ? [...ROUTES[id].success, ...step.alsoExpect!] : ROUTES[id].success);
+      p = this.newPlan(id, step, extra ? [...ENDPOINTS[id].success, ...step.alsoExpect!] : ENDPOINTS[id].success);
       this.other.set(key, p);
     }
     return p;
@@ -112,14 +106,8 @@ export class TalkClient {
   }
 
   private url(id: EndpointId, step: Step): string {
-    const parts = ROUTES[id].parts;
-    let url = this.base + parts[0]!;
-    for (let i = 1; i < parts.length; i += 2) {
-      const value = parts[i] === 'token' ? step.token : step.attendeeId;
-      if (value === undefined || value === '') throw new Error(`endpoint ${id} needs path parameter ${parts[i]!}`);
-      url += encodeURIComponent(value) + parts[i + 1]!;
-    }
-    if (ROUTES[id].method === 'GET' && step.params !== undefined) {
+    let url = this.base + buildPath(id, step);
+    if (ENDPOINTS[id].method === 'GET' && step.params !== undefined) {
       let sep = '?';
       for (const k in step.params) {
         url += sep + encodeURIComponent(k) + '=' + encodeURIComponent(String(step.params[k]));
@@ -131,13 +119,13 @@ export class TalkClient {
 
   private body(id: EndpointId, step: Step): Record<string, string> | null {
     // k6 writes numbers and booleans in a form body as text itself; no copy of the object needed.
-    return ROUTES[id].method === 'GET' || step.params === undefined ? null : (step.params as Record<string, string>);
+    return ENDPOINTS[id].method === 'GET' || step.params === undefined ? null : (step.params as Record<string, string>);
   }
 
   /** Blocking request; records unexpected statuses and throttling. */
   call(id: EndpointId, step: Step = {}): TalkResponse {
     const p = this.plan(id, step);
-    const res = http.request(ROUTES[id].method, this.url(id, step), this.body(id, step), p.params);
+    const res = http.request(ENDPOINTS[id].method, this.url(id, step), this.body(id, step), p.params);
     this.record(id, res, p.expected);
     return res;
   }
@@ -145,7 +133,7 @@ export class TalkClient {
   /** Non-blocking request (k6 event loop), for the long-poll that runs beside the call actions. */
   async callAsync(id: EndpointId, step: Step = {}): Promise<TalkResponse> {
     const p = this.plan(id, step);
-    const res = await http.asyncRequest(ROUTES[id].method, this.url(id, step), this.body(id, step), p.params);
+    const res = await http.asyncRequest(ENDPOINTS[id].method, this.url(id, step), this.body(id, step), p.params);
     this.record(id, res, p.expected);
     return res;
   }
