@@ -13,10 +13,10 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findK6 } from '../src/node/run/k6-binary.ts';
+import { startSimulator } from './child.ts';
 import { cpuSeconds } from './proc.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'talkload.mjs');
 const GUESTS = Number(process.env['OVERHEAD_GUESTS'] ?? 40);
 const CALL_SIZE = 3;
 const ROUNDS = Number(process.env['OVERHEAD_ROUNDS'] ?? 2);
@@ -75,26 +75,13 @@ function add(into: Window, w: Window): void {
   for (const [k, v] of w.mix) into.mix.set(k, (into.mix.get(k) ?? 0) + v);
 }
 
-async function startSim(): Promise<{ url: string; stop: () => void }> {
-  const sim = spawn(process.execPath, [BIN, 'sim', '--bruteforce', 'off'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    sim.stdout!.once('data', (d: Buffer) => {
-      const m = /http:\/\/[\d.:]+/.exec(d.toString());
-      if (m) resolve(m[0]);
-      else reject(new Error(`simulator did not start: ${d.toString().trim()}`));
-    });
-    sim.once('exit', () => reject(new Error('simulator exited')));
-  });
-  return { url, stop: () => sim.kill('SIGTERM') };
-}
-
 /** Each measurement gets a fresh simulator: state left by the previous run would cost CPU on the same two cores. */
 async function measureOnFreshSim(script: string, env: Record<string, string>): Promise<Window> {
-  const sim = await startSim();
+  const sim = await startSimulator();
   try {
     return await measure(script, env, sim.url);
   } finally {
-    sim.stop();
+    sim.child.kill('SIGTERM');
   }
 }
 

@@ -17,6 +17,7 @@ import { parseFaultRules } from '../src/node/simulator/faults.ts';
 import { TalkSimulator } from '../src/node/simulator/server.ts';
 import { freePort } from '../src/node/stack/prometheus.ts';
 import { TestClient, publicRoom } from '../src/node/simulator/testing.ts';
+import { startSimulator } from './child.ts';
 import { cpuSeconds, rssBytes } from './proc.ts';
 
 const BIN = fileURLToPath(new URL('../bin/talkload.mjs', import.meta.url));
@@ -119,8 +120,7 @@ function procStats(pid: number): { cpuSeconds: number; rssBytes: number } {
 }
 
 async function footprint(): Promise<void> {
-  const sim = spawn(process.execPath, [BIN, 'sim', '--bruteforce', 'off'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const simUrl = await new Promise<string>((resolve) => sim.stdout!.once('data', (d: Buffer) => resolve(/http:\/\/[\d.:]+/.exec(d.toString())![0])));
+  const { child: sim, url: simUrl } = await startSimulator();
   const dir = mkdtempSync(join(tmpdir(), 'talkload-fp-'));
   writeFileSync(join(dir, 'pw'), 'admin\n');
   const port = await freePort();

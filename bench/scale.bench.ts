@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunSummary } from '../src/node/run/results.ts';
+import { startSimulator } from './child.ts';
 import { cpuSeconds, rssBytes } from './proc.ts';
 
 const BIN = fileURLToPath(new URL('../bin/talkload.mjs', import.meta.url));
@@ -122,8 +123,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'talkload-scale-'));
   const pw = join(dir, 'pw');
   writeFileSync(pw, 'admin\n');
-  const sim = spawn(process.execPath, [BIN, 'sim', '--bruteforce', 'off'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const simUrl = await new Promise<string>((resolve) => sim.stdout!.once('data', (d: Buffer) => resolve(/http:\/\/[\d.:]+/.exec(d.toString())![0])));
+  const { child: sim, url: simUrl } = await startSimulator();
   const rows: Row[] = [];
   try {
     for (const guests of STEPS) {

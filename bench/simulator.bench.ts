@@ -4,28 +4,14 @@
 // Loopback only; every load step is bounded (--seconds each, default 5).
 
 import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { TestClient } from '../src/node/simulator/testing.ts';
+import { startChild, startSimulator } from './child.ts';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 const CONNECTIONS = 32;
-const BIN = fileURLToPath(new URL('../bin/talkload.mjs', import.meta.url));
-
-function startChild(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
-    child.stdout!.once('data', (d: Buffer) => {
-      const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(d.toString());
-      if (m?.[1]) resolve({ child, url: m[1] });
-      else reject(new Error(`unexpected first line: ${d.toString()}`));
-    });
-    child.once('exit', (code) => reject(new Error(`child exited ${code}`)));
-  });
-}
 
 const BARE = `
 const http = require('node:http');
@@ -93,7 +79,7 @@ async function compare(name: string, sim: string, guest: TestClient, token: stri
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'talkload-bench-'));
-  const sim = await startChild(process.execPath, [BIN, 'sim', '--bruteforce', 'off']);
+  const sim = await startSimulator();
   const rows: Row[] = [];
   try {
     const admin = new TestClient(sim.url, { id: 'admin', password: 'admin' });
