@@ -6,6 +6,15 @@ import { durationSeconds } from '../../shared/duration.ts';
 /** Bad input from the user: one line on stderr, exit 2. */
 export class UsageError extends Error {}
 
+/** JSON from a file the user named; `notJson` is the one-line error when it does not parse. */
+export function parseUserJson(text: string, notJson: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new UsageError(notJson);
+  }
+}
+
 /** A failure that is not the user's input (target down, k6 failed): one line, exit 1. */
 export class RunError extends Error {
   readonly exitCode: number;

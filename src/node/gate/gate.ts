@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { BUDGETS, POLL_ERROR_RATE } from '../../shared/budgets.ts';
 import { ENDPOINT_IDS, type EndpointId, isEndpointId } from '../../shared/endpoints.ts';
-import { UsageError } from '../cli/usage.ts';
+import { parseUserJson, UsageError } from '../cli/usage.ts';
 import { percentile, type RunSummary } from '../run/results.ts';
 
 export interface EndpointBudget {
@@ -49,12 +49,7 @@ export function defaultBudgets(): BudgetTable {
  * optional; unknown keys, unknown endpoints and negative numbers are rejected with their name.
  */
 export function parseBudgets(text: string, file: string): BudgetTable {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new UsageError(`budgets file ${file} is not valid JSON`);
-  }
+  const raw = parseUserJson(text, `budgets file ${file} is not valid JSON`);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError(`budgets file ${file} must hold a JSON object`);
   const top = raw as Record<string, unknown>;
   for (const k of Object.keys(top)) if (k !== 'defaults' && k !== 'endpoints') throw new UsageError(`budgets file ${file}: unknown key "${k}" (defaults, endpoints)`);
@@ -125,12 +120,7 @@ export interface Baseline {
 }
 
 export function parseBaseline(text: string, file: string): Baseline {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new UsageError(`baseline file ${file} is not valid JSON`);
-  }
+  const raw = parseUserJson(text, `baseline file ${file} is not valid JSON`);
   const b = raw as Partial<Baseline> | null;
   if (!b || b.schema !== 'talkload.baseline/v1' || typeof b.endpoints !== 'object' || b.endpoints === null) {
     throw new UsageError(`baseline file ${file} is not a talkload baseline (schema talkload.baseline/v1); write one with "talkload baseline accept"`);
@@ -212,9 +202,5 @@ export function readJson(file: string, what: string): unknown {
   } catch {
     throw new UsageError(`no ${what} at ${file}`);
   }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new UsageError(`${what} ${file} is not valid JSON (truncated?)`);
-  }
+  return parseUserJson(text, `${what} ${file} is not valid JSON (truncated?)`);
 }

@@ -2,7 +2,7 @@
 // rejected by name (like blackbox_exporter's strict YAML); `--check` validates and exits.
 
 import { TOKEN_PATTERN } from '../../shared/constants.ts';
-import { UsageError, parseDuration, readUserFile } from '../cli/usage.ts';
+import { UsageError, parseDuration, parseUserJson, readUserFile } from '../cli/usage.ts';
 
 export interface ProbeTarget {
   /** The `target` label: bounded, chosen by the operator (default host:port). */
@@ -91,12 +91,7 @@ export function loadProbeConfig(flags: ProbeFlags, env: NodeJS.ProcessEnv): Prob
   let file: Record<string, unknown> = {};
   if (flags.config !== undefined) {
     const text = readUserFile(flags.config, 'config file');
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new UsageError(`config file ${flags.config} is not valid JSON`);
-    }
+    const parsed = parseUserJson(text, `config file ${flags.config} is not valid JSON`);
     if (!isObject(parsed)) throw new UsageError(`config file ${flags.config} must hold a JSON object`);
     rejectUnknown(parsed, TOP_KEYS, 'file');
     file = parsed;
