@@ -97,8 +97,12 @@ export function quantileCI(sorted: Float64Array, q: number): QuantileCI {
   return { value, low: at(Math.floor(n * q - half)), high: at(Math.ceil(n * q + half) + 1) };
 }
 
-/** Below this many samples a p95 regression is not judged (see evaluate). */
-export const MIN_SAMPLES_FOR_P95 = 40;
+/**
+ * Below these many samples (in both runs) a quantile's regression is not judged: the median has no
+ * 95 % distribution-free interval under 6 samples (with 2, [min, max] covers it half the time), and
+ * under 40 the p95 is one or two requests, one slow start flipping it.
+ */
+export const MIN_SAMPLES = { p50: 6, p95: 40 } as const;
 
 export interface EndpointStats {
   readonly n: number;
@@ -176,10 +180,8 @@ export function evaluate(summary: RunSummary, stats: Record<string, EndpointStat
     const cur = stats[id];
     // The long-poll is held by design; its latency says nothing about a regression.
     if (base && cur && id !== 'signaling_poll' && cur.n > 0 && base.n > 0) {
-      // With fewer than 40 samples the p95 is one or two requests: its interval reaches the maximum
-      // and one slow start flips it. Only the median is judged then.
-      const quantiles = cur.n >= MIN_SAMPLES_FOR_P95 && base.n >= MIN_SAMPLES_FOR_P95 ? (['p50', 'p95'] as const) : (['p50'] as const);
-      for (const q of quantiles) {
+      for (const q of ['p50', 'p95'] as const) {
+        if (cur.n < MIN_SAMPLES[q] || base.n < MIN_SAMPLES[q]) continue;
         const limit = base[q].high * (1 + (q === 'p50' ? opts.tolerance : opts.tailTolerance));
         const regressed = cur[q].low > limit && cur[q].value - base[q].value > opts.minEffectMs;
         const pct = base[q].value > 0 ? ((cur[q].value / base[q].value - 1) * 100).toFixed(0) : 'n/a';
