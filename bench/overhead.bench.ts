@@ -5,9 +5,12 @@
 //
 // Measured in the steady state: k6's CPU (from /proc) and the requests the simulator answered
 // (its talksim_requests_total) between two instants of the plateau, so VU start-up, setup, teardown
-// and the end-of-test summary, which happen once per run, do not count per request. The two
-// scripts run alternately, OVERHEAD_ROUNDS times each, and the request mix of both is printed so
-// that "the same requests" can be checked. OVERHEAD_SCRIPT runs another bundle as the full journey.
+// and the end-of-test summary, which happen once per run, do not count per request. In each of
+// OVERHEAD_ROUNDS rounds the two scripts run at the same time, each against its own simulator
+// (together about one of the two cores): the speed of this virtual machine drifts between minutes,
+// which a ratio of two runs made one after the other would take for overhead, while a ratio of two
+// runs side by side cancels it. The request mix of both is printed so that
+// "the same requests" can be checked. OVERHEAD_SCRIPT runs another bundle as the full journey.
 
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -19,7 +22,7 @@ import { cpuSeconds } from './proc.ts';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const GUESTS = Number(process.env['OVERHEAD_GUESTS'] ?? 40);
 const CALL_SIZE = 3;
-const ROUNDS = Number(process.env['OVERHEAD_ROUNDS'] ?? 2);
+const ROUNDS = Number(process.env['OVERHEAD_ROUNDS'] ?? 4);
 // Plateau window: after all VUs run their first journeys, before the run winds down.
 const WINDOW_FROM_S = 8;
 const WINDOW_TO_S = 28;
@@ -91,23 +94,24 @@ async function main(): Promise<void> {
   const fullScript = process.env['OVERHEAD_SCRIPT'] ?? join(ROOT, 'dist', 'k6', 'guest-call.js');
   const rows: string[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
-    process.stderr.write(`overhead: round ${round}/${ROUNDS}: full guest journey (${RUN_S} s)...\n`);
-    const f = await measureOnFreshSim(fullScript, {
-      TALK_USER: 'admin', TALK_PASSWORD: 'admin', TALK_PROFILE: 'smoke', TALK_GUESTS: String(GUESTS), TALK_CALL_SIZE: String(CALL_SIZE),
-      TALK_DURATION: `${RUN_S}s`, TALK_STAY: '2s', TALK_FLAGS_EVERY: '0.5s', TALK_PEERS_EVERY: '0.5s', TALK_MODERATOR: 'false',
-    });
-    process.stderr.write(`overhead: round ${round}/${ROUNDS}: bare k6 script (${RUN_S} s)...\n`);
-    const b = await measureOnFreshSim(join(ROOT, 'bench', 'k6', 'bare-guest.js'), {
-      BARE_VUS: String(GUESTS), BARE_ROOMS: String(Math.ceil(GUESTS / CALL_SIZE)), BARE_DURATION: `${RUN_S}s`,
-      BARE_STAY_MS: '2000', BARE_FLAGS_MS: '500', BARE_PEERS_MS: '500',
-    });
+    process.stderr.write(`overhead: round ${round}/${ROUNDS}: full guest journey and bare k6 script side by side (${RUN_S} s)...\n`);
+    const [f, b] = await Promise.all([
+      measureOnFreshSim(fullScript, {
+        TALK_USER: 'admin', TALK_PASSWORD: 'admin', TALK_PROFILE: 'smoke', TALK_GUESTS: String(GUESTS), TALK_CALL_SIZE: String(CALL_SIZE),
+        TALK_DURATION: `${RUN_S}s`, TALK_STAY: '2s', TALK_FLAGS_EVERY: '0.5s', TALK_PEERS_EVERY: '0.5s', TALK_MODERATOR: 'false',
+      }),
+      measureOnFreshSim(join(ROOT, 'bench', 'k6', 'bare-guest.js'), {
+        BARE_VUS: String(GUESTS), BARE_ROOMS: String(Math.ceil(GUESTS / CALL_SIZE)), BARE_DURATION: `${RUN_S}s`,
+        BARE_STAY_MS: '2000', BARE_FLAGS_MS: '500', BARE_PEERS_MS: '500',
+      }),
+    ]);
     rows.push(`| ${round} | ${f.requests} | ${((f.cpu / f.requests) * 1e6).toFixed(0)} | ${b.requests} | ${((b.cpu / b.requests) * 1e6).toFixed(0)} | ${(f.cpu / f.requests / (b.cpu / b.requests)).toFixed(2)}x |`);
     add(full, f);
     add(bare, b);
   }
   const perFull = (full.cpu / full.requests) * 1e6;
   const perBare = (bare.cpu / bare.requests) * 1e6;
-  console.log(`\nk6 CPU per request in the steady state (${WINDOW_TO_S - WINDOW_FROM_S} s windows), ${GUESTS} guests in calls of ${CALL_SIZE}, simulator on loopback:`);
+  console.log(`\nk6 CPU per request in the steady state (${WINDOW_TO_S - WINDOW_FROM_S} s windows, both scripts side by side), ${GUESTS} guests in calls of ${CALL_SIZE}, simulator on loopback:`);
   console.log('full guest journey (dist/k6/guest-call.js) vs bare k6 script making the same requests (bench/k6/bare-guest.js)\n');
   console.log('| round | full: requests | full: µs per request | bare: requests | bare: µs per request | ratio |');
   console.log('|---:|---:|---:|---:|---:|---:|');

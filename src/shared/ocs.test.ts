@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseOcsBody, peersInCallBody, type BodyKind } from './ocs.ts';
+import { joinedSessionId, parseOcsBody, peersInCallBody, type BodyKind } from './ocs.ts';
 
 const TABLE: [string, string, string, BodyKind][] = [
   ['OCS success', '{"ocs":{"meta":{"status":"ok","statuscode":200,"message":"OK"},"data":null}}', 'application/json', 'ocs'],
@@ -43,4 +43,25 @@ test('peersInCallBody agrees with JSON.parse on GET /call answers', () => {
     }
   }
   assert.equal(peersInCallBody('{"ocs":{"data":[]}}', '').listed, false);
+});
+
+test('joinedSessionId agrees with JSON.parse on room-join answers', () => {
+  const sid = 'Ab9'.repeat(85);
+  const room = { id: 1, token: 'abc', type: 3, name: 'sessionId', displayName: '"sessionId": "fake"', participantType: 4, attendeeId: 7, actorType: 'guests', actorId: 'x', sessionId: sid, lastMessage: { message: 'say "sessionId":"y"', messageParameters: [] }, lastPing: 0 };
+  const envelope = (data: unknown) => ({ ocs: { meta: { status: 'ok', statuscode: 200, message: 'OK' }, data } });
+  const cases: [string, unknown][] = [
+    ['a room with look-alike names and messages', room],
+    ['session id first', { sessionId: sid, token: 'abc' }],
+    ['a nested sessionId key as well (parsed)', { ...room, lastMessage: { sessionId: 'nested' } }],
+    ['a session id with an escape (parsed)', { ...room, sessionId: 'a/b"c' }],
+    ['no session id', { token: 'abc' }],
+    ['a numeric session id', { ...room, sessionId: 0 }],
+  ];
+  for (const [name, data] of cases) {
+    for (const body of [JSON.stringify(envelope(data)), JSON.stringify(envelope(data), null, 2)]) {
+      const expected = (data as { sessionId?: unknown }).sessionId;
+      assert.equal(joinedSessionId(body), typeof expected === 'string' ? expected : undefined, name);
+    }
+  }
+  for (const garbage of ['', '<html>', '{"ocs":{"data":{"sessionId":"unterminated']) assert.equal(joinedSessionId(garbage), undefined, garbage);
 });

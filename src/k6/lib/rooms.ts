@@ -19,7 +19,7 @@ function moderator(): TalkClient {
 }
 
 export function setupRooms(): SetupData {
-  const probe = new TalkClient(config.target).call('capabilities', { keepBody: true, timeout: '10s' });
+  const probe = new TalkClient(config.target).call('capabilities', { keepBody: true, timeoutMs: 10_000 });
   const caps = ocsData(probe) as { capabilities?: { spreed?: { features?: string[] } } } | undefined;
   if (probe.status !== 200 || !caps) {
     throw new Error(`target ${config.target} is not a Nextcloud answering OCS: capabilities gave status ${probe.status}${probe.error ? ` (${probe.error})` : ''}`);

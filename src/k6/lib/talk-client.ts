@@ -4,8 +4,9 @@
 // directly.
 //
 // Every request runs this code, so it is kept lean (`npm run bench:overhead` measures it against a
-// bare k6 script): the k6 params object of a request shape is built once per client and reused;
-// nothing per request but the URL and the status check.
+// bare k6 script): a request that repeats is prepared once (prepare/send), so per request there is
+// only the status check; a one-off request costs one small params object and no caches (a guest
+// lives for one journey, so anything cached per client is built again for every guest).
 
 import http, { type CookieJar, type Params, type RefinedResponse, type ResponseType } from 'k6/http';
 import encoding from 'k6/encoding';
@@ -22,8 +23,8 @@ export interface Step {
   readonly params?: Readonly<Record<string, string | number | boolean>>;
   /** Keep the body (default: discarded, which saves memory at scale). */
   readonly keepBody?: boolean;
-  /** Request timeout; the signaling long-poll needs more than the default. */
-  readonly timeout?: string;
+  /** Request timeout in ms; the signaling long-poll needs more than the default. */
+  readonly timeoutMs?: number;
 }
 
 export type TalkResponse = RefinedResponse<ResponseType | undefined>;
@@ -38,10 +39,16 @@ interface Route {
 const ROUTES = {} as Record<EndpointId, Route>;
 for (const id of ENDPOINT_IDS) ROUTES[id] = { tags: { name: id }, throttles: ENDPOINTS[id].bruteForce.length > 0 };
 
-/** A request shape of one client: its k6 params and the statuses it expects. */
-interface Plan {
+/** A request of one client, ready to send (see TalkClient.prepare). */
+export interface Prepared {
+  readonly id: EndpointId;
+  readonly method: string;
+  readonly url: string;
+  readonly body: Record<string, string> | null;
   readonly params: Params;
   readonly expected: readonly number[];
+  /** Whether to look for the brute-force throttling header on the response. */
+  readonly throttles: boolean;
 }
 
 // The default for a request without its own callback: most call-flow steps expect exactly 200.
@@ -59,94 +66,94 @@ function callbackFor(codes: readonly number[]): ReturnType<typeof http.expectedS
   return cb;
 }
 
+/** The OCS headers every request sends; a guest has nothing else to add, so guests share one object. */
+const GUEST_HEADERS: Readonly<Record<string, string>> = { 'OCS-APIRequest': 'true', Accept: 'application/json' };
+
 export class TalkClient {
   readonly base: string;
   readonly jar: CookieJar;
   /** Responses outside their step's expected set, for the journey's verdict. */
   unexpected = 0;
-  private readonly headers: Record<string, string>;
+  private readonly headers: Readonly<Record<string, string>>;
   private readonly authenticated: boolean;
-  /** Plans of the common shapes (no extra statuses, default timeout), by endpoint: body discarded / kept. */
-  private readonly plain: Partial<Record<EndpointId, Plan>> = {};
-  private readonly kept: Partial<Record<EndpointId, Plan>> = {};
-  private readonly other = new Map<string, Plan>();
 
   /** A guest has no credentials; a user sends Basic auth and keeps a jar too (reference 1.4). */
   constructor(base: string, credentials?: { user: string; password: string }) {
     this.base = base;
     this.jar = new http.CookieJar();
-    this.headers = { 'OCS-APIRequest': 'true', Accept: 'application/json' };
     this.authenticated = credentials !== undefined;
-    if (credentials) this.headers['Authorization'] = 'Basic ' + encoding.b64encode(`${credentials.user}:${credentials.password}`);
+    this.headers = credentials
+      ? { ...GUEST_HEADERS, Authorization: 'Basic ' + encoding.b64encode(`${credentials.user}:${credentials.password}`) }
+      : GUEST_HEADERS;
   }
 
-  private plan(id: EndpointId, step: Step): Plan {
-    const extra = step.alsoExpect !== undefined && step.alsoExpect.length > 0;
-    if (!extra && step.timeout === undefined) {
-      const slot = step.keepBody === true ? this.kept : this.plain;
-      return (slot[id] ??= this.newPlan(id, step, ENDPOINTS[id].success));
-    }
-    const key = `${id} ${step.keepBody === true} ${step.timeout ?? ''} ${extra ? step.alsoExpect!.join() : ''}`;
-    let p = this.other.get(key);
-    if (!p) {
-      p = this.newPlan(id, step, extra ? [...ENDPOINTS[id].success, ...step.alsoExpect!] : ENDPOINTS[id].success);
-      this.other.set(key, p);
-    }
-    return p;
-  }
-
-  private newPlan(id: EndpointId, step: Step, expected: readonly number[]): Plan {
-    // Only what differs from the run's defaults (see options.ts and below): k6 parses the params
+  /**
+   * A request ready to send, for a journey that sends the same one many times (the long-poll, the
+   * peer poll): URL, body and params are worked out once, not per request.
+   */
+  prepare(id: EndpointId, step: Step = {}): Prepared {
+    const success = ENDPOINTS[id].success;
+    const expected = step.alsoExpect !== undefined && step.alsoExpect.length > 0 ? [...success, ...step.alsoExpect] : success;
+    // Only what differs from the run's defaults (see options.ts and above): k6 parses the params
     // object of every request, so a shorter one is cheaper.
     const params: Params = { headers: this.headers, jar: this.jar, tags: ROUTES[id].tags };
     if (expected.length !== 1 || expected[0] !== 200) params.responseCallback = callbackFor(expected);
     if (step.keepBody === true) params.responseType = 'text';
-    if (step.timeout !== undefined) params.timeout = step.timeout;
-    return { expected, params };
-  }
-
-  private url(id: EndpointId, step: Step): string {
+    if (step.timeoutMs !== undefined) params.timeout = step.timeoutMs; // a number: k6 need not parse a duration text per request
+    const method = ENDPOINTS[id].method;
     let url = this.base + buildPath(id, step);
-    if (ENDPOINTS[id].method === 'GET' && step.params !== undefined) {
-      let sep = '?';
-      for (const k in step.params) {
-        url += sep + encodeURIComponent(k) + '=' + encodeURIComponent(String(step.params[k]));
-        sep = '&';
+    let body: Record<string, string> | null = null;
+    if (step.params !== undefined) {
+      if (method === 'GET') {
+        let sep = '?';
+        for (const k in step.params) {
+          url += sep + encodeURIComponent(k) + '=' + encodeURIComponent(String(step.params[k]));
+          sep = '&';
+        }
+      } else {
+        // k6 writes numbers and booleans in a form body as text itself; no copy of the object needed.
+        body = step.params as Record<string, string>;
       }
     }
-    return url;
-  }
-
-  private body(id: EndpointId, step: Step): Record<string, string> | null {
-    // k6 writes numbers and booleans in a form body as text itself; no copy of the object needed.
-    return ENDPOINTS[id].method === 'GET' || step.params === undefined ? null : (step.params as Record<string, string>);
+    // Login throttling delays users too, so a client with credentials checks every response.
+    const throttles = ROUTES[id].throttles || this.authenticated;
+    return { id, method, url, body, params, expected, throttles };
   }
 
   /** Blocking request; records unexpected statuses and throttling. */
   call(id: EndpointId, step: Step = {}): TalkResponse {
-    const p = this.plan(id, step);
-    const res = http.request(ENDPOINTS[id].method, this.url(id, step), this.body(id, step), p.params);
-    this.record(id, res, p.expected);
-    return res;
+    const r = this.prepare(id, step);
+    return this.record(r, http.request(r.method, r.url, r.body, r.params));
   }
 
   /** Non-blocking request (k6 event loop), for the long-poll that runs beside the call actions. */
-  async callAsync(id: EndpointId, step: Step = {}): Promise<TalkResponse> {
-    const p = this.plan(id, step);
-    const res = await http.asyncRequest(ENDPOINTS[id].method, this.url(id, step), this.body(id, step), p.params);
-    this.record(id, res, p.expected);
-    return res;
+  callAsync(id: EndpointId, step: Step = {}): Promise<TalkResponse> {
+    return this.send(this.prepare(id, step));
   }
 
-  /** Counts unexpected statuses and throttling. */
-  private record(id: EndpointId, res: TalkResponse, expected: readonly number[]): void {
+  /** Sends a prepared request without blocking. */
+  send(r: Prepared): Promise<TalkResponse> {
+    return this.fire(r).then((res) => this.record(r, res));
+  }
+
+  /**
+   * Sends a prepared request without blocking and without looking at the answer: the caller passes
+   * the response to `record`. One promise layer less than `send` (each layer costs k6 a promise,
+   * its resolving functions and a job), for the requests a guest repeats all through its stay.
+   */
+  fire(r: Prepared): Promise<TalkResponse> {
+    return http.asyncRequest(r.method, r.url, r.body, r.params);
+  }
+
+  /** Counts unexpected statuses and throttling; returns the response. */
+  record(r: Prepared, res: TalkResponse): TalkResponse {
     const status = res.status;
-    // Login throttling delays users too, so a client with credentials checks every response.
-    if ((ROUTES[id].throttles || this.authenticated) && res.headers[BruteForce.header] !== undefined) metrics.throttled.add(1, { endpoint: id });
-    if (status === 429) metrics.tooMany.add(1, { endpoint: id });
-    if (expected.includes(status)) return;
+    if (r.throttles && res.headers[BruteForce.header] !== undefined) metrics.throttled.add(1, { endpoint: r.id });
+    if (status === 429) metrics.tooMany.add(1, { endpoint: r.id });
+    if (r.expected.includes(status)) return res;
     this.unexpected++;
-    metrics.unexpected.add(1, { endpoint: id, status: String(status), documented: isDocumented(id, status) ? 'yes' : 'no' });
+    metrics.unexpected.add(1, { endpoint: r.id, status: String(status), documented: isDocumented(r.id, status) ? 'yes' : 'no' });
+    return res;
   }
 }
 
