@@ -4,9 +4,9 @@
 // directly.
 //
 // Every request runs this code, so it is kept lean (`npm run bench:overhead` measures it against a
-// bare k6 script): a request that repeats is prepared once (prepare/send), so per request there is
-// only the status check; a one-off request costs one small params object and no caches (a guest
-// lives for one journey, so anything cached per client is built again for every guest).
+// bare k6 script): a request that repeats is prepared once (prepare, then fire + record), so per
+// request there is only the status check; a one-off request costs one small params object and no
+// caches (a guest lives for one journey, so anything cached per client is built again per guest).
 
 import http, { type CookieJar, type Params, type RefinedResponse, type ResponseType } from 'k6/http';
 import encoding from 'k6/encoding';
