@@ -109,7 +109,7 @@ async function step(simUrl: string, simPid: number, guests: number, dir: string,
     code !== 0 && code !== 99 ? `k6 exit ${code}`
     : s === null ? 'no summary'
     : unexpected !== 0 ? `${unexpected} unexpected statuses`
-    : listed !== 1 ? `own session listed ${(listed * 100).toFixed(2)} %`
+    : listed !== 1 ? `own session missing from ${((1 - listed) * 100).toPrecision(2)} % of peer polls`
     : success !== 1 ? `journey success ${(success * 100).toFixed(2)} %`
     : dropped ? 'dropped joins'
     : tooBig ? 'k6 over 8 GiB'
