@@ -82,21 +82,8 @@ export function peersInCallBody(body: string, sessionId: string): { readonly cou
 }
 
 const SESSION_ID_KEY = /"sessionId"\s*:/g;
-
-/** Where the value of each `"name":` key in a JSON text starts (after the colon and any whitespace). */
-function keyValueStarts(body: string, name: string): number[] {
-  const key = `"${name}"`;
-  const starts: number[] = [];
-  for (let at = body.indexOf(key); at !== -1; at = body.indexOf(key, at + key.length)) {
-    let i = at + key.length;
-    while (body[i] === ' ' || body[i] === '\n' || body[i] === '\t' || body[i] === '\r') i++;
-    if (body[i] !== ':') continue;
-    i++;
-    while (body[i] === ' ' || body[i] === '\n' || body[i] === '\t' || body[i] === '\r') i++;
-    starts.push(i);
-  }
-  return starts;
-}
+/** A `sessionId` key with a plain string value (no escapes, so no quote inside). */
+const SESSION_ID_PLAIN = /"sessionId"\s*:\s*"([^"\\]*)"/;
 
 /**
  * The `sessionId` of a room-join answer (reference 2.1), read without parsing the room object when
@@ -105,12 +92,9 @@ function keyValueStarts(body: string, name: string): number[] {
  * largest body of the journey.
  */
 export function joinedSessionId(body: string): string | undefined {
-  const starts = keyValueStarts(body, 'sessionId');
-  if (starts.length === 1 && body[starts[0]!] === '"') {
-    const from = starts[0]! + 1;
-    const end = body.indexOf('"', from);
-    const value = end === -1 ? '\\' : body.slice(from, end);
-    if (!value.includes('\\')) return value;
+  if (body.match(SESSION_ID_KEY)?.length === 1) {
+    const plain = SESSION_ID_PLAIN.exec(body);
+    if (plain) return plain[1];
   }
   try {
     const data = (JSON.parse(body) as { ocs?: { data?: { sessionId?: unknown } } }).ocs?.data?.sessionId;

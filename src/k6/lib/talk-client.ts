@@ -128,17 +128,13 @@ export class TalkClient {
 
   /** Non-blocking request (k6 event loop), for the long-poll that runs beside the call actions. */
   callAsync(id: EndpointId, step: Step = {}): Promise<TalkResponse> {
-    return this.send(this.prepare(id, step));
-  }
-
-  /** Sends a prepared request without blocking. */
-  send(r: Prepared): Promise<TalkResponse> {
+    const r = this.prepare(id, step);
     return this.fire(r).then((res) => this.record(r, res));
   }
 
   /**
    * Sends a prepared request without blocking and without looking at the answer: the caller passes
-   * the response to `record`. One promise layer less than `send` (each layer costs k6 a promise,
+   * the response to `record`. One promise layer less than `callAsync` (each layer costs k6 a promise,
    * its resolving functions and a job), for the requests a guest repeats all through its stay.
    */
   fire(r: Prepared): Promise<TalkResponse> {
