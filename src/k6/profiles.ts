@@ -3,6 +3,7 @@
 
 import type { Scenario } from 'k6/options';
 import type { ProfileName, ShapeInput } from '../shared/load.ts';
+import { Timeouts } from '../shared/constants.ts';
 
 export { PROFILE_NAMES, isArrivalRate, peakGuests, type ProfileName, type ShapeInput } from '../shared/load.ts';
 
@@ -15,8 +16,9 @@ function vusForRate(rate: number, stay: number): number {
 
 export function guestScenario(profile: ProfileName, i: ShapeInput): Scenario {
   const d = i.duration;
-  // A guest that is in the call when time is up still leaves properly: stay + one long-poll.
-  const gracefulStop = s(i.stay + 40);
+  // A guest that is in the call when time is up still leaves properly: stay + one long-poll, which
+  // may wait for a worker as long as its timeout allows.
+  const gracefulStop = s(i.stay + Timeouts.signalingPollTimeoutSeconds + 10);
   switch (profile) {
     case 'smoke':
       return { executor: 'constant-vus', vus: i.guests, duration: s(d), gracefulStop };

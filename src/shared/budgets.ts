@@ -32,3 +32,17 @@ export const BUDGETS: Readonly<Partial<Record<EndpointId, Budget>>> = {
 
 /** The long-poll is held by design (up to 30 s): only its error rate has a budget. */
 export const POLL_ERROR_RATE = 0.01;
+
+/**
+ * Whole-journey budgets: a run whose guests fail their journeys, or do not find themselves in the
+ * call they joined, is broken whatever the per-endpoint figures say; and a run in which (almost) no
+ * journeys happened (a hung server) judged nothing. k6 thresholds and the gate read the same numbers.
+ */
+export const JOURNEY_BUDGET = {
+  /** Share of guest journeys that must succeed. */
+  minSuccessRate: 0.99,
+  /** Share of peer polls, while in the call, that must list the guest itself. */
+  minSelfListedRate: 0.99,
+  /** Journeys that must have completed (succeeded or not) for a verdict. */
+  minCount: 1,
+} as const;

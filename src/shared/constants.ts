@@ -95,6 +95,12 @@ export const Timeouts = {
   sessionKillSeconds: 100,
   /** Internal signaling long-poll hold. */
   signalingPullSeconds: 30,
+  /**
+   * A client's timeout for that long-poll: the 30 s hold plus room for waiting for a PHP worker
+   * (seen on a real server under worker exhaustion: more than 15 s in the queue, then held 30 s).
+   * Past it the poll counts as a timeout, not as a network error.
+   */
+  signalingPollTimeoutSeconds: 90,
   /** Session ids are random strings of this length. */
   sessionIdLength: 255,
 } as const;

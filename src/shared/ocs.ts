@@ -1,6 +1,8 @@
 // Classifies a Talk answer body: an OCS envelope, one of the two plain-JSON 412s of the security
 // middleware (CSRF, strict cookie), other JSON, HTML, empty or garbage. Runtime-neutral.
 
+import { phpEscapeJson } from './php-json.ts';
+
 export interface OcsMeta {
   readonly status: string;
   readonly statuscode: number;
@@ -13,7 +15,8 @@ export type ParsedBody =
   | { readonly kind: 'strict-cookie' }
   | { readonly kind: 'json'; readonly value: unknown }
   | { readonly kind: 'html' }
-  | { readonly kind: 'xml' }
+  /** An OCS envelope in XML: what Nextcloud answers for an uncaught error whatever `Accept` says. */
+  | { readonly kind: 'xml'; readonly meta: OcsMeta | null }
   | { readonly kind: 'empty' }
   | { readonly kind: 'garbage'; readonly sample: string };
 
@@ -30,7 +33,7 @@ export function parseOcsBody(text: string | null | undefined, contentType = ''):
   if (head.startsWith('<!doctype html') || head.startsWith('<html') || /text\/html/i.test(contentType)) {
     return { kind: 'html' };
   }
-  if (head.startsWith('<?xml') || head.startsWith('<ocs')) return { kind: 'xml' };
+  if (head.startsWith('<?xml') || head.startsWith('<ocs')) return { kind: 'xml', meta: xmlMeta(text) };
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -57,6 +60,15 @@ export function parseOcsBody(text: string | null | undefined, contentType = ''):
   return { kind: 'json', value };
 }
 
+/** The `<meta>` of an OCS XML envelope (`<status>`, `<statuscode>`, `<message>`), when it has one. */
+function xmlMeta(text: string): OcsMeta | null {
+  const code = /<statuscode>\s*(\d+)\s*<\/statuscode>/.exec(text);
+  if (!code || !/<ocs>/.test(text)) return null;
+  const status = /<status>\s*([a-z]+)\s*<\/status>/.exec(text)?.[1] ?? '';
+  const message = /<message>([^<]*)<\/message>/.exec(text)?.[1]?.trim() ?? '';
+  return { status, statuscode: Number(code[1]), message };
+}
+
 /** The OCS `data` of a parsed body, or undefined when it is not an envelope. */
 export function ocsData(parsed: ParsedBody): unknown {
   return parsed.kind === 'ocs' ? parsed.data : undefined;
@@ -74,32 +86,70 @@ export function ocsErrorReason(parsed: ParsedBody): string | undefined {
  * poll of every guest, and JSON.parse in k6's JS engine costs more than the rest of the request.
  * Entries are counted by their `"sessionId":` key (a string followed by a colon is a key, and a
  * key's own text cannot hold an unescaped quote, so display names do not count); `listed` says
- * whether `sessionId` (255 random characters) is one of them. Whitespace in the JSON is allowed.
+ * whether our session is one of them, searched for as the server writes it (`forms` from
+ * `joinedSession`: a real Talk writes the `/` of its ids as `\/`). Whitespace in the JSON is allowed.
  */
-export function peersInCallBody(body: string, sessionId: string): { readonly count: number; readonly listed: boolean } {
-  // One regular-expression match, not a scan in JS: the engine runs it natively.
-  return { count: body.match(SESSION_ID_KEY)?.length ?? 0, listed: sessionId !== '' && body.includes(sessionId) };
+export function peersInCallBody(body: string, forms: readonly string[]): { readonly count: number; readonly listed: boolean } {
+  // One regular-expression match, not a scan in JS: the engine runs it natively. The first form is
+  // the one the server wrote itself, so the others are searched only when it misses.
+  let listed = false;
+  for (const f of forms) if (f !== '' && body.includes(f)) {
+    listed = true;
+    break;
+  }
+  return { count: body.match(SESSION_ID_KEY)?.length ?? 0, listed };
 }
 
 const SESSION_ID_KEY = /"sessionId"\s*:/g;
-/** A `sessionId` key with a plain string value (no escapes, so no quote inside). */
-const SESSION_ID_PLAIN = /"sessionId"\s*:\s*"([^"\\]*)"/;
+/** A `sessionId` key with a string value, escapes included, as the server wrote it. */
+const SESSION_ID_VALUE = /"sessionId"\s*:\s*"((?:[^"\\]|\\.)*)"/;
+
+export interface JoinedSession {
+  /** The Talk session id itself (escapes decoded): what the client sends back. */
+  readonly id: string;
+  /**
+   * The id as it may stand inside a JSON string of a later answer, most likely first: as this
+   * server wrote it in the join answer, then as PHP writes it, then unescaped.
+   */
+  readonly forms: readonly string[];
+}
+
+/** The id's text inside a JSON string, as JSON.stringify and as PHP's json_encode write it. */
+function writtenForms(id: string): string[] {
+  const plain = JSON.stringify(id).slice(1, -1);
+  return [phpEscapeJson(plain), plain];
+}
 
 /**
- * The `sessionId` of a room-join answer (reference 2.1), read without parsing the room object when
- * it holds the key once and the value has no escapes (session ids are plain characters); any other
- * shape goes through JSON.parse. Every guest does this once per join, and the room object is the
- * largest body of the journey.
+ * The `sessionId` of a room-join answer (reference 2.8), read without parsing the room object when
+ * it holds the key once (session ids are 255 characters of `A-Za-z0-9+/`, written with `\/` by a
+ * real server); any other shape goes through JSON.parse. Every guest does this once per join, and
+ * the room object is the largest body of the journey.
  */
-export function joinedSessionId(body: string): string | undefined {
+export function joinedSession(body: string): JoinedSession | undefined {
   if (body.match(SESSION_ID_KEY)?.length === 1) {
-    const plain = SESSION_ID_PLAIN.exec(body);
-    if (plain) return plain[1];
+    const m = SESSION_ID_VALUE.exec(body);
+    if (m) {
+      const raw = m[1]!;
+      // Plain ids (no escapes, no '/') need no decoding and have one written form.
+      if (!raw.includes('\\') && !raw.includes('/')) return { id: raw, forms: [raw] };
+      let id: unknown;
+      try {
+        id = raw.includes('\\') ? JSON.parse(`"${raw}"`) : raw;
+      } catch {
+        return undefined;
+      }
+      return typeof id === 'string' ? { id, forms: unique([raw, ...writtenForms(id)]) } : undefined;
+    }
   }
   try {
-    const data = (JSON.parse(body) as { ocs?: { data?: { sessionId?: unknown } } }).ocs?.data?.sessionId;
-    return typeof data === 'string' ? data : undefined;
+    const id = (JSON.parse(body) as { ocs?: { data?: { sessionId?: unknown } } }).ocs?.data?.sessionId;
+    return typeof id === 'string' ? { id, forms: unique(writtenForms(id)) } : undefined;
   } catch {
     return undefined;
   }
+}
+
+function unique(list: string[]): string[] {
+  return list.filter((v, i) => list.indexOf(v) === i);
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { classifyError, outcomeCode } from './outcome.ts';
+import { classifyError, k6StatusLabel, outcomeCode } from './outcome.ts';
 
 const TABLE: [string, unknown, string][] = [
   ['undici headers timeout', { code: 'UND_ERR_HEADERS_TIMEOUT' }, 'timeout'],
@@ -22,3 +22,18 @@ test('a status is its own code label; an error class wins over a status', () => 
   assert.equal(outcomeCode(null, 'timeout'), 'timeout');
   assert.equal(outcomeCode(200, 'bad_body'), 'bad_body');
 });
+
+const K6_TABLE: [number, number | string | undefined, string][] = [
+  [200, undefined, '200'],
+  [500, '', '500'],
+  [0, 1050, 'timeout'], // request timeout: a server that queued the request, not a dead one
+  [0, '1050', 'timeout'], // as the CSV output writes it
+  [0, 1211, 'timeout'],
+  [0, 1212, 'connect'],
+  [0, 1101, 'connect'],
+  [0, 1220, 'reset'],
+  [0, 1301, 'tls'],
+  [0, 1000, 'unknown'],
+  [0, undefined, 'unknown'],
+];
+for (const [status, code, label] of K6_TABLE) test(`k6 status ${status}, error_code ${String(code)} -> ${label}`, () => assert.equal(k6StatusLabel(status, code), label));

@@ -31,3 +31,21 @@ export function classifyError(err: unknown): ErrorClass {
 export function outcomeCode(status: number | null, error: ErrorClass | null): string {
   return error ?? String(status ?? 0);
 }
+
+/**
+ * k6's `error_code` of a request that got no HTTP status (https://grafana.com/docs/k6/latest/javascript-api/error-codes/),
+ * in the prober's classes: a request timeout is not a connection error (a server that queues a
+ * request for a worker is slow, not down).
+ */
+export function k6ErrorClass(errorCode: number): ErrorClass {
+  if (errorCode === 1050 || errorCode === 1211) return 'timeout'; // request timeout, dial timeout
+  if (errorCode === 1220 || errorCode === 1240) return 'reset'; // reset by peer, broken pipe
+  if (errorCode >= 1100 && errorCode < 1300) return 'connect'; // DNS, dial, refused, unreachable
+  if (errorCode >= 1300 && errorCode < 1400) return 'tls';
+  return 'unknown';
+}
+
+/** The status label of a k6 response: its HTTP status, or its error class when it has none. */
+export function k6StatusLabel(status: number, errorCode: number | string | undefined): string {
+  return status !== 0 ? String(status) : k6ErrorClass(Number(errorCode ?? 0));
+}

@@ -1,7 +1,7 @@
 // The thresholds of a run, as data: k6 options are built from them, and a run split over several
 // k6 processes is judged on its merged samples with the same list. Runtime-neutral.
 
-import { BUDGETS, POLL_ERROR_RATE } from './budgets.ts';
+import { BUDGETS, JOURNEY_BUDGET, POLL_ERROR_RATE } from './budgets.ts';
 import { isArrivalRate, type ProfileName } from './load.ts';
 import { K6Metric } from './metric-names.ts';
 
@@ -15,9 +15,9 @@ export function thresholdSpec(opts: { readonly profile: ProfileName; readonly mo
   t['http_req_failed{name:signaling_poll}'] = [`rate<${POLL_ERROR_RATE}`];
   t[K6Metric.unexpectedStatus] = ['count==0'];
   t[K6Metric.tooManyRequests] = ['count==0'];
-  t[K6Metric.journeySuccess] = ['rate>0.99'];
+  t[K6Metric.journeySuccess] = [`rate>=${JOURNEY_BUDGET.minSuccessRate}`];
   // Every peer poll of a guest in the call must list the guest itself.
-  t[K6Metric.selfListed] = ['rate>0.99'];
+  t[K6Metric.selfListed] = [`rate>=${JOURNEY_BUDGET.minSelfListedRate}`];
   if (isArrivalRate(opts.profile)) t['dropped_iterations'] = ['count<1'];
   return t;
 }

@@ -5,8 +5,8 @@
 
 import exec from 'k6/execution';
 import { setTimeout } from 'k6/timers';
-import { CallFlag } from '../../shared/constants.ts';
-import { joinedSessionId, peersInCallBody } from '../../shared/ocs.ts';
+import { CallFlag, Timeouts } from '../../shared/constants.ts';
+import { joinedSession, peersInCallBody } from '../../shared/ocs.ts';
 import { seededRandom } from '../../shared/random.ts';
 import { config } from '../lib/env.ts';
 import { delay } from '../lib/timers.ts';
@@ -32,7 +32,7 @@ interface PollState {
 
 /** Internal signaling: a new long-poll the moment the previous one returns (this is the ping). */
 async function pollLoop(c: TalkClient, token: string, state: PollState): Promise<void> {
-  const poll = c.prepare('signaling_poll', { token, timeoutMs: 45_000 });
+  const poll = c.prepare('signaling_poll', { token, timeoutMs: Timeouts.signalingPollTimeoutSeconds * 1000 });
   let failures = 0;
   while (!state.stopping) {
     const res = c.record(poll, await c.fire(poll));
@@ -85,8 +85,9 @@ export async function guestJourney(data: SetupData, guestNo: number): Promise<vo
   const early = config.guestsPerVu === 1 ? (id: EndpointId, step?: Step) => c.call(id, step) : (id: EndpointId, step?: Step) => c.callAsync(id, step);
   await early('capabilities');
   const joined = await early('room_join', { token, keepBody: true });
-  const sessionId = joined.status === 200 && typeof joined.body === 'string' ? joinedSessionId(joined.body) : undefined;
-  if (sessionId === undefined) return done(false);
+  const session = joined.status === 200 && typeof joined.body === 'string' ? joinedSession(joined.body) : undefined;
+  if (session === undefined) return done(false);
+  const sessionId = session.id;
   if (config.guestNames) {
     await early('guest_name', { token, params: { displayName: `talkload guest ${guestNo}` } });
   }
@@ -118,7 +119,7 @@ export async function guestJourney(data: SetupData, guestNo: number): Promise<vo
       nextPeers = now + jitter(config.peersEvery);
       const peers = c.record(peersRequest, await c.fire(peersRequest));
       if (peers.status === 200 && typeof peers.body === 'string') {
-        const seen = peersInCallBody(peers.body, sessionId);
+        const seen = peersInCallBody(peers.body, session.forms);
         metrics.peersSeen.add(seen.count);
         // Our own session must be listed while we are in the call (the 30 s lastPing window).
         if (inCall) metrics.selfListed.add(seen.listed);

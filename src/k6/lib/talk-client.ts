@@ -12,6 +12,7 @@ import http, { type CookieJar, type Params, type RefinedResponse, type ResponseT
 import encoding from 'k6/encoding';
 import { buildPath, ENDPOINT_IDS, ENDPOINTS, type EndpointId, isDocumented } from '../../shared/endpoints.ts';
 import { BruteForce } from '../../shared/constants.ts';
+import { k6StatusLabel } from '../../shared/outcome.ts';
 import { metrics } from './metrics.ts';
 
 export interface Step {
@@ -148,7 +149,8 @@ export class TalkClient {
     if (status === 429) metrics.tooMany.add(1, { endpoint: r.id });
     if (r.expected.includes(status)) return res;
     this.unexpected++;
-    metrics.unexpected.add(1, { endpoint: r.id, status: String(status), documented: isDocumented(r.id, status) ? 'yes' : 'no' });
+    // No status: a timeout or a connection error, told apart by k6's error code.
+    metrics.unexpected.add(1, { endpoint: r.id, status: k6StatusLabel(status, res.error_code), documented: isDocumented(r.id, status) ? 'yes' : 'no' });
     return res;
   }
 }

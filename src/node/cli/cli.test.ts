@@ -31,6 +31,9 @@ const USAGE_ERRORS: [string[], RegExp][] = [
   [['run', '--target', 'http://192.0.2.10'], /^talkload run: --target 192.0.2.10 is not loopback: load-testing another host needs --allow-target 192.0.2.10\n$/],
   [['run', '--target', 'http://127.0.0.1:9'], /^talkload run: a --target needs --user and --password-file/],
   [['run', '--target', 'http://127.0.0.1:9', '--user', 'u', '--password-file', '/nonexistent/pw'], /^talkload run: cannot read --password-file \/nonexistent\/pw\n$/],
+  [['run', '--sim-compat', 'talk17'], /^talkload run: --sim-compat must be latest or talk19, got "talk17"\n$/],
+  [['run', '--sim-capacity', 'workers=0'], /^talkload run: --capacity: capacity workers needs a positive number/],
+  [['run', '--target', 'http://127.0.0.1:9', '--rooms', 'abcd', '--no-moderator', '--sim-compat', 'talk19'], /^talkload run: --sim-fault, --sim-capacity and --sim-compat apply to the embedded simulator only/],
   [['run', '--rooms', 'BAD!'], /^talkload run: --rooms: "BAD!" is not a conversation token/],
 ];
 

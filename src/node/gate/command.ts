@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UsageError, parsePositiveNumber, printedHelp, readUserFile } from '../cli/usage.ts';
 import { SUMMARY_SCHEMA, aggregateSamples, sortedLatencies, xml, type RunSummary } from '../run/results.ts';
-import { type Baseline, type Check, type EndpointStats, defaultBudgets, evaluate, parseBaseline, parseBudgets, readJson, statsOf } from './gate.ts';
+import { type Baseline, type Check, type EndpointStats, baselineMismatch, defaultGateBudgets, evaluate, parseBaseline, parseBudgets, readJson, statsOf } from './gate.ts';
 
 export const GATE_HELP = `Usage: talkload gate RESULTS_DIR [options]
 
@@ -18,6 +18,10 @@ Writes gate.json, gate-junit.xml and gate.md into RESULTS_DIR (gate.md also to $
   --tolerance X         allowed slowdown of the median before it regresses, as a share (default 0.10)
   --tail-tolerance X    the same for p95, whose run-to-run noise is larger (default 0.25)
   --min-effect-ms MS    differences smaller than this never regress (default 2)
+  --any-baseline        compare with a baseline of another target or workload (warns; default: usage error)
+
+Besides the endpoints, the gate judges whole journeys (budgets file key "journeys": minCount,
+minSuccessRate, minSelfListedRate; defaults from src/shared/budgets.ts).
 
 Exit codes: 0 pass, 1 fail, 2 usage error.
 
@@ -91,6 +95,7 @@ export async function gateCommand(argv: string[]): Promise<number> {
       tolerance: { type: 'string', default: '0.10' },
       'tail-tolerance': { type: 'string', default: '0.25' },
       'min-effect-ms': { type: 'string', default: '2' },
+      'any-baseline': { type: 'boolean', default: false },
     },
   });
   if (positionals.length !== 1) throw new UsageError('give exactly one RESULTS_DIR (results/<run-id>)');
@@ -99,11 +104,19 @@ export async function gateCommand(argv: string[]): Promise<number> {
   const tolerance = parsePositiveNumber(values.tolerance ?? '0.10', '--tolerance');
   const tailTolerance = parsePositiveNumber(values['tail-tolerance'] ?? '0.25', '--tail-tolerance');
   const minEffectMs = parsePositiveNumber(values['min-effect-ms'] ?? '2', '--min-effect-ms');
-  let budgets = defaultBudgets();
+  let budgets = defaultGateBudgets();
   if (values.budgets !== undefined) budgets = parseBudgets(readUserFile(values.budgets, 'budgets file'), values.budgets);
   let baseline: Baseline | null = null;
-  if (values.baseline !== undefined) baseline = parseBaseline(readUserFile(values.baseline, 'baseline file'), values.baseline);
+  if (values.baseline !== undefined) {
+    baseline = parseBaseline(readUserFile(values.baseline, 'baseline file'), values.baseline);
+    const mismatch = baselineMismatch(summary, baseline);
+    if (mismatch !== null) {
+      if (!values['any-baseline']) throw new UsageError(`baseline ${values.baseline} does not fit run ${summary.runId}: ${mismatch} (compare like with like, or pass --any-baseline)`);
+      process.stdout.write(`!!! gate: baseline ${values.baseline} does not fit this run: ${mismatch}; regressions below compare unlike things\n`);
+    }
+  }
   const stats = await statsFor(dir);
+  if (baseline !== null && Object.keys(stats).length === 0) throw new UsageError(`no raw samples (samples.csv.gz) in ${dir}: a baseline comparison needs them`);
   const checks = evaluate(summary, stats, budgets, baseline, { tolerance, tailTolerance, minEffectMs });
   const failed = checks.filter((c) => !c.ok);
   const verdict = failed.length === 0 ? 'pass' : 'fail';
@@ -135,7 +148,17 @@ export async function baselineCommand(argv: string[]): Promise<number> {
   if (summary.verdict !== 'pass' && !values.force) throw new UsageError(`run ${summary.runId} failed its thresholds; a baseline must be a passing run (or --force)`);
   const stats = await statsFor(dir);
   if (Object.keys(stats).length === 0) throw new UsageError(`no raw samples (samples.csv.gz) in ${dir}; the baseline needs them`);
-  const baseline: Baseline = { schema: 'talkload.baseline/v1', acceptedAt: new Date().toISOString(), runId: summary.runId, profile: summary.profile, load: summary.load, endpoints: stats };
+  const baseline: Baseline = {
+    schema: 'talkload.baseline/v1',
+    acceptedAt: new Date().toISOString(),
+    runId: summary.runId,
+    targetKind: summary.targetKind,
+    target: summary.target,
+    scenario: summary.scenario,
+    profile: summary.profile,
+    load: summary.load,
+    endpoints: stats,
+  };
   const out = values.out ?? 'results/baseline.json';
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(baseline, null, 2) + '\n');

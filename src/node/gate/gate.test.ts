@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { defaultBudgets, evaluate, parseBudgets, quantileCI, statsOf } from './gate.ts';
+import { baselineMismatch, defaultBudgets, defaultGateBudgets, evaluate, parseBudgets, quantileCI, statsOf, type Baseline } from './gate.ts';
 import type { RunSummary } from '../run/results.ts';
 
 const BIN = fileURLToPath(new URL('../../../bin/talkload.mjs', import.meta.url));
@@ -15,7 +15,7 @@ const BIN = fileURLToPath(new URL('../../../bin/talkload.mjs', import.meta.url))
 const BAD_BUDGETS: [string, RegExp][] = [
   ['{', /budgets file b.json is not valid JSON/],
   ['[]', /budgets file b.json must hold a JSON object/],
-  ['{"endpoint": {}}', /unknown key "endpoint" \(defaults, endpoints\)/],
+  ['{"endpoint": {}}', /unknown key "endpoint" \(defaults, endpoints, journeys\)/],
   ['{"endpoints": {"call_jion": {"p95Ms": 100}}}', /unknown endpoint "call_jion"/],
   ['{"endpoints": {"call_join": {"p95Ms": -1}}}', /endpoints.call_join.p95Ms must be a number >= 0, got -1/],
   ['{"defaults": {"errorRate": 5}}', /defaults.errorRate is a share from 0 to 1, got 5/],
@@ -29,9 +29,12 @@ for (const [text, message] of BAD_BUDGETS) {
 
 test('budgets override defaults per endpoint and keep the rest', () => {
   const b = parseBudgets('{"defaults": {"minSamples": 3}, "endpoints": {"call_join": {"p95Ms": 100}}}', 'b.json');
-  assert.equal(b.call_join.p95Ms, 100);
-  assert.equal(b.call_join.minSamples, 3);
-  assert.equal(b.call_peers.p95Ms, defaultBudgets().call_peers.p95Ms);
+  assert.equal(b.endpoints.call_join.p95Ms, 100);
+  assert.equal(b.endpoints.call_join.minSamples, 3);
+  assert.equal(b.endpoints.call_peers.p95Ms, defaultBudgets().call_peers.p95Ms);
+  assert.equal(parseBudgets('{"journeys": {"minSuccessRate": 0.9}}', 'b.json').journeys.minSuccessRate, 0.9);
+  assert.throws(() => parseBudgets('{"journeys": {"minSuccessRate": 2}}', 'b.json'), /journeys.minSuccessRate is a share from 0 to 1, got 2/);
+  assert.throws(() => parseBudgets('{"journeys": {"maxDuration": 2}}', 'b.json'), /unknown budget "maxDuration" in journeys/);
 });
 
 test('a quantile interval covers the estimate and widens for small samples', () => {
@@ -70,6 +73,30 @@ test('a 30 % slower median regresses; the same distribution does not', () => {
   assert.ok(failed.every((f) => f.startsWith('call_join regression-')), failed.join(', '));
 });
 
+test('journeys: a run whose guests fail or do not find themselves fails the gate; a run without journeys too', () => {
+  const opts = { tolerance: 0.1, tailTolerance: 0.25, minEffectMs: 2 };
+  const budgets = parseBudgets('{"defaults": {"minSamples": 0}}', 'b.json');
+  const failedOf = (j: RunSummary['journeys']) => evaluate({ ...summary(30), journeys: j }, {}, budgets, null, opts).filter((c) => !c.ok).map((c) => `${c.endpoint} ${c.check}: ${c.detail}`);
+  assert.deepEqual(failedOf({ count: 200, successRate: 0.995, selfListedRate: 1 }), []);
+  // Issue 12's real-server run: every endpoint fine, but guests missed themselves in GET /call.
+  assert.deepEqual(failedOf({ count: 20, successRate: 0.1, selfListedRate: 0.05 }), [
+    'journey journey-success: 10.0 % of journeys succeeded (budget 99.0 %)',
+    'journey self-listed: own session listed in 5.0 % of GET /call polls while in the call (budget 99.0 %)',
+  ]);
+  assert.deepEqual(failedOf({ count: 0, successRate: null, selfListedRate: null }), ['journey journeys: 0 guest journeys completed (minimum 1)']);
+});
+
+test('a baseline of another target, scenario, profile or workload does not fit', () => {
+  const base: Baseline = { schema: 'talkload.baseline/v1', acceptedAt: '', runId: 'b', targetKind: 'simulator', target: 'simulator', scenario: 's', profile: 'smoke', load: { guests: 10 }, endpoints: {} };
+  const run = { ...summary(30), load: { guests: 10 } };
+  assert.equal(baselineMismatch(run, base), null);
+  assert.equal(baselineMismatch(run, { ...base, targetKind: undefined, target: undefined, scenario: undefined }), null, 'old baselines are simulator baselines');
+  assert.match(baselineMismatch({ ...run, targetKind: 'external', target: 'http://127.0.0.1:8080' }, base)!, /measured on the embedded simulator, this run on the server http:\/\/127\.0\.0\.1:8080/);
+  assert.match(baselineMismatch({ ...run, targetKind: 'external', target: 'http://a' }, { ...base, targetKind: 'external', target: 'http://b' })!, /measured on http:\/\/b, this run on http:\/\/a/);
+  assert.match(baselineMismatch({ ...run, profile: 'load' }, base)!, /profile smoke, this run load/);
+  assert.match(baselineMismatch({ ...run, load: { guests: 16 } }, base)!, /workload differs \(guests 10 -> 16\)/);
+});
+
 test('gate usage errors: one line, exit 2', () => {
   const dir = mkdtempSync(join(tmpdir(), 'talkload-gate-'));
   mkdirSync(join(dir, 'truncated'));
@@ -78,6 +105,10 @@ test('gate usage errors: one line, exit 2', () => {
   writeFileSync(join(dir, 'ok', 'summary.json'), JSON.stringify(summary(30)));
   writeFileSync(join(dir, 'neg.json'), '{"endpoints": {"call_join": {"p99Ms": -5}}}');
   writeFileSync(join(dir, 'unknown.json'), '{"endpoints": {"video_call": {}}}');
+  const realRun = { ...summary(30), targetKind: 'external', target: 'http://127.0.0.1:8080' };
+  mkdirSync(join(dir, 'real'));
+  writeFileSync(join(dir, 'real', 'summary.json'), JSON.stringify(realRun));
+  writeFileSync(join(dir, 'sim-baseline.json'), JSON.stringify({ schema: 'talkload.baseline/v1', acceptedAt: '', runId: 'b', targetKind: 'simulator', target: 'simulator', scenario: 's', profile: 'smoke', load: {}, endpoints: {} }));
   const cases: [string[], RegExp][] = [
     [['gate'], /^talkload gate: give exactly one RESULTS_DIR/],
     [['gate', join(dir, 'missing')], /^talkload gate: no results folder /],
@@ -88,6 +119,8 @@ test('gate usage errors: one line, exit 2', () => {
     [['gate', join(dir, 'ok'), '--budgets', join(dir, 'nope.json')], /^talkload gate: cannot read budgets file /],
     [['gate', join(dir, 'ok'), '--tolerance', 'lots'], /^talkload gate: --tolerance must be a number >= 0, got "lots"\n$/],
     [['gate', join(dir, 'ok'), '--baseline', join(dir, 'ok', 'summary.json')], /is not a talkload baseline/],
+    [['gate', join(dir, 'real'), '--baseline', join(dir, 'sim-baseline.json')], /does not fit run r: the baseline was measured on the embedded simulator, this run on the server http:\/\/127\.0\.0\.1:8080 \(compare like with like, or pass --any-baseline\)\n$/],
+    [['gate', join(dir, 'ok'), '--baseline', join(dir, 'sim-baseline.json')], /no raw samples \(samples.csv.gz\) in .*: a baseline comparison needs them\n$/],
     [['baseline', 'reject', dir], /^talkload baseline: unknown baseline action "reject" \(accept\)\n$/],
   ];
   for (const [args, message] of cases) {

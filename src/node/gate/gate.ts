@@ -4,10 +4,10 @@
 // above the upper bound of the baseline's, grown by the tolerance, and by more than a minimum effect.
 
 import { readFileSync } from 'node:fs';
-import { BUDGETS, POLL_ERROR_RATE } from '../../shared/budgets.ts';
+import { BUDGETS, JOURNEY_BUDGET, POLL_ERROR_RATE } from '../../shared/budgets.ts';
 import { ENDPOINT_IDS, type EndpointId, isEndpointId } from '../../shared/endpoints.ts';
 import { parseUserJson, UsageError } from '../cli/usage.ts';
-import { percentile, type RunSummary } from '../run/results.ts';
+import { percentile, statusText, type RunSummary } from '../run/results.ts';
 
 export interface EndpointBudget {
   /** Latency budgets, ms (absent = none). */
@@ -24,6 +24,20 @@ export interface EndpointBudget {
 }
 
 export type BudgetTable = Record<EndpointId, EndpointBudget>;
+
+/** Whole-journey budgets (src/shared/budgets.ts JOURNEY_BUDGET): the `journeys` key of a budgets file. */
+export interface JourneyBudget {
+  minSuccessRate: number;
+  minSelfListedRate: number;
+  minCount: number;
+}
+
+export interface Budgets {
+  readonly endpoints: BudgetTable;
+  readonly journeys: JourneyBudget;
+}
+
+const JOURNEY_KEYS = ['minSuccessRate', 'minSelfListedRate', 'minCount'] as const;
 
 const BUDGET_KEYS = ['p95Ms', 'p99Ms', 'errorRate', 'maxUnexpected', 'maxThrottled', 'minSamples'] as const;
 
@@ -45,34 +59,41 @@ export function defaultBudgets(): BudgetTable {
 }
 
 /**
- * Budgets file: `{"defaults": {...}, "endpoints": {"call_join": {"p95Ms": 300}}}`; every key
- * optional; unknown keys, unknown endpoints and negative numbers are rejected with their name.
+ * Budgets file: `{"defaults": {...}, "endpoints": {"call_join": {"p95Ms": 300}}, "journeys":
+ * {"minSuccessRate": 0.99}}`; every key optional; unknown keys, unknown endpoints and negative numbers
+ * are rejected with their name.
  */
-export function parseBudgets(text: string, file: string): BudgetTable {
+export function parseBudgets(text: string, file: string): Budgets {
   const raw = parseUserJson(text, `budgets file ${file} is not valid JSON`);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError(`budgets file ${file} must hold a JSON object`);
   const top = raw as Record<string, unknown>;
-  for (const k of Object.keys(top)) if (k !== 'defaults' && k !== 'endpoints') throw new UsageError(`budgets file ${file}: unknown key "${k}" (defaults, endpoints)`);
+  for (const k of Object.keys(top)) if (k !== 'defaults' && k !== 'endpoints' && k !== 'journeys') throw new UsageError(`budgets file ${file}: unknown key "${k}" (defaults, endpoints, journeys)`);
   const table = defaultBudgets();
-  const apply = (target: EndpointBudget, value: unknown, where: string): void => {
+  const journeys: JourneyBudget = { ...JOURNEY_BUDGET };
+  const apply = (target: object, keys: readonly string[], value: unknown, where: string): void => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`budgets file ${file}: ${where} must be an object`);
     for (const [k, v] of Object.entries(value)) {
-      if (!(BUDGET_KEYS as readonly string[]).includes(k)) throw new UsageError(`budgets file ${file}: unknown budget "${k}" in ${where} (${BUDGET_KEYS.join(', ')})`);
+      if (!keys.includes(k)) throw new UsageError(`budgets file ${file}: unknown budget "${k}" in ${where} (${keys.join(', ')})`);
       if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new UsageError(`budgets file ${file}: ${where}.${k} must be a number >= 0, got ${JSON.stringify(v)}`);
-      if (k === 'errorRate' && v > 1) throw new UsageError(`budgets file ${file}: ${where}.errorRate is a share from 0 to 1, got ${v}`);
-      (target as unknown as Record<string, number>)[k] = v;
+      if ((k === 'errorRate' || k.endsWith('Rate')) && v > 1) throw new UsageError(`budgets file ${file}: ${where}.${k} is a share from 0 to 1, got ${v}`);
+      (target as Record<string, number>)[k] = v;
     }
   };
-  if (top['defaults'] !== undefined) for (const id of ENDPOINT_IDS) apply(table[id], top['defaults'], 'defaults');
+  if (top['defaults'] !== undefined) for (const id of ENDPOINT_IDS) apply(table[id], BUDGET_KEYS, top['defaults'], 'defaults');
   if (top['endpoints'] !== undefined) {
     const eps = top['endpoints'];
     if (typeof eps !== 'object' || eps === null || Array.isArray(eps)) throw new UsageError(`budgets file ${file}: endpoints must be an object`);
     for (const [id, v] of Object.entries(eps)) {
       if (!isEndpointId(id)) throw new UsageError(`budgets file ${file}: unknown endpoint "${id}"`);
-      apply(table[id], v, `endpoints.${id}`);
+      apply(table[id], BUDGET_KEYS, v, `endpoints.${id}`);
     }
   }
-  return table;
+  if (top['journeys'] !== undefined) apply(journeys, JOURNEY_KEYS, top['journeys'], 'journeys');
+  return { endpoints: table, journeys };
+}
+
+export function defaultGateBudgets(): Budgets {
+  return { endpoints: defaultBudgets(), journeys: { ...JOURNEY_BUDGET } };
 }
 
 // ---- quantiles with confidence intervals ------------------------------------------------------
@@ -118,6 +139,10 @@ export interface Baseline {
   readonly schema: 'talkload.baseline/v1';
   readonly acceptedAt: string;
   readonly runId: string;
+  /** What was measured: a baseline compares only with runs of the same target and workload. */
+  readonly targetKind?: RunSummary['targetKind'];
+  readonly target?: string;
+  readonly scenario?: string;
   readonly profile: string;
   readonly load: Record<string, string | number | boolean>;
   readonly endpoints: Record<string, EndpointStats>;
@@ -132,9 +157,26 @@ export function parseBaseline(text: string, file: string): Baseline {
   return b as Baseline;
 }
 
+/**
+ * Why a run cannot be compared with a baseline, or null: another kind of target (a real server
+ * against a simulator baseline gives nothing but "regressions"), another server, scenario, profile
+ * or workload. Baselines written before these fields were recorded count as simulator baselines.
+ */
+export function baselineMismatch(s: RunSummary, b: Baseline): string | null {
+  const kind = b.targetKind ?? 'simulator';
+  if (kind !== s.targetKind) return `the baseline was measured on ${kind === 'simulator' ? 'the embedded simulator' : `the server ${b.target ?? '(unknown)'}`}, this run on ${s.targetKind === 'simulator' ? 'the embedded simulator' : `the server ${s.target}`}`;
+  if (kind === 'external' && b.target !== undefined && b.target !== s.target) return `the baseline was measured on ${b.target}, this run on ${s.target}`;
+  if (b.scenario !== undefined && b.scenario !== s.scenario) return `the baseline ran scenario ${b.scenario}, this run ${s.scenario}`;
+  if (b.profile !== s.profile) return `the baseline ran profile ${b.profile}, this run ${s.profile}`;
+  const keys = [...new Set([...Object.keys(b.load), ...Object.keys(s.load)])].sort();
+  const differ = keys.filter((k) => JSON.stringify(b.load[k]) !== JSON.stringify(s.load[k]));
+  if (differ.length > 0) return `the workload differs (${differ.map((k) => `${k} ${JSON.stringify(b.load[k] ?? null)} -> ${JSON.stringify(s.load[k] ?? null)}`).join(', ')})`;
+  return null;
+}
+
 // ---- the verdict ------------------------------------------------------------------------------
 
-export type CheckName = 'samples' | 'p95' | 'p99' | 'error-rate' | 'unexpected' | 'throttled' | 'regression-p50' | 'regression-p95';
+export type CheckName = 'samples' | 'p95' | 'p99' | 'error-rate' | 'unexpected' | 'throttled' | 'regression-p50' | 'regression-p95' | 'journeys' | 'journey-success' | 'self-listed';
 
 export interface Check {
   readonly endpoint: string;
@@ -155,8 +197,22 @@ export interface GateOptions {
 
 const f1 = (v: number): string => (Math.round(v * 10) / 10).toString();
 
-export function evaluate(summary: RunSummary, stats: Record<string, EndpointStats>, budgets: BudgetTable, baseline: Baseline | null, opts: GateOptions): Check[] {
-  const checks: Check[] = [];
+const pct = (v: number): string => `${(v * 100).toFixed(1)} %`;
+
+/** The whole-journey checks: journeys happened, succeeded, and found themselves in their call. */
+function journeyChecks(summary: RunSummary, b: JourneyBudget): Check[] {
+  const j = summary.journeys;
+  const checks: Check[] = [{ endpoint: 'journey', check: 'journeys', ok: j.count >= b.minCount, detail: `${j.count} guest journeys completed (minimum ${b.minCount})` }];
+  if (j.successRate !== null) checks.push({ endpoint: 'journey', check: 'journey-success', ok: j.successRate >= b.minSuccessRate, detail: `${pct(j.successRate)} of journeys succeeded (budget ${pct(b.minSuccessRate)})` });
+  if (j.selfListedRate !== null) {
+    checks.push({ endpoint: 'journey', check: 'self-listed', ok: j.selfListedRate >= b.minSelfListedRate, detail: `own session listed in ${pct(j.selfListedRate)} of GET /call polls while in the call (budget ${pct(b.minSelfListedRate)})` });
+  }
+  return checks;
+}
+
+export function evaluate(summary: RunSummary, stats: Record<string, EndpointStats>, all: Budgets, baseline: Baseline | null, opts: GateOptions): Check[] {
+  const budgets = all.endpoints;
+  const checks: Check[] = journeyChecks(summary, all.journeys);
   const ids = new Set<string>([...Object.keys(summary.endpoints), ...ENDPOINT_IDS.filter((id) => budgets[id].minSamples > 0)]);
   for (const id of [...ids].sort()) {
     if (!isEndpointId(id)) continue;
@@ -171,7 +227,7 @@ export function evaluate(summary: RunSummary, stats: Record<string, EndpointStat
     if (b.p99Ms !== undefined) checks.push({ endpoint: id, check: 'p99', ok: e.latencyMs.p99 <= b.p99Ms, detail: `p99 ${f1(e.latencyMs.p99)} ms (budget ${b.p99Ms} ms)` });
     const rate = e.unexpected / n;
     checks.push({ endpoint: id, check: 'error-rate', ok: rate <= b.errorRate, detail: `error rate ${(rate * 100).toFixed(2)} % (budget ${(b.errorRate * 100).toFixed(2)} %)` });
-    const codes = Object.entries(e.unexpectedStatuses).map(([c, k]) => `${c}×${k}`).join(' ');
+    const codes = statusText(e.unexpectedStatuses);
     checks.push({ endpoint: id, check: 'unexpected', ok: e.unexpected <= b.maxUnexpected, detail: `${e.unexpected} unexpected${codes ? ` (${codes})` : ''} (allowed ${b.maxUnexpected})` });
     const throttled = e.throttled + e.tooManyRequests;
     checks.push({ endpoint: id, check: 'throttled', ok: throttled <= b.maxThrottled, detail: `${e.throttled} throttled, ${e.tooManyRequests}×429 (allowed ${b.maxThrottled})` });

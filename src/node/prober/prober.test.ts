@@ -83,6 +83,8 @@ describe('prober against the simulator', () => {
 
   const FAULTS: [string, string, string, string][] = [
     ['5xx', 'call_flags=error:503', 'call_flags', '503'],
+    // An uncaught error is OCS XML on a real server: a status, not a bad body.
+    ['uncaught 500 in OCS XML', 'signaling_poll=error:500', 'signaling_poll', '500'],
     ['reset', 'call_peers=reset', 'call_peers', 'reset'],
     ['HTML', 'capabilities=html:502', 'capabilities', 'bad_body'],
     ['bad JSON', 'call_flags=badjson', 'call_flags', 'bad_body'],
@@ -98,7 +100,7 @@ describe('prober against the simulator', () => {
       sim.faults.rules = parseFaultRules(rule);
       await prober.round();
       const out = await lines(prober);
-      const method = { call_flags: 'PUT', call_peers: 'GET', capabilities: 'GET', call_join: 'POST' }[endpoint]!;
+      const method = { call_flags: 'PUT', call_peers: 'GET', capabilities: 'GET', call_join: 'POST', signaling_poll: 'GET' }[endpoint]!;
       assert.ok(out.includes(req(endpoint, method, code, 1)), `missing ${req(endpoint, method, code, 1)}\n${out.filter((l) => l.includes('requests_total')).join('\n')}`);
       assert.ok(out.includes(`talkprobe_unexpected_status_total{target="sim",endpoint="${endpoint}",code="${code}"} 1`));
       assert.ok(out.includes('talkprobe_journey_success{target="sim"} 0'));

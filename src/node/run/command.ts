@@ -22,6 +22,7 @@ import {
   evaluateThresholds,
   readThresholds,
   setupData,
+  statusText,
   textTable,
   throttlingWarning,
   type RunSummary,
@@ -57,6 +58,7 @@ Runs a k6 load test of the Talk call flow. Without --target, against the embedde
   --run-id ID             run id and testid tag (default: time-based)
   --sim-fault RULE        fault for the embedded simulator, repeatable (see talkload sim --help)
   --sim-capacity SPEC     capacity model of the embedded simulator (off, nc29-2core, ...)
+  --sim-compat VERSION    the embedded simulator answers as this Talk version (latest, talk19)
   --prometheus URL        also send the run to this Prometheus (remote write, native histograms)
   --guests-per-vu K       one VU carries K guests at once (async): ~1 MB of k6 memory per VU, not per guest
   --instances N           split the load over N k6 processes (execution segments), results merged
@@ -146,6 +148,7 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
       'run-id': { type: 'string' },
       'sim-fault': { type: 'string', multiple: true },
       'sim-capacity': { type: 'string' },
+      'sim-compat': { type: 'string' },
       seed: { type: 'string' },
       prometheus: { type: 'string' },
       instances: { type: 'string', default: '1' },
@@ -188,6 +191,10 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
   const simArgs: string[] = [];
   for (const f of values['sim-fault'] ?? []) simArgs.push('--fault', f);
   if (values['sim-capacity'] !== undefined) simArgs.push('--capacity', values['sim-capacity']);
+  if (values['sim-compat'] !== undefined) {
+    if (values['sim-compat'] !== 'latest' && values['sim-compat'] !== 'talk19') throw new UsageError(`--sim-compat must be latest or talk19, got "${values['sim-compat']}"`);
+    simArgs.push('--compat', values['sim-compat']);
+  }
   const promText = values.prometheus ?? env['TALKLOAD_PROMETHEUS'];
   let prometheus: string | null = null;
   if (promText !== undefined) {
@@ -201,7 +208,11 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
   }
   const seed = values.seed === undefined ? 0 : parsePositiveNumber(values.seed, '--seed', { integer: true, min: 1 });
   if (seed > 0) simArgs.push('--seed', String(seed));
-  if (target !== null && (values['sim-fault'] !== undefined || values['sim-capacity'] !== undefined)) throw new UsageError('--sim-fault and --sim-capacity apply to the embedded simulator only, not to --target');
+  if (target !== null && (values['sim-fault'] !== undefined || values['sim-capacity'] !== undefined || values['sim-compat'] !== undefined)) {
+    throw new UsageError('--sim-fault, --sim-capacity and --sim-compat apply to the embedded simulator only, not to --target');
+  }
+  // The simulator's own checks run now, not after k6 was started.
+  if (target === null) parseSimArgs(['--port', '0', ...simArgs], {});
   return {
     scenario,
     profile,
@@ -433,7 +444,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     const broken = thresholds.filter((t) => !t.ok);
     for (const t of broken) process.stdout.write(`threshold broken: ${t.endpoint ? `[${t.endpoint}] ` : ''}${t.metric} ${t.expression}\n`);
     for (const [id, e] of Object.entries(summary.endpoints)) {
-      if (e.unexpected > 0) process.stdout.write(`unexpected statuses on ${id}: ${Object.entries(e.unexpectedStatuses).map(([c, n]) => `${c}×${n}`).join(' ')}\n`);
+      if (e.unexpected > 0) process.stdout.write(`unexpected statuses on ${id}: ${statusText(e.unexpectedStatuses)}\n`);
     }
     process.stdout.write(`talkload: ${summary.verdict.toUpperCase()}. Results in ${relative(process.cwd(), outDir)}/ (report: ${shown['summaryMd']}, ${existsSync(files.report) ? shown['report'] : 'no HTML report: k6 skips it for very short runs'})\n`);
     if (exitCode === 0 || exitCode === 99) return exitCode;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { aggregateSamples, endpointSummaries, junit, percentile } from './results.ts';
+import { aggregateSamples, endpointSummaries, junit, percentile, statusText } from './results.ts';
 
 test('percentiles interpolate between closest ranks, like k6', () => {
   const s = Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
@@ -32,6 +32,17 @@ test('samples from several k6 CSV files merge into one per-endpoint summary', as
   assert.equal(s['call_join']?.latencyMs.p50, 20);
   assert.equal(s['call_join']?.latencyMs.max, 30);
   assert.deepEqual(agg.journeys, { ok: 1, total: 2 });
+});
+
+test('requests without a status are split by k6 error code: a timeout is not a network error', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'talkload-'));
+  const noStatus = (code: number) => `http_reqs,1700000000,1,,request timeout,${code},false,,GET,signaling_poll,guests,0,,`;
+  const lines = [HEADER, noStatus(1050), noStatus(1050), noStatus(1212), row('http_reqs', 1, 'signaling_poll', '200'), row('talk_unexpected_status', 1, '', 'timeout', 'endpoint=signaling_poll&documented=no')];
+  writeFileSync(join(dir, 'a.csv'), lines.join('\n') + '\n');
+  const s = endpointSummaries(await aggregateSamples([join(dir, 'a.csv')]));
+  assert.deepEqual(s['signaling_poll']?.statuses, { '200': 1, timeout: 2, connect: 1 });
+  assert.deepEqual(s['signaling_poll']?.unexpectedStatuses, { timeout: 1 });
+  assert.equal(statusText(s['signaling_poll']!.statuses), '200×1 connect×1 timeout×2');
 });
 
 test('junit has a failing case naming the endpoint of a broken threshold', () => {

@@ -5,6 +5,7 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { K6Metric } from '../../shared/metric-names.ts';
+import { k6StatusLabel } from '../../shared/outcome.ts';
 
 export const SUMMARY_SCHEMA = 'talkload.summary/v1';
 
@@ -123,7 +124,8 @@ export async function aggregateSamples(files: readonly string[]): Promise<RawAgg
       switch (metric) {
         case 'http_reqs': {
           const e = ep(f[col['name']!] || 'unnamed').summary;
-          const status = f[col['status']!] || '0';
+          // No status: timeout, connect, reset, tls (k6's error_code), as the prober labels them.
+          const status = k6StatusLabel(Number(f[col['status']!] || 0), f[col['error_code']!]);
           e.requests += value;
           e.statuses[status] = (e.statuses[status] ?? 0) + value;
           break;
@@ -267,10 +269,12 @@ export function setupData(summaryExport: string): { created?: string[] } | null 
 
 const ms = (v: number): string => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`);
 
-function statusText(statuses: Record<string, number>): string {
+/** HTTP statuses in order, then the error classes of requests that got none (timeout, connect, ...). */
+export function statusText(statuses: Record<string, number>): string {
+  const key = (c: string): number => (/^\d+$/.test(c) ? Number(c) : 1000);
   return Object.entries(statuses)
-    .sort(([a], [b]) => Number(a) - Number(b))
-    .map(([code, n]) => `${code === '0' ? 'net-err' : code}×${n}`)
+    .sort(([a], [b]) => key(a) - key(b) || a.localeCompare(b))
+    .map(([code, n]) => `${code === '0' ? 'no-status' : code}×${n}`)
     .join(' ');
 }
 

@@ -213,6 +213,37 @@ describe('request pipeline', () => {
     await assert.rejects(g.call('capabilities', { headers: { 'X-Talksim-Fault': 'reset' } }));
   });
 
+  test('an uncaught error (error:500) is OCS XML whatever Accept says, JSON only with format=json', async () => {
+    const g = w.guest();
+    const xml = await g.call('signaling_settings', { params: { token: 'abcd' }, headers: { 'X-Talksim-Fault': 'error:500' } });
+    assert.equal(xml.status, 500);
+    assert.match(xml.headers.get('content-type') ?? '', /^text\/xml/);
+    assert.deepEqual(xml.body, { kind: 'xml', meta: { status: 'failure', statuscode: 500, message: 'Internal Server Error' } });
+    const json = await g.call('signaling_settings', { params: { token: 'abcd', format: 'json' }, headers: { 'X-Talksim-Fault': 'error:500' } });
+    assert.equal(json.body.kind, 'ocs');
+    // A controller's own error status still honours Accept.
+    assert.equal((await g.call('capabilities', { headers: { 'X-Talksim-Fault': 'error:503' } })).body.kind, 'ocs');
+  });
+
+  test('session ids are 255 characters of Talk\'s alphabet, written with PHP escaping', async () => {
+    const token = await publicRoom(w.user());
+    const ids: string[] = [];
+    let raw = '';
+    for (let i = 0; i < 8; i++) {
+      const g = w.guest();
+      const joined = await g.call('room_join', { token });
+      ids.push(joined.data.sessionId as string);
+      raw += joined.text;
+      await g.call('call_join', { token, params: { flags: 1 } });
+      if (i === 7) raw += (await g.call('call_peers', { token })).text;
+    }
+    for (const id of ids) assert.match(id, /^[A-Za-z0-9+/]{255}$/);
+    // 8 ids of 255 characters hold a '/' with certainty (1 - (63/64)^2040).
+    assert.ok(ids.some((id) => id.includes('/')));
+    assert.ok(!/[^\\]\//.test(raw), 'no unescaped / anywhere in the answers');
+    assert.ok(raw.includes('\\/'));
+  });
+
   test('fault rules can be replaced at run time', async () => {
     const put = await fetch(`${w.url}/__talksim/faults`, { method: 'PUT', body: 'capabilities=error:500' });
     assert.equal(put.status, 200);

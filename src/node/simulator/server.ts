@@ -10,6 +10,7 @@ import { seededRandom } from '../../shared/random.ts';
 import { FaultInjector, type FaultRule, parseFaultRules } from './faults.ts';
 import { SimMetrics } from './metrics.ts';
 import { RawJson } from './raw-json.ts';
+import { phpJson } from '../../shared/php-json.ts';
 import { type ServerSettings, ShiftableClock, TalkState, type User, defaultSettings } from './state.ts';
 import { type Ctx, type Result, handle } from './talk.ts';
 
@@ -173,10 +174,10 @@ function ocsAnswer(json: boolean, status: number, data: unknown, message?: strin
     const key = `${status} ${statuscode} ${meta.message}`;
     let head = metaCache.get(key);
     if (head === undefined) {
-      head = `{"ocs":{"meta":${JSON.stringify(meta)},"data":`;
+      head = `{"ocs":{"meta":${phpJson(meta)},"data":`;
       if (metaCache.size < 1000) metaCache.set(key, head);
     }
-    const text = head + (payload instanceof RawJson ? payload.text : JSON.stringify(payload)) + '}}';
+    const text = head + (payload instanceof RawJson ? payload.text : phpJson(payload)) + '}}';
     if (payload instanceof RawJson && status === 200 && message === undefined) payload.envelope = Buffer.from(text);
     return {
       status,
@@ -195,10 +196,25 @@ function ocsAnswer(json: boolean, status: number, data: unknown, message?: strin
 
 const plainJson = (status: number, value: unknown): Answer => ({
   status,
-  body: JSON.stringify(value),
+  body: phpJson(value),
   contentType: 'application/json; charset=utf-8',
   headers: {},
 });
+
+/**
+ * An uncaught exception in PHP (ocs/v1.php's last catch): OC_API answers in the format of the `format`
+ * parameter alone, XML by default, whatever `Accept` says; for OCS v2 meta.statuscode is 500.
+ */
+function uncaughtError(query: URLSearchParams, params?: Map<string, unknown>): Answer {
+  const format = query.get('format') ?? params?.get('format');
+  const json = format === 'json';
+  const a = ocsAnswer(json, 500, [], 'Internal Server Error\n');
+  if (!json) {
+    a.body = '<?xml version="1.0"?>\n<ocs>\n <meta>\n  <status>failure</status>\n  <statuscode>500</statuscode>\n  <message>Internal Server Error\n</message>\n </meta>\n <data/>\n</ocs>\n';
+    a.contentType = 'text/xml; charset=UTF-8';
+  }
+  return a;
+}
 
 const HTML_404 = '<!DOCTYPE html>\n<html><head><title>Nextcloud</title></head><body><h2>Page not found</h2></body></html>\n';
 
@@ -223,8 +239,8 @@ export class TalkSimulator {
       this.serve(req, res).catch((e: unknown) => {
         // A bug in the simulator must not take it down; the client sees a 500 like PHP's.
         process.stderr.write(`talkload sim: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end('internal error');
+        if (!res.headersSent) this.write(res, uncaughtError(new URLSearchParams((req.url ?? '').split('?')[1] ?? '')));
+        else res.end();
       });
     });
     this.server.headersTimeout = 60_000;
@@ -324,7 +340,9 @@ export class TalkSimulator {
           case 'badjson':
             return this.finish(res, { status: fault.replace.status, body: '{"ocs":{"meta":{"status":"ok","statuscode":200', contentType: 'application/json; charset=utf-8', headers: {} }, id, method, started);
           case 'error':
-            return this.finish(res, ocsAnswer(json, fault.replace.status, []), id, method, started);
+            // A 500 is an uncaught exception on a real server (e.g. SQLite "database is locked"):
+            // OCS XML whatever Accept says. Other statuses come from a controller, in the asked format.
+            return this.finish(res, fault.replace.status === 500 ? uncaughtError(query) : ocsAnswer(json, fault.replace.status, []), id, method, started);
         }
       }
 

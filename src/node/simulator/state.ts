@@ -126,7 +126,8 @@ export const defaultSettings = (): ServerSettings => ({
   compat: 'latest',
 });
 
-const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+/** Nextcloud's secure-random default alphabet, which Talk session ids use (reference 3.3): 64 characters, '/' among them. */
+const SESSION_ID_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const TOKEN_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
 function randomString(length: number, alphabet: string): string {
@@ -266,7 +267,7 @@ export class TalkState {
 
   private newSessionId(): string {
     let id: string;
-    do id = randomString(Timeouts.sessionIdLength, ALNUM);
+    do id = randomString(Timeouts.sessionIdLength, SESSION_ID_CHARS);
     while (this.sessionsById.has(id));
     return id;
   }

@@ -18,6 +18,7 @@ import {
 import type { EndpointId } from '../../shared/endpoints.ts';
 import type { Attendee, PhpSession, QueuedMessage, Room, TalkSession, TalkState } from './state.ts';
 import { RawJson } from './raw-json.ts';
+import { phpJson } from '../../shared/php-json.ts';
 
 /** Request parameters merged from query, form and JSON bodies, as Nextcloud's Request does. */
 export type Params = ReadonlyMap<string, unknown>;
@@ -630,7 +631,7 @@ function sendMessages(ctx: Ctx): Result {
       d['from'] = own;
       const to = typeof d['to'] === 'string' ? st.sessionsById.get(d['to']) : undefined;
       if (!to) continue;
-      to.messages.push({ type: 'message', data: JSON.stringify(d) });
+      to.messages.push({ type: 'message', data: phpJson(d) });
       to.wake?.();
     }
   }
@@ -649,7 +650,7 @@ function callPeers(ctx: Ctx, room: Room): Result {
     const a = s.attendee;
     const key = `${s.lastPing}\u0000${a.displayName}`;
     if (s.peerJsonKey !== key) {
-      s.peerJson = JSON.stringify({ actorType: a.actorType, actorId: a.actorId, displayName: a.displayName, token: room.token, lastPing: s.lastPing, sessionId: s.id });
+      s.peerJson = phpJson({ actorType: a.actorType, actorId: a.actorId, displayName: a.displayName, token: room.token, lastPing: s.lastPing, sessionId: s.id });
       s.peerJsonKey = key;
     }
     parts.push(s.peerJson);
