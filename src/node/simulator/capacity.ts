@@ -40,17 +40,25 @@ export interface CapacityConfig {
   /** Service time per endpoint, ms (CPU time the request needs). */
   readonly serviceMs: Readonly<Partial<Record<EndpointId, number>>>;
   readonly defaultServiceMs: number;
+  /**
+   * Spread of service times: sigma of a log-normal around the median above (0 = constant). A real
+   * server's p95 is 1.5-3x its p50 even unloaded (issue 12: constant service times made every
+   * simulated p95 equal its p50); 0.45 gives p95 = 2.1x p50.
+   */
+  readonly spread: number;
 }
 
 /**
  * Measured on Nextcloud 29 + Talk 19, nginx + php-fpm (8 workers) + SQLite on 2 cores
- * (reference 9b): sequential medians per step; tops out near 72 requests/s.
+ * (reference 9b): sequential medians per step; tops out near 72 requests/s. Capabilities, signaling
+ * send, room creation and adding a participant were measured again against the same server
+ * (issue 12: 74-109 ms, 26-51 ms, and 2-4x the earlier figures) and are set from those runs.
  */
 export const NC29_2CORE: CapacityConfig = {
   workers: 8,
   cores: 2,
   serviceMs: {
-    capabilities: 15,
+    capabilities: 75,
     room_join: 33,
     call_join: 27,
     call_flags: 22,
@@ -58,18 +66,23 @@ export const NC29_2CORE: CapacityConfig = {
     call_leave: 28,
     room_leave: 23,
     room_get: 20,
-    room_create: 40,
+    room_create: 100,
+    room_add_participant: 55,
     room_participants: 20,
     signaling_settings: 15,
     signaling_poll: 8,
-    signaling_send: 10,
+    signaling_send: 30,
   },
   defaultServiceMs: 20,
+  spread: 0.45,
 };
 
 export class CapacityError extends Error {}
 
-/** `off`, `nc29-2core`, or `workers=N,cores=C[,scale=X]` (scale multiplies the preset's service times). */
+/**
+ * `off`, `nc29-2core`, or `workers=N,cores=C[,scale=X][,spread=S]` (scale multiplies the preset's
+ * service times; spread is the log-normal sigma, default 0: constant, for comparable gate runs).
+ */
 export function parseCapacity(spec: string): CapacityConfig | null {
   const text = spec.trim();
   if (text === '' || text === 'off') return null;
@@ -77,26 +90,32 @@ export function parseCapacity(spec: string): CapacityConfig | null {
   let workers = NC29_2CORE.workers;
   let cores = NC29_2CORE.cores;
   let scale = 1;
+  let spread = 0;
   for (const part of text.split(',')) {
     const [k, v = ''] = part.split('=');
     const n = Number(v);
-    if (!/^\d+(\.\d+)?$/.test(v) || n <= 0) throw new CapacityError(`capacity ${k} needs a positive number, got "${v}"`);
+    if (!/^\d+(\.\d+)?$/.test(v) || (n <= 0 && k !== 'spread')) throw new CapacityError(`capacity ${k} needs a positive number, got "${v}"`);
     if (k === 'workers') workers = Math.floor(n);
     else if (k === 'cores') cores = Math.floor(n);
     else if (k === 'scale') scale = n;
-    else throw new CapacityError(`unknown capacity setting "${k}" (off, nc29-2core, or workers=N,cores=C,scale=X)`);
+    else if (k === 'spread') {
+      if (n > 2) throw new CapacityError(`capacity spread is a log-normal sigma from 0 to 2, got ${n}`);
+      spread = n;
+    } else throw new CapacityError(`unknown capacity setting "${k}" (off, nc29-2core, or workers=N,cores=C,scale=X,spread=S)`);
   }
   const serviceMs: Partial<Record<EndpointId, number>> = {};
   for (const [id, ms] of Object.entries(NC29_2CORE.serviceMs)) serviceMs[id as EndpointId] = ms * scale;
-  return { workers, cores, serviceMs, defaultServiceMs: NC29_2CORE.defaultServiceMs * scale };
+  return { workers, cores, serviceMs, defaultServiceMs: NC29_2CORE.defaultServiceMs * scale, spread };
 }
 
 export class Capacity {
   readonly workers: Semaphore;
   readonly cpu: Semaphore;
   readonly config: CapacityConfig;
-  constructor(config: CapacityConfig) {
+  private readonly random: () => number;
+  constructor(config: CapacityConfig, random: () => number = Math.random) {
     this.config = config;
+    this.random = random;
     this.workers = new Semaphore(config.workers);
     this.cpu = new Semaphore(config.cores);
   }
@@ -105,9 +124,17 @@ export class Capacity {
   async enter(id: EndpointId | null): Promise<void> {
     await this.workers.acquire();
     await this.cpu.acquire();
-    const ms = (id && this.config.serviceMs[id]) ?? this.config.defaultServiceMs;
+    const ms = this.serviceMs(id);
     await new Promise((resolve) => setTimeout(resolve, ms));
     this.cpu.release();
+  }
+
+  /** One request's service time: log-normal around the endpoint's median (Box-Muller, seeded). */
+  serviceMs(id: EndpointId | null): number {
+    const median = (id && this.config.serviceMs[id]) ?? this.config.defaultServiceMs;
+    if (this.config.spread === 0) return median;
+    const z = Math.sqrt(-2 * Math.log(1 - this.random())) * Math.cos(2 * Math.PI * this.random());
+    return median * Math.exp(this.config.spread * z);
   }
 
   leave(): void {

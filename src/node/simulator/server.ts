@@ -232,7 +232,7 @@ export class TalkSimulator {
   constructor(opts: SimOptions = {}) {
     this.state = new TalkState(this.clock, { ...defaultSettings(), ...opts.settings }, opts.users ?? DEFAULT_USERS);
     this.faults = new FaultInjector([...(opts.faults ?? [])], seededRandom(opts.seed ?? Date.now()));
-    this.capacity = opts.capacity ? new Capacity(opts.capacity) : null;
+    this.capacity = opts.capacity ? new Capacity(opts.capacity, seededRandom((opts.seed ?? Date.now()) + 1)) : null;
     this.metrics = new SimMetrics(this.state, this.capacity);
     this.sessionCookie = this.state.instanceId;
     this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {

@@ -1,0 +1,28 @@
+// The capacity model's service times: a measured spread around each endpoint's median.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { seededRandom } from '../../shared/random.ts';
+import { Capacity, NC29_2CORE, parseCapacity } from './capacity.ts';
+
+const quantile = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.floor(q * (xs.length - 1))]!;
+
+test('nc29-2core service times spread like a real server: median as measured, p95 1.5-3x the median', () => {
+  const c = new Capacity(NC29_2CORE, seededRandom(7));
+  for (const id of ['call_join', 'capabilities', 'call_peers'] as const) {
+    const xs = Array.from({ length: 4000 }, () => c.serviceMs(id));
+    const p50 = quantile(xs, 0.5);
+    const want = NC29_2CORE.serviceMs[id]!;
+    assert.ok(Math.abs(p50 / want - 1) < 0.06, `${id} median ${p50} vs ${want}`);
+    const ratio = quantile(xs, 0.95) / p50;
+    assert.ok(ratio > 1.5 && ratio < 3, `${id} p95/p50 ${ratio}`);
+    assert.ok(xs.every((x) => x > 0 && Number.isFinite(x)));
+  }
+});
+
+test('custom capacities stay constant unless a spread is asked for', () => {
+  const flat = new Capacity(parseCapacity('workers=4,cores=2')!, seededRandom(1));
+  assert.deepEqual(new Set(Array.from({ length: 50 }, () => flat.serviceMs('call_join'))), new Set([NC29_2CORE.serviceMs.call_join]));
+  assert.equal(parseCapacity('workers=4,spread=0.3')!.spread, 0.3);
+  assert.throws(() => parseCapacity('spread=5'), /spread is a log-normal sigma from 0 to 2, got 5/);
+});
