@@ -9,6 +9,12 @@ export { PROFILE_NAMES, isArrivalRate, peakGuests, type ProfileName, type ShapeI
 
 const s = (seconds: number): string => `${Math.max(1, Math.round(seconds))}s`;
 
+/**
+ * k6 takes only whole iterations per time unit, so a rate per second (0.5 joins/s, or 5 joins/s
+ * spread over 4 guests per VU) is given per minute: exact to 1/60 join per second.
+ */
+const perMinute = (perSecond: number): number => Math.max(1, Math.round(perSecond * 60));
+
 /** Arrival-rate shapes pre-allocate enough VUs for the guests that are in a call at once. */
 function vusForRate(rate: number, stay: number): number {
   return Math.max(2, Math.ceil(rate * (stay + 10) * 1.2));
@@ -51,17 +57,18 @@ export function guestScenario(profile: ProfileName, i: ShapeInput): Scenario {
         gracefulStop,
       };
     case 'spike': {
-      const base = Math.max(0.1, i.joinRate / 10);
+      const base = perMinute(i.joinRate / 10);
+      const peak = perMinute(i.joinRate);
       return {
         executor: 'ramping-arrival-rate',
         startRate: base,
-        timeUnit: '1s',
+        timeUnit: '1m',
         preAllocatedVUs: vusForRate(i.joinRate, i.stay),
         maxVUs: vusForRate(i.joinRate, i.stay) * 2,
         stages: [
           { duration: s(d * 0.2), target: base },
-          { duration: s(Math.min(10, d * 0.1)), target: i.joinRate },
-          { duration: s(d * 0.3), target: i.joinRate },
+          { duration: s(Math.min(10, d * 0.1)), target: peak },
+          { duration: s(d * 0.3), target: peak },
           { duration: s(Math.min(10, d * 0.1)), target: base },
           { duration: s(d * 0.3), target: base },
         ],
@@ -71,11 +78,11 @@ export function guestScenario(profile: ProfileName, i: ShapeInput): Scenario {
     case 'breakpoint':
       return {
         executor: 'ramping-arrival-rate',
-        startRate: 1,
-        timeUnit: '1s',
+        startRate: perMinute(Math.min(1, i.joinRate)),
+        timeUnit: '1m',
         preAllocatedVUs: vusForRate(i.joinRate, i.stay),
         maxVUs: vusForRate(i.joinRate, i.stay) * 2,
-        stages: [{ duration: s(d), target: i.joinRate }],
+        stages: [{ duration: s(d), target: perMinute(i.joinRate) }],
         gracefulStop,
       };
   }
