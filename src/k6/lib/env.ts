@@ -2,6 +2,7 @@
 // VU starts, with the variable's name and what it accepts.
 
 import { durationSeconds } from '../../shared/duration.ts';
+import { LIMITS, type Limit } from '../../shared/limits.ts';
 import { PROFILE_NAMES, type ProfileName } from '../profiles.ts';
 
 function raw(name: string): string | undefined {
@@ -13,11 +14,13 @@ function str(name: string, dflt: string): string {
   return raw(name) ?? dflt;
 }
 
-function num(name: string, dflt: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+function num(name: string, dflt: number, { min, max, integer }: Limit): number {
   const v = raw(name);
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`${name} must be a number from ${min} to ${max}, got "${v}"`);
+  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    throw new Error(`${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got "${v}"`);
+  }
   return n;
 }
 
@@ -44,8 +47,9 @@ function duration(name: string, dflt: string): number {
 }
 
 const target = str('TALK_TARGET', '');
-if (!/^https?:\/\/[^/\s]+$/.test(target.replace(/\/+$/, ''))) {
-  throw new Error(`TALK_TARGET must be the server's base URL like http://127.0.0.1:8080, got "${target}"`);
+// Nextcloud may live in a subfolder (http://host/nextcloud): a path is allowed, a query is not.
+if (!/^https?:\/\/[^/\s?#]+(\/[^\s?#]*)?$/.test(target)) {
+  throw new Error(`TALK_TARGET must be the server's base URL like http://127.0.0.1:8080 or https://host/nextcloud, got "${target}"`);
 }
 
 export const config = Object.freeze({
@@ -59,11 +63,11 @@ export const config = Object.freeze({
   password: str('TALK_PASSWORD', ''),
   profile: oneOf<ProfileName>('TALK_PROFILE', PROFILE_NAMES, 'smoke'),
   /** Concurrent guests (VU profiles) or the peak guests of the shape. */
-  guests: num('TALK_GUESTS', 4, 1, 100_000),
+  guests: num('TALK_GUESTS', 4, LIMITS.guests),
   /** Guests per call; conversations = ceil(guests / callSize). @default 5 */
-  callSize: num('TALK_CALL_SIZE', 5, 1, 1000),
+  callSize: num('TALK_CALL_SIZE', 5, LIMITS.callSize),
   /** Joins per second at the peak (arrival-rate profiles). */
-  joinRate: num('TALK_JOIN_RATE', 5, 0.1, 10_000),
+  joinRate: num('TALK_JOIN_RATE', 5, LIMITS.joinRate),
   /** Whole test length, seconds. */
   duration: duration('TALK_DURATION', '30s'),
   /** How long a guest stays in the call, seconds. @default 20 */
@@ -81,9 +85,9 @@ export const config = Object.freeze({
   /** Moderator toggles lobby and read-only; 412/403 then count as expected. */
   chaos: bool('TALK_CHAOS', false),
   /** Guests one VU carries at once (async), to hold more guests per GiB. @default 1 */
-  guestsPerVu: num('TALK_GUESTS_PER_VU', 1, 1, 100),
+  guestsPerVu: num('TALK_GUESTS_PER_VU', 1, LIMITS.guestsPerVu),
   /** Seed for the guests' choices (flags, jitter); 0 = not seeded. */
-  seed: num('TALK_SEED', 0, 0, 2 ** 31),
+  seed: num('TALK_SEED', 0, LIMITS.seed),
   /** Conversation tokens to use instead of creating them (comma-separated). */
   rooms: str('TALK_ROOMS', '')
     .split(',')

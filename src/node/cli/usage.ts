@@ -1,6 +1,8 @@
 // One-line errors and exit codes shared by every subcommand.
 
-import { readFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
+import type { Limit } from '../../shared/limits.ts';
 import { durationSeconds } from '../../shared/duration.ts';
 
 /** Bad input from the user: one line on stderr, exit 2. */
@@ -29,12 +31,18 @@ export function parsePort(text: string, flag = '--port'): number {
   return Number(text);
 }
 
-export function parsePositiveNumber(text: string, flag: string, { integer = false, min = 0 } = {}): number {
+export function parsePositiveNumber(text: string, flag: string, { integer = false, min = 0, max = Number.MAX_SAFE_INTEGER } = {}): number {
   const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`${flag} must be ${integer ? 'a whole number' : 'a number'} >= ${min}, got "${text}"`);
+  if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    throw new UsageError(`${flag} must be ${integer ? 'a whole number' : 'a number'} ${range}, got "${text}"`);
   }
   return n;
+}
+
+/** A load input checked against its shared limit (src/shared/limits.ts). */
+export function parseLimited(text: string, flag: string, limit: Limit, min = limit.min): number {
+  return parsePositiveNumber(text, flag, { integer: limit.integer, min, max: limit.max });
 }
 
 /** k6-style durations: 90s, 5m, 1h30m, 500ms. Returns seconds. */
@@ -65,4 +73,58 @@ export function printedHelp(argv: readonly string[], help: string): boolean {
   if (!argv.includes('--help') && !argv.includes('-h')) return false;
   process.stdout.write(help);
   return true;
+}
+
+/**
+ * Creates a folder and its parents, or throws a usage error naming the flag and the reason. Not
+ * mkdirSync's recursive mode: Node 20's loops forever under /proc (ENOENT from a pseudo-filesystem).
+ */
+export function makeDirs(dir: string, flag: string, what = 'results folder'): void {
+  const target = resolvePath(dir);
+  const missing: string[] = [];
+  let at = target;
+  for (;;) {
+    try {
+      if (!statSync(at).isDirectory()) throw new UsageError(`${flag} ${dir}: cannot create the ${what} (${at} is not a folder)`);
+      break;
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      const parent = dirname(at);
+      if (parent === at) break;
+      missing.unshift(at);
+      at = parent;
+    }
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') continue;
+      throw new UsageError(`${flag} ${dir}: cannot create the ${what} (${code ?? String(e)} on ${d})`);
+    }
+  }
+}
+
+/** Before anything starts: the nearest existing parent of dir is a folder this process may write. */
+export function checkWritableDir(dir: string, flag: string, what = 'results folder'): void {
+  let at = resolvePath(dir);
+  for (;;) {
+    let isDir: boolean;
+    try {
+      isDir = statSync(at).isDirectory();
+    } catch {
+      const parent = dirname(at);
+      if (parent === at) return;
+      at = parent;
+      continue;
+    }
+    if (!isDir) throw new UsageError(`${flag} ${dir}: cannot create the ${what} (${at} is not a folder)`);
+    try {
+      accessSync(at, fsConstants.W_OK);
+    } catch {
+      throw new UsageError(`${flag} ${dir}: cannot create the ${what} (${at} is not writable)`);
+    }
+    return;
+  }
 }

@@ -2,9 +2,8 @@
 
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { UsageError, parsePositiveNumber, printedHelp, readUserFile } from '../cli/usage.ts';
+import { UsageError, makeDirs, parsePositiveNumber, printedHelp, readUserFile } from '../cli/usage.ts';
 import { SUMMARY_SCHEMA, aggregateSamples, sortedLatencies, xml, type RunSummary } from '../run/results.ts';
 import { type Baseline, type Check, type EndpointStats, baselineMismatch, defaultGateBudgets, evaluate, parseBaseline, parseBudgets, readJson, statsOf } from './gate.ts';
 
@@ -160,7 +159,7 @@ export async function baselineCommand(argv: string[]): Promise<number> {
     endpoints: stats,
   };
   const out = values.out ?? 'results/baseline.json';
-  mkdirSync(dirname(out), { recursive: true });
+  makeDirs(dirname(out), '--out', 'baseline folder');
   writeFileSync(out, JSON.stringify(baseline, null, 2) + '\n');
   process.stdout.write(`talkload baseline: wrote ${out} from run ${summary.runId} (${Object.keys(stats).length} endpoints); commit it\n`);
   return 0;

@@ -2,10 +2,11 @@
 // TestRun (k6.io/v1alpha1) with runner resources, the target in env, credentials from a Secret
 // (never inlined) and remote write to the users' Prometheus with the testid tag.
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { RunError, UsageError, parseDuration, parsePositiveNumber, printedHelp } from '../cli/usage.ts';
+import { RunError, UsageError, makeDirs, parseDuration, parseLimited, parsePositiveNumber, printedHelp } from '../cli/usage.ts';
+import { LIMITS } from '../../shared/limits.ts';
 import { PROFILES } from '../run/command.ts';
 import { pinnedK6Version, projectRoot } from '../run/k6-binary.ts';
 
@@ -102,20 +103,26 @@ export function manifests(argv: string[], root = projectRoot()): { m: Manifests;
   for (const [flag, q] of [['--cpu', values.cpu ?? '2'], ['--memory', values.memory ?? '4Gi']] as const) {
     if (!QUANTITY.test(q)) throw new UsageError(`${flag} "${q}" is not a Kubernetes quantity (like 2, 500m, 4Gi)`);
   }
-  const guests = parsePositiveNumber(values.guests ?? '100', '--guests', { integer: true, min: 1 });
-  const callSize = parsePositiveNumber(values['call-size'] ?? '5', '--call-size', { integer: true, min: 1 });
-  const joinRate = parsePositiveNumber(values['join-rate'] ?? '5', '--join-rate', { min: 0.1 });
+  const guests = parseLimited(values.guests ?? '100', '--guests', LIMITS.guests);
+  const callSize = parseLimited(values['call-size'] ?? '5', '--call-size', LIMITS.callSize);
+  const joinRate = parseLimited(values['join-rate'] ?? '5', '--join-rate', LIMITS.joinRate);
   const duration = parseDuration(values.duration ?? '10m');
   const stay = parseDuration(values.stay ?? '60s', '--stay');
   const runId = values['run-id'] ?? `k8s-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}`;
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(runId) || runId.length > 40) throw new UsageError(`--run-id "${runId}" must be lower-case letters, digits and '-' (at most 40)`);
   let prometheus: string | null = null;
   if (values.prometheus !== undefined) {
+    let url: URL | null = null;
     try {
-      prometheus = new URL(values.prometheus).origin;
+      url = new URL(values.prometheus);
     } catch {
-      throw new UsageError(`--prometheus "${values.prometheus}" is not a URL`);
+      url = null;
     }
+    // "foo:bar" parses as a URL of scheme foo: with an origin of "null".
+    if (!url || !/^https?:$/.test(url.protocol) || url.hostname === '') {
+      throw new UsageError(`--prometheus "${values.prometheus}" is not an http(s) URL like http://prometheus.monitoring:9090`);
+    }
+    prometheus = url.origin;
   }
   const name = `talkload-${scenario}-${runId}`.slice(0, 63).replace(/-+$/, '');
   const labels = { 'app.kubernetes.io/name': 'talkload', 'talkload/testid': runId };
@@ -172,7 +179,7 @@ export async function k8sCommand(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    mkdirSync(out, { recursive: true });
+    makeDirs(out, '--out', 'manifests folder');
     writeFileSync(join(out, 'configmap.yaml'), cm);
     writeFileSync(join(out, 'testrun.yaml'), tr);
   } catch (e) {

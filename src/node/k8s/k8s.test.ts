@@ -55,6 +55,10 @@ const BAD: [string[], RegExp][] = [
   [ARGS.filter((a, i) => a !== '--secret' && ARGS[i - 1] !== '--secret'), /^talkload k8s: --secret NAME is required: a Secret with keys "user" and "password" \(credentials are never inlined\)\n$/],
   [['--parallelism', '0', ...ARGS.slice(2)], /^talkload k8s: --parallelism must be a whole number >= 1, got "0"\n$/],
   [[...ARGS, '--memory', 'lots'], /^talkload k8s: --memory "lots" is not a Kubernetes quantity/],
+  [[...ARGS, '--guests', '1e9'], /^talkload k8s: --guests must be a whole number from 1 to 100000, got "1e9"\n$/],
+  [[...ARGS, '--call-size', '5000'], /^talkload k8s: --call-size must be a whole number from 1 to 1000, got "5000"\n$/],
+  [[...ARGS, '--join-rate', '0.01'], /^talkload k8s: --join-rate must be a number from 0.1 to 10000, got "0.01"\n$/],
+  [[...ARGS, '--prometheus', 'foo:bar'], /^talkload k8s: --prometheus "foo:bar" is not an http\(s\) URL/],
   [ARGS.map((a, i) => (ARGS[i - 1] === '--profile' ? 'marathon' : a)), /^talkload k8s: unknown profile "marathon"/],
 ];
 for (const [args, message] of BAD) {

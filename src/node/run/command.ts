@@ -2,13 +2,14 @@
 // given, runs k6 on the bundled scenario, and writes results/<run-id>/.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { parseOcsBody } from '../../shared/ocs.ts';
 import { TOKEN_PATTERN } from '../../shared/constants.ts';
-import { RunError, UsageError, formatDuration, parseDuration, parsePositiveNumber, printedHelp, readUserFile } from '../cli/usage.ts';
+import { RunError, UsageError, checkWritableDir, formatDuration, makeDirs, parseDuration, parseLimited, parsePositiveNumber, printedHelp, readUserFile } from '../cli/usage.ts';
+import { LIMITS } from '../../shared/limits.ts';
 import { parseSimArgs, startSimulator } from '../cli/sim.ts';
 import { findK6, projectRoot } from './k6-binary.ts';
 import { segment, segmentSequence } from '../../shared/segments.ts';
@@ -206,7 +207,7 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
       throw new UsageError(`--prometheus "${promText}" is not an http(s) URL of a Prometheus`);
     }
   }
-  const seed = values.seed === undefined ? 0 : parsePositiveNumber(values.seed, '--seed', { integer: true, min: 1 });
+  const seed = values.seed === undefined ? 0 : parseLimited(values.seed, '--seed', LIMITS.seed, 1);
   if (seed > 0) simArgs.push('--seed', String(seed));
   if (target !== null && (values['sim-fault'] !== undefined || values['sim-capacity'] !== undefined || values['sim-compat'] !== undefined)) {
     throw new UsageError('--sim-fault, --sim-capacity and --sim-compat apply to the embedded simulator only, not to --target');
@@ -220,9 +221,9 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
     user,
     password,
     rooms,
-    guests: parsePositiveNumber(values.guests ?? '4', '--guests', { integer: true, min: 1 }),
-    callSize: parsePositiveNumber(values['call-size'] ?? '5', '--call-size', { integer: true, min: 1 }),
-    joinRate: parsePositiveNumber(values['join-rate'] ?? '5', '--join-rate', { min: 0.1 }),
+    guests: parseLimited(values.guests ?? '4', '--guests', LIMITS.guests),
+    callSize: parseLimited(values['call-size'] ?? '5', '--call-size', LIMITS.callSize),
+    joinRate: parseLimited(values['join-rate'] ?? '5', '--join-rate', LIMITS.joinRate),
     durationSeconds: parseDuration(values.duration ?? DEFAULT_DURATION[profile]),
     staySeconds: parseDuration(values.stay ?? '20s', '--stay'),
     flagsEverySeconds: parseDuration(values['flags-every'] ?? '8s', '--flags-every'),
@@ -236,8 +237,8 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
     k6Args,
     seed,
     prometheus,
-    instances: parsePositiveNumber(values.instances ?? '1', '--instances', { integer: true, min: 1 }),
-    guestsPerVu: parsePositiveNumber(values['guests-per-vu'] ?? '1', '--guests-per-vu', { integer: true, min: 1 }),
+    instances: parseLimited(values.instances ?? '1', '--instances', LIMITS.instances),
+    guestsPerVu: parseLimited(values['guests-per-vu'] ?? '1', '--guests-per-vu', LIMITS.guestsPerVu),
   };
 }
 
@@ -309,6 +310,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const plan = planRun(argv, process.env, root);
   const outDir = resolve(plan.outDir, plan.runId);
   if (existsSync(outDir)) throw new UsageError(`results folder ${relative(process.cwd(), outDir)} exists already; choose another --run-id`);
+  checkWritableDir(outDir, '--out');
 
   let stopSim: (() => Promise<void>) | null = null;
   let target = plan.target;
@@ -323,7 +325,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     await preflight(target);
     if (plan.target !== null && plan.user !== '') await checkCredentials(target, plan.user, plan.password);
     const k6 = findK6();
-    mkdirSync(outDir, { recursive: true });
+    makeDirs(outDir, '--out');
     const files = {
       summaryJson: join(outDir, 'summary.json'),
       summaryMd: join(outDir, 'summary.md'),

@@ -129,3 +129,40 @@ test('several guests per VU: each with its own session, all in the call at once'
     await sim.close();
   }
 });
+
+test('a Nextcloud in a subfolder (http://host/nextcloud): the run reaches every endpoint under it', { timeout: 240_000 }, async () => {
+  const { createServer, request } = await import('node:http');
+  const sim = new TalkSimulator({ users: [{ id: 'moderator', password: 'pw', displayName: 'Moderator' }], settings: { bruteForce: 'off' } });
+  const simUrl = new URL(await sim.listen(0, '127.0.0.1'));
+  // A reverse proxy that serves the simulator under /nextcloud only, as a web server does.
+  let outside = 0;
+  const proxy = createServer((req, res) => {
+    const url = req.url ?? '/';
+    if (!url.startsWith('/nextcloud/')) {
+      outside++;
+      res.writeHead(404).end();
+      return;
+    }
+    const up = request({ host: simUrl.hostname, port: simUrl.port, method: req.method, path: url.slice('/nextcloud'.length), headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const port = (proxy.address() as { port: number }).port;
+  const out = mkdtempSync(join(tmpdir(), 'talkload-run-'));
+  writeFileSync(join(out, 'pw'), 'pw\n');
+  try {
+    const r = await talkload(['run', '--target', `http://127.0.0.1:${port}/nextcloud/`, '--user', 'moderator', '--password-file', join(out, 'pw'), '--guests', '2', '--call-size', '2', '--duration', '6s', '--stay', '3s', '--out', out, '--run-id', 'subfolder', '--', '--quiet']);
+    assert.equal(r.code, 0, r.stderr + r.stdout.slice(-1500));
+    const summary = readSummary(out, 'subfolder');
+    assert.ok(summary.journeys.count >= 2 && summary.journeys.successRate === 1, JSON.stringify(summary.journeys));
+    assert.equal(outside, 0, 'a request went outside the subfolder');
+  } finally {
+    proxy.closeAllConnections();
+    proxy.close();
+    await sim.close();
+  }
+});

@@ -2,10 +2,9 @@
 // histograms), scrapes the prober and the simulator (or a Nextcloud's /metrics), loads the alert
 // rules, keeps its data under .stack/ (git-ignored), and stops cleanly on Ctrl-C.
 
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { UsageError, printedHelp } from '../cli/usage.ts';
+import { UsageError, makeDirs, printedHelp } from '../cli/usage.ts';
 import { parseListen } from '../prober/config.ts';
 import { projectRoot } from '../run/k6-binary.ts';
 import { startPrometheus } from './prometheus.ts';
@@ -67,7 +66,7 @@ export async function stackCommand(argv: string[]): Promise<number> {
     process.stderr.write(`talkload stack: note: Prometheus listens on ${listen.host}, not only loopback\n`);
   }
   const dir = resolve(values.data ?? '.stack/prometheus');
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir, '--data', 'Prometheus data folder');
   process.stdout.write('talkload stack: starting Prometheus...\n');
   const prom = await startPrometheus({
     dir,
