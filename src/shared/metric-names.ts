@@ -10,6 +10,8 @@ export const K6Metric = {
   tooManyRequests: 'talk_too_many_requests',
   /** Rate: whole guest journeys that completed as expected. */
   journeySuccess: 'talk_journey_success',
+  /** Counter: guest journeys that ended, passed or failed (a hung target ends none). */
+  journeysEnded: 'talk_journeys',
   /** Trend (time): duration of a whole guest journey. */
   journeyDuration: 'talk_journey_duration',
   /** Gauge: guests this VU sees in the call it polls (last `GET /call`). */

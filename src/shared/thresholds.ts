@@ -16,6 +16,9 @@ export function thresholdSpec(opts: { readonly profile: ProfileName; readonly mo
   t[K6Metric.unexpectedStatus] = ['count==0'];
   t[K6Metric.tooManyRequests] = ['count==0'];
   t[K6Metric.journeySuccess] = [`rate>=${JOURNEY_BUDGET.minSuccessRate}`];
+  // Rates judge only what happened: a run in which no guest finished, or none got into a call, fails.
+  t[K6Metric.journeysEnded] = [`count>=${JOURNEY_BUDGET.minCount}`];
+  t[K6Metric.callJoins] = [`count>=${JOURNEY_BUDGET.minCount}`];
   // Every peer poll of a guest in the call must list the guest itself.
   t[K6Metric.selfListed] = [`rate>=${JOURNEY_BUDGET.minSelfListedRate}`];
   if (isArrivalRate(opts.profile)) t['dropped_iterations'] = ['count<1'];

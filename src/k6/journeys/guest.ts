@@ -77,6 +77,7 @@ export async function guestJourney(data: SetupData, guestNo: number): Promise<vo
   const c = new TalkClient(config.target);
   const done = (ok: boolean): void => {
     metrics.journeySuccess.add(ok && c.unexpected === 0);
+    metrics.journeysEnded.add(1);
     metrics.journeyDuration.add(Date.now() - started);
   };
 

@@ -8,6 +8,7 @@ export const metrics = {
   throttled: new Counter(K6Metric.throttled),
   tooMany: new Counter(K6Metric.tooManyRequests),
   journeySuccess: new Rate(K6Metric.journeySuccess),
+  journeysEnded: new Counter(K6Metric.journeysEnded),
   journeyDuration: new Trend(K6Metric.journeyDuration, true),
   peersSeen: new Gauge(K6Metric.peersSeen),
   callJoins: new Counter(K6Metric.callJoins),

@@ -5,7 +5,7 @@ import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError, makeDirs, parsePositiveNumber, printedHelp, readUserFile } from '../cli/usage.ts';
 import { SUMMARY_SCHEMA, aggregateSamples, sortedLatencies, xml, type RunSummary } from '../run/results.ts';
-import { type Baseline, type Check, type EndpointStats, baselineMismatch, defaultGateBudgets, evaluate, parseBaseline, parseBudgets, readJson, statsOf } from './gate.ts';
+import { type Baseline, type Check, type EndpointStats, baselineMismatch, checkSummaryFields, defaultGateBudgets, evaluate, parseBaseline, parseBudgets, readJson, statsOf } from './gate.ts';
 
 export const GATE_HELP = `Usage: talkload gate RESULTS_DIR [options]
 
@@ -35,6 +35,7 @@ function readSummary(dir: string): RunSummary {
   if (!s || s.schema !== SUMMARY_SCHEMA || typeof s.endpoints !== 'object' || s.endpoints === null) {
     throw new UsageError(`${file} is not a talkload run summary (schema ${SUMMARY_SCHEMA})`);
   }
+  checkSummaryFields(s as RunSummary, file);
   return s as RunSummary;
 }
 

@@ -109,6 +109,17 @@ test('gate usage errors: one line, exit 2', () => {
   mkdirSync(join(dir, 'real'));
   writeFileSync(join(dir, 'real', 'summary.json'), JSON.stringify(realRun));
   writeFileSync(join(dir, 'sim-baseline.json'), JSON.stringify({ schema: 'talkload.baseline/v1', acceptedAt: '', runId: 'b', targetKind: 'simulator', target: 'simulator', scenario: 's', profile: 'smoke', load: {}, endpoints: {} }));
+  // Input files the gate must not trust: a null latency passes every budget if taken as it is.
+  const malformed = (name: string, edit: (s: ReturnType<typeof summary>) => void): void => {
+    const s = structuredClone(summary(30));
+    edit(s);
+    mkdirSync(join(dir, name));
+    writeFileSync(join(dir, name, 'summary.json'), JSON.stringify(s));
+  };
+  malformed('null-latency', (s) => ((s.endpoints['call_join']!.latencyMs as unknown as Record<string, unknown>)['p95'] = null));
+  malformed('text-count', (s) => ((s.endpoints['call_join'] as unknown as Record<string, unknown>)['unexpected'] = '3'));
+  malformed('no-journeys', (s) => ((s as unknown as Record<string, unknown>)['journeys'] = null));
+  writeFileSync(join(dir, 'bad-baseline.json'), JSON.stringify({ schema: 'talkload.baseline/v1', acceptedAt: '', runId: 'b', profile: 'smoke', load: {}, endpoints: { call_join: { n: 30, p50: { value: 'fast', low: 1, high: 2 } } } }));
   const cases: [string[], RegExp][] = [
     [['gate'], /^talkload gate: give exactly one RESULTS_DIR/],
     [['gate', join(dir, 'missing')], /^talkload gate: no results folder /],
@@ -121,6 +132,10 @@ test('gate usage errors: one line, exit 2', () => {
     [['gate', join(dir, 'ok'), '--baseline', join(dir, 'ok', 'summary.json')], /is not a talkload baseline/],
     [['gate', join(dir, 'real'), '--baseline', join(dir, 'sim-baseline.json')], /does not fit run r: the baseline was measured on the embedded simulator, this run on the server http:\/\/127\.0\.0\.1:8080 \(compare like with like, or pass --any-baseline\)\n$/],
     [['gate', join(dir, 'ok'), '--baseline', join(dir, 'sim-baseline.json')], /no raw samples \(samples.csv.gz\) in .*: a baseline comparison needs them\n$/],
+    [['gate', join(dir, 'null-latency')], /summary\.json: endpoints\.call_join\.latencyMs\.p95 must be a number of ms >= 0\n$/],
+    [['gate', join(dir, 'text-count')], /summary\.json: endpoints\.call_join\.unexpected must be a whole number >= 0\n$/],
+    [['gate', join(dir, 'no-journeys')], /summary\.json: journeys must be an object\n$/],
+    [['gate', join(dir, 'ok'), '--baseline', join(dir, 'bad-baseline.json')], /bad-baseline\.json: endpoints\.call_join\.p50\.value must be a number of ms >= 0\n$/],
     [['baseline', 'reject', dir], /^talkload baseline: unknown baseline action "reject" \(accept\)\n$/],
   ];
   for (const [args, message] of cases) {

@@ -154,7 +154,56 @@ export function parseBaseline(text: string, file: string): Baseline {
   if (!b || b.schema !== 'talkload.baseline/v1' || typeof b.endpoints !== 'object' || b.endpoints === null) {
     throw new UsageError(`baseline file ${file} is not a talkload baseline (schema talkload.baseline/v1); write one with "talkload baseline accept"`);
   }
+  const bad = (field: string, want: string): never => {
+    throw new UsageError(`baseline file ${file}: ${field} must be ${want}`);
+  };
+  if (typeof b.profile !== 'string') bad('profile', 'a profile name');
+  if (!isRecord(b.load)) bad('load', 'an object');
+  for (const [id, e] of Object.entries(b.endpoints as Record<string, unknown>)) {
+    if (!isRecord(e)) bad(`endpoints.${id}`, 'an object');
+    const st = e as Record<string, unknown>;
+    if (!isCount(st['n'])) bad(`endpoints.${id}.n`, 'a whole number >= 0');
+    for (const q of ['p50', 'p95']) {
+      const ci = st[q];
+      if (!isRecord(ci)) bad(`endpoints.${id}.${q}`, 'an object with value, low and high');
+      for (const k of ['value', 'low', 'high']) if (!isMs((ci as Record<string, unknown>)[k])) bad(`endpoints.${id}.${q}.${k}`, 'a number of ms >= 0');
+    }
+  }
   return b as Baseline;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+const isMs = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+const isShare = (v: unknown): boolean => v === null || (typeof v === 'number' && v >= 0 && v <= 1);
+
+/**
+ * The fields of a run summary the gate judges, checked before it judges them: a null latency would
+ * otherwise pass every budget (null <= 500 in JavaScript), a string count would compare as text.
+ */
+export function checkSummaryFields(s: RunSummary, file: string): void {
+  const bad = (field: string, want: string): never => {
+    throw new UsageError(`${file}: ${field} must be ${want}`);
+  };
+  if (typeof s.runId !== 'string') bad('runId', 'a string');
+  if (typeof s.profile !== 'string') bad('profile', 'a profile name');
+  if (!isRecord(s.load)) bad('load', 'an object');
+  for (const [id, e] of Object.entries(s.endpoints as Record<string, unknown>)) {
+    if (!isRecord(e)) bad(`endpoints.${id}`, 'an object');
+    const ep = e as Record<string, unknown>;
+    for (const k of ['requests', 'unexpected', 'throttled', 'tooManyRequests']) if (!isCount(ep[k])) bad(`endpoints.${id}.${k}`, 'a whole number >= 0');
+    for (const k of ['statuses', 'unexpectedStatuses']) {
+      if (!isRecord(ep[k])) bad(`endpoints.${id}.${k}`, 'an object of counts');
+      for (const [status, n] of Object.entries(ep[k] as Record<string, unknown>)) if (!isCount(n)) bad(`endpoints.${id}.${k}.${status}`, 'a whole number >= 0');
+    }
+    if (!isRecord(ep['latencyMs'])) bad(`endpoints.${id}.latencyMs`, 'an object');
+    const lat = ep['latencyMs'] as Record<string, unknown>;
+    if ((ep['requests'] as number) > 0) for (const k of ['p50', 'p95', 'p99', 'max']) if (!isMs(lat[k])) bad(`endpoints.${id}.latencyMs.${k}`, 'a number of ms >= 0');
+  }
+  if (!isRecord(s.journeys)) bad('journeys', 'an object');
+  if (!isCount(s.journeys.count)) bad('journeys.count', 'a whole number >= 0');
+  if (!isShare(s.journeys.successRate)) bad('journeys.successRate', 'a share from 0 to 1, or null');
+  if (!isShare(s.journeys.selfListedRate)) bad('journeys.selfListedRate', 'a share from 0 to 1, or null');
 }
 
 /**

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { aggregateSamples, endpointSummaries, junit, percentile, statusText } from './results.ts';
+import { aggregateSamples, endpointSummaries, evaluateThresholds, junit, percentile, statusText } from './results.ts';
+import { thresholdSpec } from '../../shared/thresholds.ts';
 
 test('percentiles interpolate between closest ranks, like k6', () => {
   const s = Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
@@ -32,6 +33,21 @@ test('samples from several k6 CSV files merge into one per-endpoint summary', as
   assert.equal(s['call_join']?.latencyMs.p50, 20);
   assert.equal(s['call_join']?.latencyMs.max, 30);
   assert.deepEqual(agg.journeys, { ok: 1, total: 2 });
+});
+
+test('merged thresholds: a run in which no journey ended, or no guest joined the call, fails; one that did passes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'talkload-'));
+  const spec = thresholdSpec({ profile: 'smoke', moderator: false });
+  const judge = async (lines: string[]) => {
+    writeFileSync(join(dir, 'x.csv'), [HEADER, ...lines].join('\n') + '\n');
+    const broken = evaluateThresholds(spec, await aggregateSamples([join(dir, 'x.csv')])).filter((t) => !t.ok);
+    return broken.map((t) => `${t.metric} ${t.expression}`).sort();
+  };
+  // The zero samples every k6 process writes in setup(), and nothing else: a hung target.
+  const zeros = [row('talk_journeys', 0, '', ''), row('talk_call_joins', 0, '', '')];
+  assert.deepEqual(await judge(zeros), ['talk_call_joins count>=1', 'talk_journeys count>=1']);
+  assert.deepEqual(await judge([...zeros, row('talk_journeys', 1, '', ''), row('talk_journey_success', 1, '', '')]), ['talk_call_joins count>=1']);
+  assert.deepEqual(await judge([...zeros, row('talk_journeys', 1, '', ''), row('talk_journey_success', 1, '', ''), row('talk_call_joins', 1, '', '')]), []);
 });
 
 test('requests without a status are split by k6 error code: a timeout is not a network error', async () => {

@@ -82,6 +82,7 @@ export interface RawAggregate {
   endpoints: Map<string, { summary: Omit<EndpointSummary, 'latencyMs'>; latency: Samples; failed: { n: number; total: number } }>;
   dropped: number;
   journeys: { ok: number; total: number };
+  callJoins: number;
   selfListed: { ok: number; total: number };
   firstTs: number;
   lastTs: number;
@@ -96,7 +97,7 @@ function parseTags(extra: string): Map<string, string> {
 
 /** Reads one or more k6 CSV outputs (plain or .gz) into per-endpoint aggregates. */
 export async function aggregateSamples(files: readonly string[]): Promise<RawAggregate> {
-  const agg: RawAggregate = { endpoints: new Map(), dropped: 0, journeys: { ok: 0, total: 0 }, selfListed: { ok: 0, total: 0 }, firstTs: Infinity, lastTs: 0 };
+  const agg: RawAggregate = { endpoints: new Map(), dropped: 0, journeys: { ok: 0, total: 0 }, callJoins: 0, selfListed: { ok: 0, total: 0 }, firstTs: Infinity, lastTs: 0 };
   const ep = (id: string) => {
     let e = agg.endpoints.get(id);
     if (!e) {
@@ -159,6 +160,9 @@ export async function aggregateSamples(files: readonly string[]): Promise<RawAgg
         case K6Metric.journeySuccess:
           agg.journeys.total++;
           if (value !== 0) agg.journeys.ok++;
+          break;
+        case K6Metric.callJoins:
+          agg.callJoins += value;
           break;
         case K6Metric.selfListed:
           agg.selfListed.total++;
@@ -227,6 +231,8 @@ export function evaluateThresholds(spec: Record<string, string[]>, agg: RawAggre
       else if (base === K6Metric.unexpectedStatus) value = sumOf((s) => s.unexpected);
       else if (base === K6Metric.tooManyRequests) value = sumOf((s) => s.tooManyRequests);
       else if (base === K6Metric.journeySuccess) value = agg.journeys.total ? agg.journeys.ok / agg.journeys.total : null;
+      else if (base === K6Metric.journeysEnded) value = agg.journeys.total;
+      else if (base === K6Metric.callJoins) value = agg.callJoins;
       else if (base === K6Metric.selfListed) value = agg.selfListed.total ? agg.selfListed.ok / agg.selfListed.total : null;
       else if (base === 'dropped_iterations') value = agg.dropped;
       const limit = Number(m[4]);

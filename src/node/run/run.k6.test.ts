@@ -73,6 +73,16 @@ test('faults on call_flags: exit 99 and the endpoint is named', { timeout: 240_0
   assert.match(readFileSync(join(out, 'faulty', 'junit.xml'), 'utf8'), /classname="talkload.call_flags" name="no unexpected statuses"><failure/);
 });
 
+test('a hung target (room_join never answers): not a PASS, no guest in a call, the endpoint named as timing out', { timeout: 240_000 }, async () => {
+  const out = mkdtempSync(join(tmpdir(), 'talkload-run-'));
+  // k6's request timeout is 60 s: each guest's join times out once, inside the graceful stop.
+  const r = await talkload(['run', '--guests', '2', '--duration', '4s', '--stay', '2s', '--no-moderator', '--sim-fault', 'room_join=hang', '--out', out, '--run-id', 'hung']);
+  assert.equal(r.code, 99, r.stdout.slice(-2000) + r.stderr);
+  assert.match(r.stdout, /threshold broken: talk_call_joins count>=1/);
+  assert.match(r.stdout, /unexpected statuses on room_join: timeout×\d+/);
+  assert.equal(readSummary(out, 'hung').verdict, 'fail');
+});
+
 test('an aborted run against an external target deletes its conversations and leaks no password', { timeout: 240_000 }, async () => {
   const secret = 'pw-7f3a9c-do-not-leak';
   const sim = new TalkSimulator({ users: [{ id: 'moderator', password: secret, displayName: 'Moderator' }], settings: { bruteForce: 'off' } });
