@@ -84,6 +84,9 @@ test('journeys: a run whose guests fail or do not find themselves fails the gate
     'journey self-listed: own session listed in 5.0 % of GET /call polls while in the call (budget 99.0 %)',
   ]);
   assert.deepEqual(failedOf({ count: 0, successRate: null, selfListedRate: null }), ['journey journeys: 0 guest journeys completed (minimum 1)']);
+  // Stopped by Ctrl-C: healthy figures, but of part of the run.
+  const interrupted = evaluate({ ...summary(30), journeys: { count: 200, successRate: 1, selfListedRate: 1 }, interrupted: true }, {}, budgets, null, opts).filter((c) => !c.ok);
+  assert.deepEqual(interrupted.map((c) => `${c.endpoint} ${c.check}`), ['journey complete']);
 });
 
 test('a baseline of another target, scenario, profile or workload does not fit', () => {

@@ -225,7 +225,7 @@ export function baselineMismatch(s: RunSummary, b: Baseline): string | null {
 
 // ---- the verdict ------------------------------------------------------------------------------
 
-export type CheckName = 'samples' | 'p95' | 'p99' | 'error-rate' | 'unexpected' | 'throttled' | 'regression-p50' | 'regression-p95' | 'journeys' | 'journey-success' | 'self-listed';
+export type CheckName = 'samples' | 'p95' | 'p99' | 'error-rate' | 'unexpected' | 'throttled' | 'regression-p50' | 'regression-p95' | 'journeys' | 'journey-success' | 'self-listed' | 'complete';
 
 export interface Check {
   readonly endpoint: string;
@@ -252,6 +252,8 @@ const pct = (v: number): string => `${(v * 100).toFixed(1)} %`;
 function journeyChecks(summary: RunSummary, b: JourneyBudget): Check[] {
   const j = summary.journeys;
   const checks: Check[] = [{ endpoint: 'journey', check: 'journeys', ok: j.count >= b.minCount, detail: `${j.count} guest journeys completed (minimum ${b.minCount})` }];
+  // A run stopped by a signal measured part of its load: never a pass, whatever its figures.
+  if (summary.interrupted === true) checks.push({ endpoint: 'journey', check: 'complete', ok: false, detail: 'the run was interrupted (Ctrl-C or SIGTERM): its figures cover only part of the planned load' });
   if (j.successRate !== null) checks.push({ endpoint: 'journey', check: 'journey-success', ok: j.successRate >= b.minSuccessRate, detail: `${pct(j.successRate)} of journeys succeeded (budget ${pct(b.minSuccessRate)})` });
   if (j.selfListedRate !== null) {
     checks.push({ endpoint: 'journey', check: 'self-listed', ok: j.selfListedRate >= b.minSelfListedRate, detail: `own session listed in ${pct(j.selfListedRate)} of GET /call polls while in the call (budget ${pct(b.minSelfListedRate)})` });

@@ -1,7 +1,7 @@
 // `talkload run`: validates everything up front, starts the embedded simulator when no target is
 // given, runs k6 on the bundled scenario, and writes results/<run-id>/.
 
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -286,22 +286,62 @@ async function checkCredentials(target: string, user: string, password: string):
   if (res && res.status === 401) throw new UsageError(`the target rejected the credentials of user ${user}`);
 }
 
-function runK6(bin: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  return new Promise((resolveExit, reject) => {
-    const child = spawn(bin, args, { stdio: ['ignore', 'inherit', 'inherit'], env });
-    // Ctrl-C reaches k6 too (same process group); k6 then stops and still runs teardown().
-    const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
-    const onInt = forward('SIGINT');
-    const onTerm = forward('SIGTERM');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      resolveExit(code ?? (signal ? 128 : 1));
+/** k6's exit code for a run stopped from outside (a signal); talkload exits with it too. */
+export const EXIT_INTERRUPTED = 105;
+
+/**
+ * Signals during a run. k6 runs in its own process group, so that a terminal's Ctrl-C (or a CI
+ * runner's SIGTERM to the group) reaches talkload alone and k6 gets exactly one SIGINT from it:
+ * the first signal stops k6 gracefully (VUs stop, teardown() deletes the conversations, the summary
+ * is written); a second aborts k6 at once, and talkload deletes the run's conversations itself.
+ */
+class Interrupts {
+  count = 0;
+  private readonly children = new Set<ChildProcess>();
+  private readonly handler = (sig: NodeJS.Signals): void => {
+    this.count++;
+    if (this.count === 1) {
+      process.stderr.write(`\ntalkload: ${sig}: stopping k6 (teardown runs, partial results are kept); ${sig} again aborts it\n`);
+      for (const c of this.children) c.kill('SIGINT');
+    } else if (this.count === 2) {
+      process.stderr.write(`talkload: ${sig} again: aborting k6; talkload deletes the run's conversations itself\n`);
+      for (const c of this.children) c.kill('SIGKILL');
+    }
+  };
+  private readonly killAll = (): void => {
+    for (const c of this.children) c.kill('SIGKILL');
+  };
+
+  constructor() {
+    process.on('SIGINT', this.handler);
+    process.on('SIGTERM', this.handler);
+    process.on('SIGHUP', this.handler);
+    // k6 is in its own group: it must not outlive talkload.
+    process.on('exit', this.killAll);
+  }
+
+  get interrupted(): boolean {
+    return this.count > 0;
+  }
+
+  runK6(bin: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+    return new Promise((resolveExit, reject) => {
+      const child = spawn(bin, args, { stdio: ['ignore', 'inherit', 'inherit'], env, detached: true });
+      this.children.add(child);
+      child.on('error', reject);
+      child.on('exit', (code, signal) => {
+        this.children.delete(child);
+        resolveExit(code ?? (signal ? EXIT_INTERRUPTED : 1));
+      });
     });
-  });
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.handler);
+    process.off('SIGTERM', this.handler);
+    process.off('SIGHUP', this.handler);
+    process.off('exit', this.killAll);
+  }
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
@@ -312,6 +352,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (existsSync(outDir)) throw new UsageError(`results folder ${relative(process.cwd(), outDir)} exists already; choose another --run-id`);
   checkWritableDir(outDir, '--out');
 
+  const interrupts = new Interrupts();
   let stopSim: (() => Promise<void>) | null = null;
   let target = plan.target;
   if (target === null) {
@@ -389,20 +430,28 @@ export async function runCommand(argv: string[]): Promise<number> {
       ...plan.k6Args,
       join(root, 'dist', 'k6', `${plan.scenario}.js`),
     ];
+    if (interrupts.interrupted) {
+      if (shared.length > 0) await ensureDeleted(target, plan.user, plan.password, shared, shared.length);
+      throw new RunError('interrupted before k6 started; nothing was run', EXIT_INTERRUPTED);
+    }
     const startedAt = new Date();
     process.stdout.write(`talkload: run ${plan.runId}: ${plan.scenario}/${plan.profile}, ${plan.guests} guests, calls of ${plan.callSize}, ${formatDuration(plan.durationSeconds)}; k6 ${k6.version}${n > 1 ? `, ${n} k6 processes (execution segments)` : ''}\n`);
-    const codes = await Promise.all(Array.from({ length: n }, (_, i) => runK6(k6.path, argsFor(i), i === 0 ? env : { ...env, K6_WEB_DASHBOARD: 'false' })));
-    const failedCode = codes.find((c) => c !== 0 && c !== 99);
+    const codes = await Promise.all(Array.from({ length: n }, (_, i) => interrupts.runK6(k6.path, argsFor(i), i === 0 ? env : { ...env, K6_WEB_DASHBOARD: 'false' })));
+    const interrupted = interrupts.interrupted;
+    const failedCode = interrupted ? EXIT_INTERRUPTED : codes.find((c) => c !== 0 && c !== 99);
 
     const created = [...shared, ...codes.flatMap((_, i) => setupData(instanceFile(files.k6Summary, i))?.created ?? [])];
     if (created.length > 0) await ensureDeleted(target, plan.user, plan.password, created, shared.length);
+    // An aborted k6 wrote no setup data: find the run's conversations by their names.
+    if (plan.target !== null && plan.user !== '' && (interrupted || failedCode !== undefined)) await sweepRunRooms(target, plan, created);
 
-    if (!existsSync(instanceFile(files.k6Summary, 0))) {
+    const k6Judged = n === 1 && existsSync(files.k6Summary);
+    if (!interrupted && !existsSync(instanceFile(files.k6Summary, 0))) {
       throw new RunError(`k6 stopped before the test ran (exit ${failedCode ?? codes[0]}); see its output above. Partial results: ${relative(process.cwd(), outDir)}`);
     }
     const agg = await aggregateSamples(codes.map((_, i) => instanceFile(files.samples, i)));
-    // One process: k6's own verdict. Several: each judged only its part, so judge the merged samples.
-    const thresholds = n === 1 ? readThresholds(files.k6Summary) : evaluateThresholds(thresholdSpec({ profile: plan.profile, moderator: plan.moderator }), agg);
+    // One process: k6's own verdict. Several, or an aborted k6: judge the merged samples.
+    const thresholds = k6Judged ? readThresholds(files.k6Summary) : evaluateThresholds(thresholdSpec({ profile: plan.profile, moderator: plan.moderator }), agg);
     const exitCode = failedCode ?? (n === 1 ? (codes[0] ?? 1) : thresholds.every((t) => t.ok) ? 0 : 99);
     const summary: RunSummary = {
       schema: SUMMARY_SCHEMA,
@@ -432,6 +481,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         selfListedRate: agg.selfListed.total ? agg.selfListed.ok / agg.selfListed.total : null,
       },
       thresholds,
+      ...(interrupted ? { interrupted: true } : {}),
       verdict: exitCode === 0 && thresholds.every((t) => t.ok) ? 'pass' : 'fail',
     };
     const shown: Record<string, string> = {};
@@ -448,11 +498,13 @@ export async function runCommand(argv: string[]): Promise<number> {
     for (const [id, e] of Object.entries(summary.endpoints)) {
       if (e.unexpected > 0) process.stdout.write(`unexpected statuses on ${id}: ${statusText(e.unexpectedStatuses)}\n`);
     }
-    process.stdout.write(`talkload: ${summary.verdict.toUpperCase()}. Results in ${relative(process.cwd(), outDir)}/ (report: ${shown['summaryMd']}, ${existsSync(files.report) ? shown['report'] : 'no HTML report: k6 skips it for very short runs'})\n`);
-    if (exitCode === 0 || exitCode === 99) return exitCode;
+    const verdictWord = interrupted ? 'INTERRUPTED (partial results)' : summary.verdict.toUpperCase();
+    process.stdout.write(`talkload: ${verdictWord}. Results in ${relative(process.cwd(), outDir)}/ (report: ${shown['summaryMd']}, ${existsSync(files.report) ? shown['report'] : 'no HTML report: k6 skips it for very short runs'})\n`);
+    if (exitCode === 0 || exitCode === 99 || interrupted) return exitCode;
     throw new RunError(`k6 exited with ${exitCode}; see its output above`, exitCode);
   } finally {
     await stopSim?.();
+    interrupts.dispose();
   }
 }
 
@@ -462,6 +514,24 @@ async function ensureDeleted(target: string, user: string, password: string, tok
     const res = await once('DELETE', `${target}/ocs/v2.php/apps/spreed/api/v4/room/${token}`, { ...OCS_HEADERS, Authorization: basic(user, password) }, 10_000).catch(() => null);
     if (res && res.status === 200 && i >= ownedByRunner) process.stdout.write(`talkload: deleted conversation ${token} that teardown() left behind\n`);
   }
+}
+
+/**
+ * After an abort: the conversations of this run (named "talkload <run id> #N" by setup() and by
+ * createRooms) that are still on the target, found in the user's list and deleted.
+ */
+async function sweepRunRooms(target: string, plan: RunPlan, alreadyDeleted: readonly string[]): Promise<void> {
+  const res = await once('GET', `${target}/ocs/v2.php/apps/spreed/api/v4/room`, { ...OCS_HEADERS, Authorization: basic(plan.user, plan.password) }, 15_000).catch(() => null);
+  const body = res ? parseOcsBody(res.text, res.type) : null;
+  if (!body || body.kind !== 'ocs' || !Array.isArray(body.data)) {
+    process.stderr.write(`talkload: could not list ${plan.user}'s conversations to delete this run's; look for "talkload ${plan.runId} #" on the target\n`);
+    return;
+  }
+  const prefix = `talkload ${plan.runId} #`;
+  const left = (body.data as { token?: unknown; name?: unknown }[])
+    .filter((r) => typeof r.token === 'string' && typeof r.name === 'string' && r.name.startsWith(prefix) && !alreadyDeleted.includes(r.token))
+    .map((r) => r.token as string);
+  if (left.length > 0) await ensureDeleted(target, plan.user, plan.password, left);
 }
 
 /** For runs over several k6 processes: the conversations all of them share. */

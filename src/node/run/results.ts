@@ -3,7 +3,7 @@
 
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { createGunzip } from 'node:zlib';
+import { constants as zlibConstants, createGunzip } from 'node:zlib';
 import { K6Metric } from '../../shared/metric-names.ts';
 import { k6StatusLabel } from '../../shared/outcome.ts';
 
@@ -50,6 +50,8 @@ export interface RunSummary {
   endpoints: Record<string, EndpointSummary>;
   journeys: { count: number; successRate: number | null; selfListedRate: number | null };
   thresholds: ThresholdResult[];
+  /** Stopped by a signal (Ctrl-C, SIGTERM): the figures cover only part of the planned run. */
+  interrupted?: boolean;
   verdict: 'pass' | 'fail';
 }
 
@@ -108,7 +110,8 @@ export async function aggregateSamples(files: readonly string[]): Promise<RawAgg
   };
   for (const file of files) {
     if (!existsSync(file)) continue;
-    const input = file.endsWith('.gz') ? createReadStream(file).pipe(createGunzip()) : createReadStream(file);
+    // A k6 that was aborted leaves a gzip stream without its end: read what is there.
+    const input = file.endsWith('.gz') ? createReadStream(file).pipe(createGunzip({ finishFlush: zlibConstants.Z_SYNC_FLUSH })) : createReadStream(file);
     const lines = createInterface({ input, crlfDelay: Infinity });
     let col: Record<string, number> = {};
     for await (const line of lines) {
@@ -117,6 +120,8 @@ export async function aggregateSamples(files: readonly string[]): Promise<RawAgg
         continue;
       }
       const f = line.split(',');
+      // A line cut short by an abort is not a sample.
+      if (f.length < Object.keys(col).length) continue;
       const metric = f[col['metric_name']!] ?? '';
       const value = Number(f[col['metric_value']!]);
       const ts = Number(f[col['timestamp']!]);
@@ -303,7 +308,7 @@ export function throttlingWarning(s: RunSummary): string | null {
 
 export function markdown(s: RunSummary, files: Record<string, string>): string {
   const lines = [
-    `# talkload run ${s.runId}: ${s.verdict === 'pass' ? 'PASS' : 'FAIL'}`,
+    `# talkload run ${s.runId}: ${s.interrupted ? 'INTERRUPTED (partial results)' : s.verdict === 'pass' ? 'PASS' : 'FAIL'}`,
     '',
     `Scenario **${s.scenario}**, profile **${s.profile}**, target ${s.targetKind === 'simulator' ? 'embedded simulator' : s.target}, started ${s.startedAt}, ${s.durationSeconds} s, k6 ${s.k6.version} (exit ${s.k6.exitCode}).`,
     '',

@@ -83,33 +83,61 @@ test('a hung target (room_join never answers): not a PASS, no guest in a call, t
   assert.equal(readSummary(out, 'hung').verdict, 'fail');
 });
 
-test('an aborted run against an external target deletes its conversations and leaks no password', { timeout: 240_000 }, async () => {
-  const secret = 'pw-7f3a9c-do-not-leak';
-  const sim = new TalkSimulator({ users: [{ id: 'moderator', password: secret, displayName: 'Moderator' }], settings: { bruteForce: 'off' } });
-  const url = await sim.listen(0, '127.0.0.1');
-  const out = mkdtempSync(join(tmpdir(), 'talkload-run-'));
-  const pwFile = join(out, 'pw');
-  writeFileSync(pwFile, `${secret}\n`);
-  try {
-    let sawRooms = false;
-    const r = await talkload(['run', '--target', url, '--user', 'moderator', '--password-file', pwFile, '--guests', '4', '--call-size', '2', '--duration', '60s', '--stay', '20s', '--out', out, '--run-id', 'aborted'], {
-      onStdout: () => {
-        if (sim.state.rooms.size > 0) sawRooms = true;
-      },
-      interruptAfterMs: 9000,
-    });
-    assert.ok(sawRooms || r.stdout.includes('aborted'), 'the run created conversations');
-    assert.equal(sim.state.rooms.size, 0, `conversations left: ${[...sim.state.rooms.keys()].join(',')}; ${r.stdout.slice(-1500)}`);
-    assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret), 'password in output');
-    for (const f of readdirSync(join(out, 'aborted'))) {
-      const buf = readFileSync(join(out, 'aborted', f));
-      const text = f.endsWith('.gz') ? gunzipSync(buf).toString() : buf.toString();
-      assert.ok(!text.includes(secret), `password in ${f}`);
+// A terminal's Ctrl-C and a CI runner's cancel signal the whole process group, k6 included.
+const INTERRUPTS: [signal: NodeJS.Signals, times: number][] = [
+  ['SIGINT', 1],
+  ['SIGINT', 2],
+  ['SIGTERM', 1],
+  ['SIGTERM', 2],
+];
+for (const [signal, times] of INTERRUPTS) {
+  test(`${signal} ${times === 1 ? 'once' : 'twice'} to the process group: conversations deleted, partial results marked interrupted, exit 105, no password leaked`, { timeout: 120_000 }, async () => {
+    const secret = 'pw-7f3a9c-do-not-leak';
+    const sim = new TalkSimulator({ users: [{ id: 'moderator', password: secret, displayName: 'Moderator' }], settings: { bruteForce: 'off' } });
+    const url = await sim.listen(0, '127.0.0.1');
+    const out = mkdtempSync(join(tmpdir(), 'talkload-run-'));
+    const pwFile = join(out, 'pw');
+    writeFileSync(pwFile, `${secret}\n`);
+    const child = spawn(process.execPath, [BIN, 'run', '--target', url, '--user', 'moderator', '--password-file', pwFile, '--guests', '4', '--call-size', '2', '--duration', '60s', '--stay', '20s', '--out', out, '--run-id', 'aborted', '--', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const killer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 90_000);
+    try {
+      // In the call: conversations exist and guests hold long-polls.
+      const until = Date.now() + 30_000;
+      while (sim.state.rooms.size === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(sim.state.rooms.size > 0, `no conversation was created: ${output.slice(-1000)}`);
+      await new Promise((r) => setTimeout(r, 3000));
+      for (let i = 0; i < times; i++) {
+        try {
+          process.kill(-child.pid!, signal);
+        } catch {
+          // The group has gone already: talkload finished on the first signal.
+        }
+        await new Promise((r) => setTimeout(r, 30));
+      }
+      const code = await exited;
+      assert.equal(code, 105, output.slice(-1500));
+      assert.equal(sim.state.rooms.size, 0, `conversations left: ${[...sim.state.rooms.keys()].join(',')}; ${output.slice(-1500)}`);
+      assert.match(output, /talkload: INTERRUPTED \(partial results\)\. Results in /);
+      const summary = readSummary(out, 'aborted');
+      assert.equal(summary.interrupted, true);
+      assert.equal(summary.verdict, 'fail');
+      assert.ok((summary.endpoints['room_join']?.requests ?? 0) > 0, 'the partial samples are kept');
+      assert.ok(!output.includes(secret), 'password in output');
+      for (const f of readdirSync(join(out, 'aborted'))) {
+        const buf = readFileSync(join(out, 'aborted', f));
+        const text = f.endsWith('.gz') ? gunzipSync(buf, { finishFlush: 2 }).toString() : buf.toString();
+        assert.ok(!text.includes(secret), `password in ${f}`);
+      }
+    } finally {
+      clearTimeout(killer);
+      await sim.close();
     }
-  } finally {
-    await sim.close();
-  }
-});
+  });
+}
 
 test('several guests per VU: each with its own session, all in the call at once', { timeout: 240_000 }, async () => {
   const sim = new TalkSimulator({ users: [{ id: 'moderator', password: 'moderator-pw', displayName: 'Moderator' }], settings: { bruteForce: 'off' } });
