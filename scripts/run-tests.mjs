@@ -22,5 +22,7 @@ function* walk(dir) {
 }
 const all = [...walk(join(root, 'src'))].map((p) => relative(root, p)).sort();
 const files = all.filter((f) => (tier === 'all' ? true : tier === 'k6' ? f.endsWith('.k6.test.ts') : !f.endsWith('.k6.test.ts')));
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...files], { cwd: root, stdio: 'inherit' });
+// No test may hang the suite: each has at most 10 minutes, and the runner exits when the last file
+// is done even if a failed test left a server open.
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-timeout=600000', '--test-force-exit', ...files], { cwd: root, stdio: 'inherit' });
 process.exit(r.status ?? 1);

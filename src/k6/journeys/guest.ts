@@ -85,7 +85,7 @@ export async function guestJourney(data: SetupData, guestNo: number): Promise<vo
   // a blocking request costs k6 less than an async one (no promise, no event-loop round trip).
   const early = config.guestsPerVu === 1 ? (id: EndpointId, step?: Step) => c.call(id, step) : (id: EndpointId, step?: Step) => c.callAsync(id, step);
   await early('capabilities');
-  const joined = await early('room_join', { token, keepBody: true });
+  const joined = await early('room_join', { token, checkBody: true });
   const session = joined.status === 200 && typeof joined.body === 'string' ? joinedSession(joined.body) : undefined;
   if (session === undefined) return done(false);
   const sessionId = session.id;
@@ -99,7 +99,8 @@ export async function guestJourney(data: SetupData, guestNo: number): Promise<vo
 
   // Half the guests join with video, all with audio (the web client's default is 7).
   let flags = random() < 0.5 ? CallFlag.inCall | CallFlag.withAudio | CallFlag.withVideo : CallFlag.inCall | CallFlag.withAudio;
-  let inCall = (await c.callAsync('call_join', { token, params: { flags }, alsoExpect: chaos('call_join') })).status === 200;
+  const joinCall = (): Promise<boolean> => c.callAsync('call_join', { token, params: { flags }, alsoExpect: chaos('call_join'), checkBody: true }).then((r) => r.status === 200 && !c.badBody(r));
+  let inCall = await joinCall();
   if (inCall) metrics.callJoins.add(1);
 
   // The requests that repeat during the stay, prepared once: mute and unmute alternate.
@@ -134,7 +135,7 @@ export async function guestJourney(data: SetupData, guestNo: number): Promise<vo
         const r = c.record(request, await c.fire(request));
         if (r.status === 400) inCall = false; // kicked by lobby or read-only
       } else if (config.chaos) {
-        inCall = (await c.callAsync('call_join', { token, params: { flags }, alsoExpect: chaos('call_join') })).status === 200;
+        inCall = await joinCall();
       }
     }
   }

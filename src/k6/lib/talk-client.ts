@@ -13,6 +13,7 @@ import encoding from 'k6/encoding';
 import { buildPath, ENDPOINT_IDS, ENDPOINTS, type EndpointId, isDocumented } from '../../shared/endpoints.ts';
 import { BruteForce } from '../../shared/constants.ts';
 import { k6StatusLabel } from '../../shared/outcome.ts';
+import { parseOcsBody } from '../../shared/ocs.ts';
 import { metrics } from './metrics.ts';
 
 export interface Step {
@@ -26,6 +27,12 @@ export interface Step {
   readonly keepBody?: boolean;
   /** Request timeout in ms; the signaling long-poll needs more than the default. */
   readonly timeoutMs?: number;
+  /**
+   * The answer must be a whole OCS envelope: an expected status with a cut or foreign body (a proxy
+   * cut the response, PHP died mid-answer) is counted here as `bad_body`, not blamed on the next step.
+   * Keeps the body. For the once-per-guest steps; repeated steps stay cheap.
+   */
+  readonly checkBody?: boolean;
 }
 
 export type TalkResponse = RefinedResponse<ResponseType | undefined>;
@@ -50,6 +57,7 @@ export interface Prepared {
   readonly expected: readonly number[];
   /** Whether to look for the brute-force throttling header on the response. */
   readonly throttles: boolean;
+  readonly checkBody: boolean;
 }
 
 // The default for a request without its own callback: most call-flow steps expect exactly 200.
@@ -75,6 +83,8 @@ export class TalkClient {
   readonly jar: CookieJar;
   /** Responses outside their step's expected set, for the journey's verdict. */
   unexpected = 0;
+  /** Responses of `checkBody` steps whose body was cut or not OCS. */
+  private readonly badBodies = new WeakSet<object>();
   private readonly headers: Readonly<Record<string, string>>;
   private readonly authenticated: boolean;
 
@@ -99,7 +109,7 @@ export class TalkClient {
     // object of every request, so a shorter one is cheaper.
     const params: Params = { headers: this.headers, jar: this.jar, tags: ROUTES[id].tags };
     if (expected.length !== 1 || expected[0] !== 200) params.responseCallback = callbackFor(expected);
-    if (step.keepBody === true) params.responseType = 'text';
+    if (step.keepBody === true || step.checkBody === true) params.responseType = 'text';
     if (step.timeoutMs !== undefined) params.timeout = step.timeoutMs; // a number: k6 need not parse a duration text per request
     const method = ENDPOINTS[id].method;
     let url = this.base + buildPath(id, step);
@@ -118,7 +128,7 @@ export class TalkClient {
     }
     // Login throttling delays users too, so a client with credentials checks every response.
     const throttles = ROUTES[id].throttles || this.authenticated;
-    return { id, method, url, body, params, expected, throttles };
+    return { id, method, url, body, params, expected, throttles, checkBody: step.checkBody === true };
   }
 
   /** Blocking request; records unexpected statuses and throttling. */
@@ -147,11 +157,22 @@ export class TalkClient {
     const status = res.status;
     if (r.throttles && res.headers[BruteForce.header] !== undefined) metrics.throttled.add(1, { endpoint: r.id });
     if (status === 429) metrics.tooMany.add(1, { endpoint: r.id });
-    if (r.expected.includes(status)) return res;
+    if (r.expected.includes(status)) {
+      if (!r.checkBody || parseOcsBody(res.body as string | null, res.headers['Content-Type'] ?? '').kind === 'ocs') return res;
+      this.badBodies.add(res);
+      this.unexpected++;
+      metrics.unexpected.add(1, { endpoint: r.id, status: 'bad_body', documented: 'no' });
+      return res;
+    }
     this.unexpected++;
     // No status: a timeout or a connection error, told apart by k6's error code.
     metrics.unexpected.add(1, { endpoint: r.id, status: k6StatusLabel(status, res.error_code), documented: isDocumented(r.id, status) ? 'yes' : 'no' });
     return res;
+  }
+
+  /** A response of a `checkBody` step that had an expected status and a body that is not OCS. */
+  badBody(res: TalkResponse): boolean {
+    return this.badBodies.has(res);
   }
 }
 

@@ -131,6 +131,12 @@ test('talkload run against a closed port: one line, exit 1', () => {
   assert.match(r.stderr, /^talkload run: target http:\/\/127\.0\.0\.1:9 is unreachable \(ECONNREFUSED\)\n$/);
 });
 
+test('talkload run --prometheus at a dead port: one line before the run, exit 1, nothing written', () => {
+  const r = run(['run', '--prometheus', 'http://127.0.0.1:9', '--out', '/nonexistent-dir-never-created/x']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^talkload run: --prometheus http:\/\/127\.0\.0\.1:9 is unreachable \(ECONNREFUSED\); start it with "talkload stack" or leave out --prometheus\n$/);
+});
+
 test('talkload run with credentials the target rejects: one line, exit 2, password not echoed', async () => {
   const { TalkSimulator } = await import('../simulator/server.ts');
   const { mkdtempSync, writeFileSync } = await import('node:fs');

@@ -45,12 +45,14 @@ test('every panel query of both dashboards returns series from a real Prometheus
   );
   const { server, url: proberUrl } = await prober.serve('127.0.0.1', 0);
   const dir = mkdtempSync(join(tmpdir(), 'talkload-dash-'));
-  const prom = await startPrometheus({
-    dir,
-    configYaml: stackConfig(new URL(proberUrl).host, [new URL(simUrl).host], join(ROOT, 'dashboards', 'alerts'), '1s'),
-    extraArgs: PROMETHEUS_FEATURE_ARGS,
-  });
+  let started: Awaited<ReturnType<typeof startPrometheus>> | undefined;
   try {
+    // Inside the try: when Prometheus cannot start, what was started above is still closed.
+    const prom = (started = await startPrometheus({
+      dir,
+      configYaml: stackConfig(new URL(proberUrl).host, [new URL(simUrl).host], join(ROOT, 'dashboards', 'alerts'), '1s'),
+      extraArgs: PROMETHEUS_FEATURE_ARGS,
+    }));
     // Some unexpected statuses, so the error panels have something to show.
     sim.faults.rules = parseFaultRules('call_peers=error:418@15');
     prober.start();
@@ -89,7 +91,7 @@ test('every panel query of both dashboards returns series from a real Prometheus
     assert.deepEqual(empty, [], `queries with no series (of ${checked})`);
     assert.ok(checked >= 30, `${checked} queries checked`);
   } finally {
-    await prom.stop();
+    await started?.stop();
     await prober.stop();
     server.close();
     await sim.close();

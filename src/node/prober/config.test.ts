@@ -23,6 +23,7 @@ const BAD: [string, unknown, string][] = [
   ['unknown top key', { targets: [], intervall: '15s' }, 'config file: unknown key "intervall" (known: interval, listen, timeouts, targets)'],
   ['unknown target key', { targets: [{ url: 'http://127.0.0.1:1', room: 'abcd1234', password: 'x' }] }, 'config targets[0]: unknown key "password" (known: name, url, user, passwordFile, passwordEnv, room)'],
   ['bad url', { targets: [{ url: 'ftp://x', room: 'abcd1234' }] }, 'config targets[0].url: "ftp://x" must be http or https'],
+  ['numeric passwordFile (would read stdin)', { targets: [{ url: 'http://127.0.0.1:1', room: 'abcd1234', user: 'u', passwordFile: 0 }] }, 'config targets[0].passwordFile must be a non-empty string'],
   ['credentials in url', { targets: [{ url: 'http://u:p@127.0.0.1', room: 'abcd1234' }] }, 'config targets[0].url: put credentials in user and passwordFile, not in the URL'],
   ['bad room', { targets: [{ url: 'http://127.0.0.1:1', room: 'NOPE' }] }, 'config targets[0].room "NOPE" is not a conversation token'],
   ['no room, no user', { targets: [{ url: 'http://127.0.0.1:1' }] }, 'target 127.0.0.1:1: a guest needs a public conversation: give --room TOKEN, or --user and --password-file to create one'],

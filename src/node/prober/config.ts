@@ -110,7 +110,13 @@ export function loadProbeConfig(flags: ProbeFlags, env: NodeJS.ProcessEnv): Prob
         name: t['name'] === undefined ? nameOf(url) : str(t['name'], `${where}.name`),
         url,
         user: t['user'] === undefined ? null : str(t['user'], `${where}.user`),
-        password: readPassword(t['passwordFile'] as string | undefined, t['passwordEnv'] as string | undefined, env, `config ${where}`),
+        // Checked as strings: readFileSync(0) would read standard input for "passwordFile": 0.
+        password: readPassword(
+          t['passwordFile'] === undefined ? undefined : str(t['passwordFile'], `${where}.passwordFile`),
+          t['passwordEnv'] === undefined ? undefined : str(t['passwordEnv'], `${where}.passwordEnv`),
+          env,
+          `config ${where}`,
+        ),
         room,
       });
     });

@@ -96,6 +96,12 @@ export class TargetProber {
     if (!(await this.run(g, 'capabilities')).ok) return fail('capabilities');
     if (this.stopping) return fail('stopped');
     const joined = await this.run(g, 'room_join', { token });
+    if (joined.status === 404 && this.created) {
+      // Our conversation was deleted under us (an admin, a clean-up job): this journey fails on
+      // it, and the next interval creates a new one. A configured conversation stays as given.
+      this.room = null;
+      this.created = false;
+    }
     const sessionId = (dataOf(joined) as { sessionId?: unknown } | undefined)?.sessionId;
     if (!joined.ok || typeof sessionId !== 'string') return fail('room_join');
     let inCall = false;

@@ -114,6 +114,33 @@ describe('prober against the simulator', () => {
   }
 });
 
+test('its conversation deleted under it: one journey fails on room_join 404, the next creates a new one', async () => {
+  const sim = new TalkSimulator({ settings: { bruteForce: 'off' } });
+  const url = await sim.listen(0, '127.0.0.1');
+  const prober = newProber(url);
+  try {
+    await prober.round();
+    const [first] = [...sim.state.rooms.keys()];
+    assert.ok(first);
+    const del = await fetch(`${url}/ocs/v2.php/apps/spreed/api/v4/room/${first}`, { method: 'DELETE', headers: { 'OCS-APIRequest': 'true', Accept: 'application/json', Authorization: 'Basic ' + Buffer.from('admin:admin').toString('base64') } });
+    assert.equal(del.status, 200);
+    await prober.round();
+    let out = await lines(prober);
+    assert.ok(out.includes(req('room_join', 'POST', '404', 1)), out.join('\n'));
+    assert.ok(out.includes('talkprobe_journey_success{target="sim"} 0'));
+    await prober.round();
+    out = await lines(prober);
+    assert.ok(out.includes(req('room_create', 'POST', '201', 2)), out.join('\n'));
+    assert.ok(out.includes('talkprobe_journey_success{target="sim"} 1'));
+    assert.equal(sim.state.rooms.size, 1);
+    await prober.stop();
+    assert.equal(sim.state.rooms.size, 0, 'the new conversation is deleted at stop');
+  } finally {
+    await prober.stop();
+    await sim.close();
+  }
+});
+
 test('target down, then up: connect errors become metrics, the next interval recovers', async () => {
   const sim = new TalkSimulator({ settings: { bruteForce: 'off' } });
   const url = await sim.listen(0, '127.0.0.1');

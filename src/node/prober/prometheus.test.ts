@@ -20,11 +20,13 @@ test('Prometheus scrapes the prober and answers queries on its counter and histo
   );
   const { server, url } = await prober.serve('127.0.0.1', 0);
   prober.start();
-  const prom = await startPrometheus({
-    dir: mkdtempSync(join(tmpdir(), 'talkload-prom-')),
-    configYaml: `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: talkprobe\n    static_configs:\n      - targets: ['${new URL(url).host}']\n`,
-  });
+  let started: Awaited<ReturnType<typeof startPrometheus>> | undefined;
   try {
+    // Inside the try: when Prometheus cannot start, what was started above is still closed.
+    const prom = (started = await startPrometheus({
+      dir: mkdtempSync(join(tmpdir(), 'talkload-prom-')),
+      configYaml: `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: talkprobe\n    static_configs:\n      - targets: ['${new URL(url).host}']\n`,
+    }));
     let requests: Awaited<ReturnType<typeof prom.query>> = [];
     const deadline = Date.now() + 45_000;
     while (Date.now() < deadline) {
@@ -48,7 +50,7 @@ test('Prometheus scrapes the prober and answers queries on its counter and histo
     const success = await prom.query('talkprobe_journey_success{target="sim"}');
     assert.equal(success[0]?.value[1], '1');
   } finally {
-    await prom.stop();
+    await started?.stop();
     await prober.stop();
     server.close();
     await sim.close();

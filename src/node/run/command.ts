@@ -279,6 +279,35 @@ export async function preflight(target: string): Promise<void> {
   if (!spreed?.features?.includes('conversation-v4')) throw new RunError(`target ${target} answers OCS but has no Talk (spreed) with conversation-v4`);
 }
 
+/**
+ * Before the run, so that a dead --prometheus is not a PASS with a k6 error every 2 s: the
+ * remote-write receiver answers. A POST without a proper body gets 400 or 415 from a receiver and
+ * 404 from a Prometheus started without --web.enable-remote-write-receiver.
+ */
+async function checkRemoteWrite(prom: string): Promise<void> {
+  let status: number;
+  try {
+    status = (await once('POST', `${prom}/api/v1/write`, {}, 5_000, {})).status;
+  } catch (e) {
+    const err = e as { name?: string; code?: string };
+    throw new RunError(`--prometheus ${prom} is unreachable (${err.name === 'TimeoutError' ? 'no answer within 5 s' : (err.code ?? err.name ?? 'network error')}); start it with "talkload stack" or leave out --prometheus`);
+  }
+  if (status === 404) throw new RunError(`--prometheus ${prom} does not accept remote write (404): start Prometheus with --web.enable-remote-write-receiver, as talkload stack does`);
+}
+
+/** After the run: did Prometheus get its samples? The verdict does not depend on it; the user is told. */
+async function remoteWriteNote(prom: string, runId: string): Promise<string | null> {
+  const q = `count(k6_http_reqs_total{testid="${runId}"})`;
+  try {
+    const res = await once('GET', `${prom}/api/v1/query?query=${encodeURIComponent(q)}`, {}, 5_000);
+    const body = JSON.parse(res.text) as { status?: string; data?: { result?: unknown[] } };
+    if (res.status === 200 && body.status === 'success' && (body.data?.result?.length ?? 0) > 0) return null;
+    return `Prometheus ${prom} has no samples of this run (k6_http_reqs_total{testid="${runId}"}): remote write failed; see k6's errors above`;
+  } catch {
+    return `Prometheus ${prom} could not be asked whether it got this run's samples (it stopped answering during the run?)`;
+  }
+}
+
 const basic = (user: string, password: string): string => 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
 
 async function checkCredentials(target: string, user: string, password: string): Promise<void> {
@@ -364,6 +393,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   try {
     await preflight(target);
+    if (plan.prometheus !== null) await checkRemoteWrite(plan.prometheus);
     if (plan.target !== null && plan.user !== '') await checkCredentials(target, plan.user, plan.password);
     const k6 = findK6();
     makeDirs(outDir, '--out');
@@ -493,6 +523,10 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stdout.write(`\n${textTable(summary)}\n\n`);
     const warning = throttlingWarning(summary);
     if (warning) process.stdout.write(`!!! ${warning}\n\n`);
+    if (plan.prometheus !== null) {
+      const note = await remoteWriteNote(plan.prometheus, plan.runId);
+      if (note) process.stdout.write(`!!! ${note}\n\n`);
+    }
     const broken = thresholds.filter((t) => !t.ok);
     for (const t of broken) process.stdout.write(`threshold broken: ${t.endpoint ? `[${t.endpoint}] ` : ''}${t.metric} ${t.expression}\n`);
     for (const [id, e] of Object.entries(summary.endpoints)) {

@@ -1,8 +1,9 @@
 // `talkload run --instances 2`: two k6 processes split the load with execution segments and the
-// results merge from raw samples. Same seeded load once with one process, once with two.
+// results merge from raw samples. Same seeded load once with one process, once with two, side by
+// side (each with its own simulator), so that a busy machine slows both alike.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,24 +15,33 @@ import type { RunSummary } from './results.ts';
 
 const BIN = fileURLToPath(new URL('../../../bin/talkload.mjs', import.meta.url));
 
-test('two instances: the same journeys once each, merged p95 within 25 % of one instance', { timeout: 300_000 }, () => {
+test('two instances: the same journeys once each, merged medians within 25 % (or 3 ms) of one instance', { timeout: 300_000 }, async () => {
   const out = mkdtempSync(join(tmpdir(), 'talkload-inst-'));
-  const run = (runId: string, extra: string[]): RunSummary => {
-    const r = spawnSync(process.execPath, [BIN, 'run', ...(GATE_WORKLOAD as string[]), ...extra, '--out', out, '--run-id', runId, '--', '--quiet'], { encoding: 'utf8', timeout: 180_000 });
-    assert.equal(r.status, 0, r.stdout.slice(-2000) + r.stderr);
-    return JSON.parse(readFileSync(join(out, runId, 'summary.json'), 'utf8')) as RunSummary;
-  };
-  const one = run('one', []);
-  const two = run('two', ['--instances', '2']);
+  const run = (runId: string, extra: string[]): Promise<RunSummary> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, 'run', ...(GATE_WORKLOAD as string[]), ...extra, '--out', out, '--run-id', runId, '--', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        if (code !== 0) reject(new Error(`${runId} exited ${code}: ${text.slice(-2000)}`));
+        else resolve(JSON.parse(readFileSync(join(out, runId, 'summary.json'), 'utf8')) as RunSummary);
+      });
+    });
+  const [one, two] = await Promise.all([run('one', []), run('two', ['--instances', '2'])]);
   // Execution segments split the VUs: every guest journey ran exactly once across the two.
   assert.equal(two.journeys.count, one.journeys.count);
   assert.equal(two.endpoints['call_join']?.requests, one.endpoints['call_join']?.requests);
   assert.equal(two.verdict, 'pass');
   assert.ok(two.thresholds.length > 20, 'thresholds judged on the merged samples');
-  // The simulator's service time dominates these latencies; 25 % covers the run-to-run noise seen.
+  // The simulator's service time dominates these latencies. Medians, not p95s: with 20-odd requests
+  // an endpoint's p95 is its one or two slowest, which a scheduler hiccup moves by half.
   for (const id of ['call_join', 'call_flags', 'call_peers', 'room_join'] as const) {
-    const a = one.endpoints[id]!.latencyMs.p95;
-    const b = two.endpoints[id]!.latencyMs.p95;
-    assert.ok(Math.abs(b - a) / a <= 0.25, `${id} p95: one instance ${a} ms, two ${b} ms`);
+    const a = one.endpoints[id]!.latencyMs;
+    const b = two.endpoints[id]!.latencyMs;
+    assert.ok(Math.abs(b.p50 - a.p50) <= Math.max(0.25 * a.p50, 3), `${id} p50: one instance ${a.p50} ms, two ${b.p50} ms`);
+    assert.ok(b.p50 <= b.p95 && b.p95 <= b.p99 && b.p99 <= b.max, `${id}: merged quantiles in order ${JSON.stringify(b)}`);
   }
 });

@@ -73,6 +73,16 @@ test('faults on call_flags: exit 99 and the endpoint is named', { timeout: 240_0
   assert.match(readFileSync(join(out, 'faulty', 'junit.xml'), 'utf8'), /classname="talkload.call_flags" name="no unexpected statuses"><failure/);
 });
 
+test('a cut body on call_join (200, truncated JSON): counted on call_join as bad_body, not blamed on call_flags', { timeout: 240_000 }, async () => {
+  const out = mkdtempSync(join(tmpdir(), 'talkload-run-'));
+  const r = await talkload(['run', '--guests', '2', '--duration', '8s', '--stay', '6s', '--flags-every', '2s', '--no-moderator', '--sim-fault', 'call_join=badjson', '--out', out, '--run-id', 'cut']);
+  assert.equal(r.code, 99, r.stdout.slice(-2000) + r.stderr);
+  const s = readSummary(out, 'cut');
+  assert.ok((s.endpoints['call_join']?.unexpectedStatuses['bad_body'] ?? 0) > 0, JSON.stringify(s.endpoints['call_join']));
+  assert.equal(s.endpoints['call_flags']?.unexpected ?? 0, 0, 'a guest that is not in the call does not change its flags');
+  assert.match(r.stdout, /unexpected statuses on call_join: bad_body×\d+/);
+});
+
 test('a hung target (room_join never answers): not a PASS, no guest in a call, the endpoint named as timing out', { timeout: 240_000 }, async () => {
   const out = mkdtempSync(join(tmpdir(), 'talkload-run-'));
   // k6's request timeout is 60 s: each guest's join times out once, inside the graceful stop.

@@ -312,3 +312,29 @@ describe('fault rule grammar', () => {
     assert.deepEqual(rules[0], { endpoints: ['call_join', 'call_flags'], fault: { kind: 'delay', minMs: 10, maxMs: 20 }, percent: 50 });
   });
 });
+
+test('a held signaling poll does not keep the process alive after close (the run used to wait 30 s at exit)', { timeout: 30_000 }, async () => {
+  const { spawn } = await import('node:child_process');
+  const script = `
+    import { startWorld, publicRoom, guestInCall } from ${JSON.stringify(new URL('./testing.ts', import.meta.url).href)};
+    const w = await startWorld({ settings: { signalingPullSeconds: 30, bruteForce: 'off' } });
+    const token = await publicRoom(w.user());
+    const g = await guestInCall(w, token);
+    await g.call('signaling_poll', { token }); // answers at once: the join's participant-list refresh
+    g.call('signaling_poll', { token }).catch(() => {}); // held: nothing new
+    await new Promise((r) => setTimeout(r, 300));
+    await w.close();
+    console.log('closed ' + Date.now());
+  `;
+  const started = Date.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const closedAt = Number(/closed (\d+)/.exec(out)?.[1]);
+  assert.equal(code, 0, out);
+  assert.ok(Number.isFinite(closedAt), out);
+  // Exit follows close within a couple of seconds, not at the end of the 30 s hold.
+  assert.ok(Date.now() - closedAt < 5_000, `exited ${Date.now() - closedAt} ms after close (${Date.now() - started} ms in all)`);
+});

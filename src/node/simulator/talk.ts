@@ -592,12 +592,15 @@ function pullMessages(ctx: Ctx): Result | Promise<Result> {
       const elapsed = Date.now() - startMs;
       const next = Math.ceil((elapsed + 1) / 1000) * 1000;
       tickTimer = setTimeout(check, next - elapsed);
+      tickTimer.unref();
     };
     const deadline = setTimeout(() => {
       cleanup();
       const got = take();
       resolve(finish(got === null || got === 'refresh' ? [] : got));
     }, ticks * 1000);
+    // A held poll must not keep a process alive once its server is closed (a 30 s wait at exit).
+    deadline.unref();
     session.wake = wake;
     if (session.deleted) wake();
   });

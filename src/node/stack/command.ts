@@ -4,7 +4,7 @@
 
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { UsageError, makeDirs, printedHelp } from '../cli/usage.ts';
+import { RunError, UsageError, makeDirs, printedHelp } from '../cli/usage.ts';
 import { parseListen } from '../prober/config.ts';
 import { projectRoot } from '../run/k6-binary.ts';
 import { startPrometheus } from './prometheus.ts';
@@ -70,15 +70,22 @@ export async function stackCommand(argv: string[]): Promise<number> {
   process.stdout.write('talkload stack: starting Prometheus...\n');
   const prom = await startPrometheus({
     dir,
+    host: listen.host,
     port: listen.port,
     configYaml: stackConfig(values.prober ?? '127.0.0.1:9464', values.server ?? [], join(projectRoot(), 'dashboards', 'alerts')),
     extraArgs: PROMETHEUS_FEATURE_ARGS,
   });
   process.stdout.write(`talkload stack: Prometheus on ${prom.url} (data in ${dir}); send runs with: talkload run --prometheus ${prom.url}; Ctrl-C stops\n`);
-  await new Promise<void>((r) => {
-    process.once('SIGINT', r);
-    process.once('SIGTERM', r);
+  let onSignal = (): void => undefined;
+  const stopped = new Promise<'signal'>((r) => {
+    onSignal = () => r('signal');
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
   });
+  const why = await Promise.race([stopped, prom.exited]);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  if (why !== 'signal') throw new RunError(`Prometheus exited (code ${why.code})${why.lastLine ? `: ${why.lastLine}` : ''}`);
   await prom.stop();
   process.stdout.write('talkload stack: stopped\n');
   return 0;

@@ -4,13 +4,25 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
+import { projectRoot } from '../run/k6-binary.ts';
 import { RunError } from '../cli/usage.ts';
 
+const NOT_FOUND = 'not found: install it (Debian: apt-get install prometheus), run scripts/get-prometheus.sh (builds it with Go), or set PROMETHEUS_BIN';
+
+/** PROMETHEUS_BIN, Debian's, or the one scripts/get-prometheus.sh built into .tools/bin. */
 export function prometheusBinary(env: NodeJS.ProcessEnv = process.env): string {
-  const candidates = [env['PROMETHEUS_BIN'], '/usr/bin/prometheus', '/usr/local/bin/prometheus'].filter((c): c is string => !!c);
+  const candidates = [env['PROMETHEUS_BIN'], '/usr/bin/prometheus', '/usr/local/bin/prometheus', join(projectRoot(), '.tools', 'bin', 'prometheus')].filter((c): c is string => !!c);
   for (const c of candidates) if (existsSync(c)) return c;
-  throw new RunError('Prometheus not found: install it (Debian: apt-get install prometheus) or set PROMETHEUS_BIN');
+  throw new RunError(`Prometheus ${NOT_FOUND}`);
+}
+
+/** promtool beside the Prometheus in use, else on PATH. */
+export function promtoolBinary(env: NodeJS.ProcessEnv = process.env): string {
+  const beside = join(dirname(prometheusBinary(env)), 'promtool');
+  if (existsSync(beside)) return beside;
+  for (const dir of (env['PATH'] ?? '').split(delimiter)) if (dir && existsSync(join(dir, 'promtool'))) return join(dir, 'promtool');
+  throw new RunError(`promtool ${NOT_FOUND}`);
 }
 
 export function freePort(): Promise<number> {
@@ -24,33 +36,50 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Whether HOST:PORT can be bound now (a second Prometheus on a taken port would exit at once). */
+function portFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, host, () => s.close(() => resolve(true)));
+  });
+}
+
 export interface RunningPrometheus {
   readonly url: string;
   readonly process: ChildProcess;
+  /** Resolves when Prometheus exits, with the last line it wrote. */
+  readonly exited: Promise<{ code: number | null; lastLine: string }>;
   stop(): Promise<void>;
   /** Instant query; returns the result vector. */
   query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
 }
 
-export async function startPrometheus(opts: { configYaml: string; dir: string; port?: number; extraArgs?: string[] }): Promise<RunningPrometheus> {
+export async function startPrometheus(opts: { configYaml: string; dir: string; host?: string; port?: number; extraArgs?: string[] }): Promise<RunningPrometheus> {
   const bin = prometheusBinary();
+  const host = opts.host ?? '127.0.0.1';
+  // Checked first: the /-/ready of another Prometheus on that port would pass for this one's.
+  if (opts.port !== undefined && !(await portFree(host, opts.port))) {
+    throw new RunError(`${host}:${opts.port} is in use (another Prometheus, or talkload stack, already running?); choose another with --listen`);
+  }
   mkdirSync(join(opts.dir, 'data'), { recursive: true });
   const configFile = join(opts.dir, 'prometheus.yml');
   writeFileSync(configFile, opts.configYaml);
   const port = opts.port ?? (await freePort());
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   const child = spawn(
     bin,
-    [`--config.file=${configFile}`, `--storage.tsdb.path=${join(opts.dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...(opts.extraArgs ?? [])],
+    [`--config.file=${configFile}`, `--storage.tsdb.path=${join(opts.dir, 'data')}`, `--web.listen-address=${host.includes(':') ? `[${host}]` : host}:${port}`, '--log.level=warn', ...(opts.extraArgs ?? [])],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+  const exited = new Promise<{ code: number | null; lastLine: string }>((resolve) => child.once('exit', (code) => resolve({ code, lastLine: stderr.trim().split('\n').pop() ?? '' })));
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new RunError(`Prometheus exited at start: ${stderr.trim().split('\n').pop() ?? ''}`);
     const ok = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
-    if (ok) break;
+    if (ok && child.exitCode === null) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new RunError('Prometheus did not get ready within 30 s');
@@ -60,6 +89,7 @@ export async function startPrometheus(opts: { configYaml: string; dir: string; p
   return {
     url,
     process: child,
+    exited,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
