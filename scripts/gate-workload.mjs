@@ -12,3 +12,19 @@ export const GATE_WORKLOAD = [
   '--seed', '42',
   '--sim-capacity', 'workers=64,cores=16',
 ];
+
+// The A/B form of the gate (`talkload compare`): short rounds of the same shape, six a side, each
+// pair at the same time (two simulators on one machine, under the same load), so that the whole
+// job stays within 90 s on two busy cores.
+export const GATE_COMPARE = [
+  '--rounds', '6',
+  '--schedule', 'together',
+  '--guests', '10',
+  '--call-size', '5',
+  '--duration', '4s',
+  '--stay', '3s',
+  '--flags-every', '2s',
+  '--peers-every', '2s',
+  '--seed', '42',
+  '--sim-capacity', 'workers=64,cores=16',
+];

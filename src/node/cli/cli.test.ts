@@ -21,7 +21,7 @@ const USAGE_ERRORS: [string[], RegExp][] = [
   [['sim', '--fault', 'call_join=boom'], /^talkload sim: --fault: unknown fault "boom"/],
   [['sim', '--capacity', 'workers=0'], /^talkload sim: --capacity: capacity workers needs a positive number/],
   [['sim', '--bogus'], /^talkload sim: Unknown option '--bogus'/],
-  [['frobnicate'], /^talkload frobnicate: unknown command "frobnicate" \(sim, run, probe, stack, k8s, gate, baseline\)\n$/],
+  [['frobnicate'], /^talkload frobnicate: unknown command "frobnicate" \(sim, run, probe, stack, k8s, gate, baseline, compare\)\n$/],
   [['run', '--profile', 'hammer'], /^talkload run: unknown profile "hammer" \(smoke, load, stress, soak, spike, breakpoint\)\n$/],
   [['run', '--scenario', 'nope'], /^talkload run: unknown scenario "nope" \(guest-call\)\n$/],
   [['run', '--duration', '10 minutes'], /^talkload run: --duration must be a duration like 30s, 5m or 1h30m, got "10 minutes"\n$/],

@@ -12,6 +12,7 @@ Commands:
   stack     start a local Prometheus for k6 remote write and the prober
   k8s       write k6-operator manifests (ConfigMap + TestRun) for the same scenarios
   gate      judge a run against budgets and a baseline (CI performance gate)
+  compare   A/B: the same workload against two targets in alternating rounds, B judged against A
   baseline  accept a run as the baseline to commit
 
 Run "talkload <command> --help" for a command's options.
@@ -35,6 +36,8 @@ async function loadCommand(name: string): Promise<Command | undefined> {
       return (await import('../gate/command.ts')).gateCommand;
     case 'baseline':
       return (await import('../gate/command.ts')).baselineCommand;
+    case 'compare':
+      return (await import('../compare/command.ts')).compareCommand;
     default:
       return undefined;
   }
@@ -49,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
   const prefix = `talkload ${name}`;
   try {
     const command = await loadCommand(name);
-    if (!command) throw new UsageError(`unknown command "${name}" (sim, run, probe, stack, k8s, gate, baseline)`);
+    if (!command) throw new UsageError(`unknown command "${name}" (sim, run, probe, stack, k8s, gate, baseline, compare)`);
     return await command(rest);
   } catch (e) {
     if (e instanceof UsageError) {

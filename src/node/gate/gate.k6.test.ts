@@ -1,6 +1,7 @@
-// The gate's self-test, in real k6 against the simulator with the fixed workload of `npm run gate`:
-// healthy runs pass against each other (noise only), and each injected regression fails, naming
-// the endpoint and the budget it broke. A faulty run and its baseline run side by side, at the same
+// The stored-baseline gate's self-test (`talkload gate`, `npm run gate -- --stored`), in real k6
+// against the simulator with its fixed workload: healthy runs pass against each other (noise
+// only), and each injected regression fails, naming the endpoint and the budget it broke. The A/B
+// form is tested in src/node/compare/. Compared runs run side by side, at the same
 // time, each with its own simulator: a busy CI runner slows both alike, where a baseline from
 // another minute would make a busy neighbour look like a regression (or hide one).
 
@@ -45,42 +46,31 @@ function baseline(runId: string): string {
   return file;
 }
 
-const HEALTHY = ['h1', 'h2', 'h3', 'h4', 'h5'];
-
-test('noise only: every healthy run passes against every other healthy run as baseline (20 in a row)', { timeout: 600_000 }, async () => {
-  // One after another: five at once on two cores contend unevenly at start (measured: a 50 % false
-  // "regression" of guest_name, whose requests all fall in that burst).
-  for (const id of HEALTHY) await runWorkload(id);
-  let passes = 0;
-  for (const base of HEALTHY) {
-    const file = baseline(base);
-    for (const id of HEALTHY) {
-      if (id === base) continue;
-      const r = talkload(['gate', join(OUT, id), '--baseline', file]);
-      assert.equal(r.code, 0, `${id} against ${base}:\n${r.stdout.split('\n').filter((l) => l.startsWith('gate: FAIL')).join('\n')}`);
-      passes++;
-    }
+test('noise only: two healthy runs side by side pass against each other as baseline, both ways', { timeout: 300_000 }, async () => {
+  await Promise.all([runWorkload('h1'), runWorkload('h2')]);
+  for (const [id, base] of [['h1', 'h2'], ['h2', 'h1']] as const) {
+    const r = talkload(['gate', join(OUT, id), '--baseline', baseline(base)]);
+    assert.equal(r.code, 0, `${id} against ${base}:\n${r.stdout.split('\n').filter((l) => l.startsWith('gate: FAIL')).join('\n')}`);
   }
-  assert.equal(passes, 20);
 });
 
-const REGRESSIONS: [string, string, string, RegExp][] = [
-  ['slow-join', 'call_join=delay:20', 'added latency on call_join (about 60 %)', /^gate: FAIL call_join regression-p50: /m],
-  ['flags-errors', 'call_flags=error:500@30', 'an error rate on call_flags', /^gate: FAIL call_flags error-rate: error rate \d+\.\d+ % \(budget 1\.00 %\)$/m],
-  ['peers-unexpected', 'call_peers=error:418@10', 'an unexpected status on call_peers', /^gate: FAIL call_peers unexpected: \d+ unexpected \(418×\d+\) \(allowed 0\)$/m],
-  ['poll-throttled', 'signaling_poll=error:429@20', 'throttling on the signaling poll', /^gate: FAIL signaling_poll throttled: 0 throttled, \d+×429 \(allowed 0\)$/m],
+// All four injected at once into one run, beside its healthy twin: each must be named on its own.
+const REGRESSIONS: [fault: string, what: string, message: RegExp][] = [
+  ['call_join=delay:20', 'added latency on call_join (about 60 %)', /^gate: FAIL call_join regression-p50: /m],
+  ['call_flags=error:500@30', 'an error rate on call_flags', /^gate: FAIL call_flags error-rate: error rate \d+\.\d+ % \(budget 1\.00 %\)$/m],
+  ['call_peers=error:418@10', 'an unexpected status on call_peers', /^gate: FAIL call_peers unexpected: \d+ unexpected \(418×\d+\) \(allowed 0\)$/m],
+  ['signaling_poll=error:429@20', 'throttling on the signaling poll', /^gate: FAIL signaling_poll throttled: 0 throttled, \d+×429 \(allowed 0\)$/m],
 ];
 
-for (const [runId, fault, what, message] of REGRESSIONS) {
-  test(`${what}: the gate fails and names the endpoint and the budget`, { timeout: 300_000 }, async () => {
-    // The baseline is a healthy twin run beside the faulty one.
-    await Promise.all([runWorkload(`${runId}-base`), runWorkload(runId, ['--sim-fault', fault])]);
-    const r = talkload(['gate', join(OUT, runId), '--baseline', baseline(`${runId}-base`)]);
-    assert.equal(r.code, 1, r.stdout.slice(-1500));
-    assert.match(r.stdout, message);
-    const gate = JSON.parse(readFileSync(join(OUT, runId, 'gate.json'), 'utf8')) as { verdict: string };
-    assert.equal(gate.verdict, 'fail');
-    assert.match(readFileSync(join(OUT, runId, 'gate-junit.xml'), 'utf8'), /<failure message=/);
-    assert.match(readFileSync(join(OUT, runId, 'gate.md'), 'utf8'), /### talkload gate: FAIL/);
-  });
-}
+test('regressions against a healthy twin: the gate fails and names each endpoint and budget', { timeout: 300_000 }, async (t) => {
+  await Promise.all([runWorkload('twin'), runWorkload('faulty', REGRESSIONS.flatMap(([fault]) => ['--sim-fault', fault]))]);
+  const r = talkload(['gate', join(OUT, 'faulty'), '--baseline', baseline('twin')]);
+  assert.equal(r.code, 1, r.stdout.slice(-1500));
+  for (const [, what, message] of REGRESSIONS) {
+    await t.test(what, () => assert.match(r.stdout, message));
+  }
+  const gate = JSON.parse(readFileSync(join(OUT, 'faulty', 'gate.json'), 'utf8')) as { verdict: string };
+  assert.equal(gate.verdict, 'fail');
+  assert.match(readFileSync(join(OUT, 'faulty', 'gate-junit.xml'), 'utf8'), /<failure message=/);
+  assert.match(readFileSync(join(OUT, 'faulty', 'gate.md'), 'utf8'), /### talkload gate: FAIL/);
+});

@@ -26,3 +26,11 @@ test('custom capacities stay constant unless a spread is asked for', () => {
   assert.equal(parseCapacity('workers=4,spread=0.3')!.spread, 0.3);
   assert.throws(() => parseCapacity('spread=5'), /spread is a log-normal sigma from 0 to 2, got 5/);
 });
+
+test('one endpoint\'s service time can be set (a slower build): the rest keep theirs; unknown names are refused', () => {
+  const c = new Capacity(parseCapacity('workers=8,cores=2,call_join=30')!);
+  const base = new Capacity(parseCapacity('workers=8,cores=2')!);
+  assert.equal(c.serviceMs('call_join'), 30);
+  assert.equal(c.serviceMs('call_flags'), base.serviceMs('call_flags'));
+  assert.throws(() => parseCapacity('workers=8,video_call=30'), /unknown capacity setting "video_call"/);
+});

@@ -2,7 +2,7 @@
 // hold their worker) and a CPU pool (C cores) that each request needs for its service time.
 // Without it the simulator answers at once, which no real server does (reference 9b).
 
-import type { EndpointId } from '../../shared/endpoints.ts';
+import { isEndpointId, type EndpointId } from '../../shared/endpoints.ts';
 
 export class Semaphore {
   private busy = 0;
@@ -91,8 +91,10 @@ export function parseCapacity(spec: string): CapacityConfig | null {
   let cores = NC29_2CORE.cores;
   let scale = 1;
   let spread = 0;
+  // One endpoint's median service time in ms (call_join=30): a build in which it is slower or faster.
+  const own: Partial<Record<EndpointId, number>> = {};
   for (const part of text.split(',')) {
-    const [k, v = ''] = part.split('=');
+    const [k = '', v = ''] = part.split('=');
     const n = Number(v);
     if (!/^\d+(\.\d+)?$/.test(v) || (n <= 0 && k !== 'spread')) throw new CapacityError(`capacity ${k} needs a positive number, got "${v}"`);
     if (k === 'workers') workers = Math.floor(n);
@@ -101,10 +103,12 @@ export function parseCapacity(spec: string): CapacityConfig | null {
     else if (k === 'spread') {
       if (n > 2) throw new CapacityError(`capacity spread is a log-normal sigma from 0 to 2, got ${n}`);
       spread = n;
-    } else throw new CapacityError(`unknown capacity setting "${k}" (off, nc29-2core, or workers=N,cores=C,scale=X,spread=S)`);
+    } else if (isEndpointId(k)) own[k] = n;
+    else throw new CapacityError(`unknown capacity setting "${k}" (off, nc29-2core, or workers=N,cores=C,scale=X,spread=S,ENDPOINT=MS)`);
   }
   const serviceMs: Partial<Record<EndpointId, number>> = {};
   for (const [id, ms] of Object.entries(NC29_2CORE.serviceMs)) serviceMs[id as EndpointId] = ms * scale;
+  Object.assign(serviceMs, own);
   return { workers, cores, serviceMs, defaultServiceMs: NC29_2CORE.defaultServiceMs * scale, spread };
 }
 

@@ -1,0 +1,364 @@
+// `talkload compare`: the same seeded workload against A and B in alternating rounds, then the
+// paired verdict per endpoint (compare.ts) and B's budgets. Each round is a `talkload run` of its
+// own (real k6), so a round's results are the same files as any run's.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { RunError, UsageError, checkWritableDir, makeDirs, parsePositiveNumber, printedHelp, readUserFile } from '../cli/usage.ts';
+import { parseSimArgs, startSimulator } from '../cli/sim.ts';
+import { defaultGateBudgets, evaluate, parseBudgets, type Check } from '../gate/gate.ts';
+import { planRun, preflight } from '../run/command.ts';
+import { projectRoot } from '../run/k6-binary.ts';
+import { SUMMARY_SCHEMA, aggregateSamples, endpointSummaries, sortedLatencies, xml, type RunSummary } from '../run/results.ts';
+import { compareSides, type Comparison, type Side } from './compare.ts';
+
+export const COMPARE_HELP = `Usage: talkload compare --a TARGET --b TARGET [options]
+
+Runs the same seeded workload against A and B in alternating rounds (A B B A A B ...), so that what
+a busy machine does to one it does to the other, and judges B against A per endpoint: the shift of
+the median and of the p95, the error rate, statuses B answers that A never did. Exit 0 when nothing
+regressed and B keeps its budgets, 1 when something did, 2 on bad input.
+
+  --a TARGET, --b TARGET    a Nextcloud base URL, or "sim" for an embedded simulator of its own
+  --a-sim-fault F, --b-sim-fault F         faults of that side's simulator (repeatable; see talkload sim)
+  --sim-capacity C, --a-sim-capacity C, --b-sim-capacity C   capacity model of both, or one, simulator
+  --user ID, --password-file F             moderator account on URL targets (the same on both)
+  --allow-target HOST       load-test a non-loopback host (repeatable: one per side)
+  --rounds N                rounds per side (default 6, at least 4)
+  --schedule S              alternate: A and B one after another, ABBA (default); together: each
+                            pair of rounds at the same time, both sides under the same load
+  --min-effect-pct P        changes below P % of A's figure are no change (default 5)
+  --min-effect-ms M         changes below M ms are no change (default 2)
+  --budgets FILE            budgets B's figures must keep (default: src/shared/budgets.ts)
+  --out DIR, --run-id ID    results in DIR/ID (default results/, a time-stamped id)
+  Workload of each round, as for talkload run (defaults: a short smoke round):
+  --profile P (smoke) --guests N (10) --call-size N (5) --duration D (6s) --stay D (4s)
+  --flags-every D (2s) --peers-every D (2s) --seed S (42) --no-moderator
+
+Results: DIR/ID/compare.md, compare.json, compare-junit.xml, and each round's run under rounds/.
+`;
+
+interface SideSpec {
+  readonly name: 'A' | 'B';
+  /** URL, or null for an embedded simulator. */
+  readonly url: string | null;
+  readonly simArgs: string[];
+}
+
+export interface CompareReport {
+  readonly schema: 'talkload.compare/v1';
+  readonly runId: string;
+  readonly a: string;
+  readonly b: string;
+  readonly rounds: number;
+  readonly order: string;
+  readonly workload: string[];
+  readonly minEffectPct: number;
+  readonly minEffectMs: number;
+  readonly verdict: 'pass' | 'fail';
+  readonly comparisons: Comparison[];
+  readonly budgets: Check[];
+}
+
+const WORKLOAD_DEFAULTS: Record<string, string> = {
+  profile: 'smoke',
+  guests: '10',
+  'call-size': '5',
+  duration: '6s',
+  stay: '4s',
+  'flags-every': '2s',
+  'peers-every': '2s',
+  seed: '42',
+};
+
+function parseSide(name: 'A' | 'B', text: string | undefined, faults: string[], capacity: string | undefined, compat: string | undefined): SideSpec {
+  if (text === undefined) throw new UsageError(`--${name.toLowerCase()} is missing: give a Nextcloud base URL or "sim"`);
+  const simArgs: string[] = [];
+  for (const f of faults) simArgs.push('--fault', f);
+  if (capacity !== undefined) simArgs.push('--capacity', capacity);
+  if (compat !== undefined) simArgs.push('--compat', compat);
+  if (text === 'sim') {
+    parseSimArgs(simArgs, {}); // bad faults or capacities are usage errors before anything starts
+    return { name, url: null, simArgs };
+  }
+  if (simArgs.length > 0) throw new UsageError(`--${name.toLowerCase()}-sim-* flags apply to an embedded simulator only (--${name.toLowerCase()} sim)`);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--${name.toLowerCase()} "${text}" is not a URL or "sim"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--${name.toLowerCase()} must be http or https, got ${url.protocol}`);
+  return { name, url: url.origin + url.pathname.replace(/\/+$/, ''), simArgs };
+}
+
+/** A B B A A B ...: each pair in the opposite order of the one before, so a linear drift cancels. */
+export function roundOrder(rounds: number): ('A' | 'B')[] {
+  const out: ('A' | 'B')[] = [];
+  for (let i = 0; i < rounds; i++) out.push(...((i % 2 === 0 ? ['A', 'B'] : ['B', 'A']) as ('A' | 'B')[]));
+  return out;
+}
+
+/** Rounds that are running, for a signal to reach each once (see Interrupts in run/command.ts). */
+const running = new Set<ChildProcess>();
+let interrupted = false;
+
+function onSignal(sig: NodeJS.Signals): void {
+  if (!interrupted) process.stderr.write(`\ntalkload compare: ${sig}: stopping the rounds that run (each cleans up); no verdict\n`);
+  interrupted = true;
+  for (const c of running) c.kill('SIGINT');
+}
+
+function runRound(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; tail: string }> {
+  return new Promise((resolveRound, reject) => {
+    const bin = join(projectRoot(), 'bin', 'talkload.mjs');
+    // Its own process group: a terminal's Ctrl-C reaches compare, which passes it on once.
+    const child = spawn(process.execPath, [bin, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env, detached: true });
+    running.add(child);
+    let tail = '';
+    const keep = (d: Buffer): void => {
+      tail = (tail + d.toString()).slice(-4000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      running.delete(child);
+      resolveRound({ code, tail });
+    });
+  });
+}
+
+async function sideOf(files: string[]): Promise<{ side: Side; summary: RunSummary }> {
+  const agg = await aggregateSamples(files);
+  const endpoints = endpointSummaries(agg);
+  const summary: RunSummary = {
+    schema: SUMMARY_SCHEMA,
+    runId: 'merged',
+    scenario: 'guest-call',
+    profile: 'smoke',
+    target: '',
+    targetKind: 'external',
+    startedAt: new Date().toISOString(),
+    durationSeconds: 0,
+    load: {},
+    k6: { version: '', exitCode: 0 },
+    endpoints,
+    journeys: {
+      count: agg.journeys.total,
+      successRate: agg.journeys.total ? agg.journeys.ok / agg.journeys.total : null,
+      selfListedRate: agg.selfListed.total ? agg.selfListed.ok / agg.selfListed.total : null,
+    },
+    thresholds: [],
+    verdict: 'pass',
+  };
+  return { side: { latencies: sortedLatencies(agg), endpoints }, summary };
+}
+
+function table(rows: readonly Comparison[]): string {
+  const shown = [...rows.filter((c) => c.verdict !== 'no change'), ...rows.filter((c) => c.verdict === 'no change')];
+  const cells = [['endpoint', 'measure', 'verdict', 'detail'], ...shown.map((c) => [c.endpoint, c.measure, c.verdict, c.detail])];
+  const w = [0, 1, 2].map((i) => Math.max(...cells.map((r) => r[i]!.length)));
+  return cells.map((r) => r.map((c, i) => (i < 3 ? c.padEnd(w[i]!) : c)).join('  ')).join('\n');
+}
+
+function markdown(r: CompareReport): string {
+  const bad = r.comparisons.filter((c) => c.verdict === 'regressed');
+  const badBudgets = r.budgets.filter((c) => !c.ok);
+  const lines = [
+    `### talkload compare: ${r.verdict === 'pass' ? 'PASS' : `FAIL (${bad.length} regressed, ${badBudgets.length} budgets broken)`}`,
+    '',
+    `B \`${r.b}\` against A \`${r.a}\`, ${r.rounds} rounds each in the order ${r.order}; minimum effect ${r.minEffectPct} % and ${r.minEffectMs} ms.`,
+    '',
+    '| endpoint | measure | verdict | detail |',
+    '|---|---|---|---|',
+    ...r.comparisons.filter((c) => c.verdict !== 'no change').map((c) => `| ${c.endpoint} | ${c.measure} | **${c.verdict}** | ${c.detail} |`),
+  ];
+  if (badBudgets.length > 0) {
+    lines.push('', 'Budgets B broke:', '', '| endpoint | check | detail |', '|---|---|---|', ...badBudgets.map((c) => `| ${c.endpoint} | ${c.check} | ${c.detail} |`));
+  }
+  lines.push('', '<details><summary>All comparisons</summary>', '', '| endpoint | measure | verdict | detail |', '|---|---|---|---|');
+  for (const c of r.comparisons) lines.push(`| ${c.endpoint} | ${c.measure} | ${c.verdict} | ${c.detail} |`);
+  lines.push('', '</details>', '');
+  return lines.join('\n');
+}
+
+function junit(r: CompareReport): string {
+  const cases = [
+    ...r.comparisons.map((c) =>
+      c.verdict === 'regressed'
+        ? `  <testcase classname="talkload.compare.${xml(c.endpoint)}" name="${c.measure}"><failure message="${xml(`${c.endpoint} ${c.measure}: ${c.detail}`)}"/></testcase>`
+        : `  <testcase classname="talkload.compare.${xml(c.endpoint)}" name="${c.measure}"/>`,
+    ),
+    ...r.budgets.map((c) =>
+      c.ok
+        ? `  <testcase classname="talkload.compare.budget.${xml(c.endpoint)}" name="${c.check}"/>`
+        : `  <testcase classname="talkload.compare.budget.${xml(c.endpoint)}" name="${c.check}"><failure message="${xml(`${c.endpoint} ${c.check}: ${c.detail}`)}"/></testcase>`,
+    ),
+  ];
+  const failures = r.comparisons.filter((c) => c.verdict === 'regressed').length + r.budgets.filter((c) => !c.ok).length;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="talkload compare ${xml(r.runId)}" tests="${cases.length}" failures="${failures}">\n${cases.join('\n')}\n</testsuite>\n`;
+}
+
+export async function compareCommand(argv: string[]): Promise<number> {
+  if (printedHelp(argv, COMPARE_HELP)) return 0;
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      a: { type: 'string' },
+      b: { type: 'string' },
+      'a-sim-fault': { type: 'string', multiple: true },
+      'b-sim-fault': { type: 'string', multiple: true },
+      'sim-capacity': { type: 'string' },
+      'a-sim-capacity': { type: 'string' },
+      'b-sim-capacity': { type: 'string' },
+      'sim-compat': { type: 'string' },
+      user: { type: 'string' },
+      'password-file': { type: 'string' },
+      'allow-target': { type: 'string', multiple: true },
+      rounds: { type: 'string', default: '6' },
+      schedule: { type: 'string', default: 'alternate' },
+      'min-effect-pct': { type: 'string', default: '5' },
+      'min-effect-ms': { type: 'string', default: '2' },
+      budgets: { type: 'string' },
+      out: { type: 'string', default: 'results' },
+      'run-id': { type: 'string' },
+      profile: { type: 'string' },
+      guests: { type: 'string' },
+      'call-size': { type: 'string' },
+      duration: { type: 'string' },
+      stay: { type: 'string' },
+      'flags-every': { type: 'string' },
+      'peers-every': { type: 'string' },
+      seed: { type: 'string' },
+      'no-moderator': { type: 'boolean', default: false },
+    },
+  });
+  const a = parseSide('A', values.a, values['a-sim-fault'] ?? [], values['a-sim-capacity'] ?? values['sim-capacity'], values['sim-compat']);
+  const b = parseSide('B', values.b, values['b-sim-fault'] ?? [], values['b-sim-capacity'] ?? values['sim-capacity'], values['sim-compat']);
+  if (a.url !== null && a.url === b.url) throw new UsageError(`--a and --b are the same target (${a.url}): compare two servers`);
+  const rounds = parsePositiveNumber(values.rounds ?? '6', '--rounds', { integer: true, min: 4, max: 100 });
+  if (values.schedule !== 'alternate' && values.schedule !== 'together') throw new UsageError(`--schedule must be alternate or together, got "${values.schedule}"`);
+  const minEffectPct = parsePositiveNumber(values['min-effect-pct'] ?? '5', '--min-effect-pct', { max: 1000 });
+  const minEffectMs = parsePositiveNumber(values['min-effect-ms'] ?? '2', '--min-effect-ms');
+  const budgets = values.budgets === undefined ? defaultGateBudgets() : parseBudgets(readUserFile(values.budgets, 'budgets file'), values.budgets);
+  const root = projectRoot();
+
+  const workload: string[] = [];
+  for (const [flag, dflt] of Object.entries(WORKLOAD_DEFAULTS)) workload.push(`--${flag}`, (values as unknown as Record<string, string | undefined>)[flag] ?? dflt);
+  if (values['no-moderator']) workload.push('--no-moderator');
+  // The workload's flags are checked here, once, as talkload run checks them.
+  const user = values.user ?? '';
+  let password = '';
+  if (values['password-file'] !== undefined) password = readUserFile(values['password-file'], '--password-file').replace(/\r?\n$/, '');
+  if ((a.url !== null || b.url !== null) && (user === '' || password === '')) throw new UsageError('a URL target needs --user and --password-file (the moderator creates the conversations)');
+  const allowFor = (url: string): string[] => {
+    const host = new URL(url).hostname;
+    return (values['allow-target'] ?? []).includes(host) ? ['--allow-target', host] : [];
+  };
+  for (const side of [a, b]) {
+    if (side.url !== null) planRun([...workload, '--target', side.url, '--user', user, ...allowFor(side.url)], { TALKLOAD_PASSWORD: password || 'x' }, root);
+  }
+  planRun(workload, {}, root);
+
+  const runId = values['run-id'] ?? `compare-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}`;
+  if (!/^[A-Za-z0-9._-]{1,80}$/.test(runId)) throw new UsageError(`--run-id "${runId}" may only use letters, digits, '.', '_' and '-'`);
+  const outDir = resolve(values.out ?? 'results', runId);
+  if (existsSync(outDir)) throw new UsageError(`results folder ${relative(process.cwd(), outDir)} exists already; choose another --run-id`);
+  checkWritableDir(outDir, '--out');
+
+  const stops: (() => Promise<void>)[] = [];
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const urls: Record<'A' | 'B', string> = { A: '', B: '' };
+    const creds: Record<'A' | 'B', { user: string; password: string }> = { A: { user, password }, B: { user, password } };
+    for (const side of [a, b]) {
+      if (side.url === null) {
+        const { sim, url } = await startSimulator(parseSimArgs(['--port', '0', ...side.simArgs], {}));
+        stops.push(() => sim.close());
+        urls[side.name] = url;
+        creds[side.name] = { user: 'admin', password: 'admin' };
+      } else {
+        urls[side.name] = side.url;
+      }
+      try {
+        await preflight(urls[side.name]);
+      } catch (e) {
+        throw new UsageError(`${side.name}: ${(e as Error).message}`);
+      }
+    }
+    makeDirs(join(outDir, 'rounds'), '--out');
+    const order = roundOrder(rounds);
+    const files: Record<'A' | 'B', string[]> = { A: [], B: [] };
+    const started = Date.now();
+    const together = values.schedule === 'together';
+    process.stdout.write(`talkload compare: ${rounds} rounds each of B (${values.b}) and A (${values.a}), ${together ? 'each pair at the same time' : `one after another, order ${order.join('')}`}\n`);
+    let done = 0;
+    const runOne = async (i: number, name: 'A' | 'B'): Promise<void> => {
+      const id = `${String(i + 1).padStart(2, '0')}-${name}`;
+      if (interrupted) throw new RunError(`interrupted before round ${id}; the rounds so far are in ${relative(process.cwd(), join(outDir, 'rounds'))}`, 105);
+      const spec = name === 'A' ? a : b;
+      const args = [...workload, '--target', urls[name], '--user', creds[name].user, '--out', join(outDir, 'rounds'), '--run-id', id];
+      if (spec.url === null) args.push('--ring-user', 'participant1');
+      if (spec.url !== null) args.push(...allowFor(spec.url));
+      args.push('--', '--quiet');
+      // The password goes by environment, never on a command line (process titles are public).
+      const { code, tail } = await runRound(args, { ...process.env, TALKLOAD_PASSWORD: creds[name].password });
+      if (interrupted) throw new RunError(`interrupted in round ${id}; the rounds so far are in ${relative(process.cwd(), join(outDir, 'rounds'))}`, 105);
+      if (code !== 0 && code !== 99) throw new RunError(`round ${id} failed (exit ${code}): ${tail.trim().split('\n').pop() ?? ''}`);
+      done++;
+      process.stdout.write(`talkload compare: round ${id} done (${done}/${order.length}), ${Math.round((Date.now() - started) / 1000)} s\n`);
+    };
+    for (let p = 0; p < rounds; p++) {
+      const pair = order.slice(2 * p, 2 * p + 2);
+      const id = (name: 'A' | 'B'): number => 2 * p + pair.indexOf(name);
+      if (together) await Promise.all(pair.map((name) => runOne(id(name), name)));
+      else for (const name of pair) await runOne(id(name), name);
+      for (const name of ['A', 'B'] as const) files[name].push(join(outDir, 'rounds', `${String(id(name) + 1).padStart(2, '0')}-${name}`, 'samples.csv.gz'));
+    }
+
+    const A = await sideOf(files.A);
+    const B = await sideOf(files.B);
+    const pairs: [Side, Side][] = [];
+    for (let i = 0; i < rounds; i++) pairs.push([(await sideOf([files.A[i]!])).side, (await sideOf([files.B[i]!])).side]);
+    const comparisons = compareSides(A.side, B.side, { minEffectPct: minEffectPct / 100, minEffectMs }, pairs);
+    const budgetChecks = evaluate(B.summary, {}, budgets, null, { tolerance: 0, tailTolerance: 0, minEffectMs });
+    const regressed = comparisons.filter((c) => c.verdict === 'regressed');
+    const broken = budgetChecks.filter((c) => !c.ok);
+    const report: CompareReport = {
+      schema: 'talkload.compare/v1',
+      runId,
+      a: values.a!,
+      b: values.b!,
+      rounds,
+      order: together ? `${'(AB)'.repeat(rounds)}` : order.join(''),
+      workload,
+      minEffectPct,
+      minEffectMs,
+      verdict: regressed.length === 0 && broken.length === 0 ? 'pass' : 'fail',
+      comparisons,
+      budgets: budgetChecks,
+    };
+    writeFileSync(join(outDir, 'compare.json'), JSON.stringify(report, null, 2) + '\n');
+    const md = markdown(report);
+    writeFileSync(join(outDir, 'compare.md'), md);
+    writeFileSync(join(outDir, 'compare-junit.xml'), junit(report));
+    const stepSummary = process.env['GITHUB_STEP_SUMMARY'];
+    if (stepSummary) appendFileSync(stepSummary, md);
+    process.stdout.write(`\n${table(comparisons)}\n\n`);
+    for (const c of regressed) process.stdout.write(`compare: FAIL ${c.endpoint} ${c.measure}: ${c.detail}\n`);
+    for (const c of broken) process.stdout.write(`compare: FAIL ${c.endpoint} ${c.check} (budget of B): ${c.detail}\n`);
+    const shown = relative(process.cwd(), outDir);
+    process.stdout.write(`talkload compare: ${report.verdict.toUpperCase()} (${regressed.length} regressed, ${broken.length} budgets broken) in ${Math.round((Date.now() - started) / 1000)} s. Reports: ${shown}/compare.md, compare.json, compare-junit.xml\n`);
+    return report.verdict === 'pass' ? 0 : 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    for (const stop of stops) await stop();
+  }
+}
