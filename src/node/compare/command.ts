@@ -317,8 +317,13 @@ export async function compareCommand(argv: string[]): Promise<number> {
     for (let p = 0; p < rounds; p++) {
       const pair = order.slice(2 * p, 2 * p + 2);
       const id = (name: 'A' | 'B'): number => 2 * p + pair.indexOf(name);
-      if (together) await Promise.all(pair.map((name) => runOne(id(name), name)));
-      else for (const name of pair) await runOne(id(name), name);
+      if (together) {
+        // Both rounds end (an interrupted one cleans up) before any error is thrown.
+        const settled = await Promise.allSettled(pair.map((name) => runOne(id(name), name)));
+        const failed = settled.find((r) => r.status === 'rejected');
+        if (failed) throw failed.reason;
+      }
+      if (!together) for (const name of pair) await runOne(id(name), name);
       for (const name of ['A', 'B'] as const) files[name].push(join(outDir, 'rounds', `${String(id(name) + 1).padStart(2, '0')}-${name}`, 'samples.csv.gz'));
     }
 

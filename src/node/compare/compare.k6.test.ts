@@ -78,3 +78,23 @@ test('compare usage errors: one line, exit 2', async () => {
     assert.equal(r.out.trim().split('\n').length, 1, r.out);
   }
 });
+
+test('Ctrl-C to the process group during a round: the round stops cleanly, no verdict, exit 105', { timeout: 120_000 }, async () => {
+  const child = spawn(process.execPath, [BIN, 'compare', '--a', 'sim', '--b', 'sim', ...(GATE_COMPARE as string[]), '--duration', '30s', '--out', OUT, '--run-id', 'stopped'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const killer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 100_000);
+  try {
+    const until = Date.now() + 30_000;
+    while (!out.includes('rounds each') && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 5000)); // inside the first pair of rounds
+    process.kill(-child.pid!, 'SIGINT');
+    assert.equal(await exited, 105, out);
+    assert.match(out, /^talkload compare: interrupted in round 0[12]-[AB]; the rounds so far are in /m);
+    assert.doesNotMatch(out, /talkload compare: (PASS|FAIL)/);
+  } finally {
+    clearTimeout(killer);
+  }
+});
