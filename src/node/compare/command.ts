@@ -11,7 +11,7 @@ import { parseSimArgs, startSimulator } from '../cli/sim.ts';
 import { defaultGateBudgets, evaluate, parseBudgets, type Check } from '../gate/gate.ts';
 import { planRun, preflight } from '../run/command.ts';
 import { projectRoot } from '../run/k6-binary.ts';
-import { SUMMARY_SCHEMA, aggregateSamples, endpointSummaries, sortedLatencies, xml, type RunSummary } from '../run/results.ts';
+import { SUMMARY_SCHEMA, aggregateSamples, endpointSummaries, journeysOf, sortedLatencies, xml, type RunSummary } from '../run/results.ts';
 import { compareSides, type Comparison, type Side } from './compare.ts';
 
 export const COMPARE_HELP = `Usage: talkload compare --a TARGET --b TARGET [options]
@@ -146,11 +146,7 @@ async function sideOf(files: string[]): Promise<{ side: Side; summary: RunSummar
     load: {},
     k6: { version: '', exitCode: 0 },
     endpoints,
-    journeys: {
-      count: agg.journeys.total,
-      successRate: agg.journeys.total ? agg.journeys.ok / agg.journeys.total : null,
-      selfListedRate: agg.selfListed.total ? agg.selfListed.ok / agg.selfListed.total : null,
-    },
+    journeys: journeysOf(agg),
     thresholds: [],
     verdict: 'pass',
   };

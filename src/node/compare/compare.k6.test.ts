@@ -8,12 +8,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { TALKLOAD_BIN, talkloadAsync } from '../cli/testing.ts';
 import type { CompareReport } from './command.ts';
 // @ts-expect-error -- a plain .mjs module shared with scripts/gate-job.mjs
 import { GATE_COMPARE } from '../../../scripts/gate-workload.mjs';
 
-const BIN = fileURLToPath(new URL('../../../bin/talkload.mjs', import.meta.url));
 const OUT = mkdtempSync(join(tmpdir(), 'talkload-compare-'));
 
 let hog: ChildProcess[] = [];
@@ -25,19 +24,7 @@ after(() => {
   for (const h of hog) h.kill('SIGKILL');
 });
 
-function compare(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'compare', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const killer = setTimeout(() => child.kill('SIGKILL'), 280_000);
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      resolve({ code, out });
-    });
-  });
-}
+const compare = (args: string[]): Promise<{ code: number | null; out: string }> => talkloadAsync(['compare', ...args], 280_000);
 
 test('A/A with the settings of npm run gate, beside a CPU hog: no regression, exit 0, reports written', { timeout: 300_000 }, async () => {
   const r = await compare(['--a', 'sim', '--b', 'sim', ...(GATE_COMPARE as string[]), '--out', OUT, '--run-id', 'same']);
@@ -80,7 +67,7 @@ test('compare usage errors: one line, exit 2', async () => {
 });
 
 test('Ctrl-C to the process group during a round: the round stops cleanly, no verdict, exit 105', { timeout: 120_000 }, async () => {
-  const child = spawn(process.execPath, [BIN, 'compare', '--a', 'sim', '--b', 'sim', ...(GATE_COMPARE as string[]), '--duration', '30s', '--out', OUT, '--run-id', 'stopped'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, [TALKLOAD_BIN, 'compare', '--a', 'sim', '--b', 'sim', ...(GATE_COMPARE as string[]), '--duration', '30s', '--out', OUT, '--run-id', 'stopped'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));

@@ -6,37 +6,26 @@
 // another minute would make a busy neighbour look like a regression (or hide one).
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { TALKLOAD_BIN, talkloadAsync } from '../cli/testing.ts';
 // @ts-expect-error -- a plain .mjs module shared with scripts/gate-job.mjs
 import { GATE_WORKLOAD } from '../../../scripts/gate-workload.mjs';
 
-const BIN = fileURLToPath(new URL('../../../bin/talkload.mjs', import.meta.url));
 const OUT = mkdtempSync(join(tmpdir(), 'talkload-gate-'));
 
 function talkload(args: string[]): { code: number | null; stdout: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 180_000 });
+  const r = spawnSync(process.execPath, [TALKLOAD_BIN, ...args], { encoding: 'utf8', timeout: 180_000 });
   return { code: r.status, stdout: r.stdout + r.stderr };
 }
 
 /** One run of the gate's workload; resolves when it has ended (exit 0, or 99 for a fault). */
-function runWorkload(runId: string, extra: string[] = []): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'run', ...(GATE_WORKLOAD as string[]), ...extra, '--out', OUT, '--run-id', runId, '--', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0 || code === 99) resolve();
-      else reject(new Error(`run ${runId} exited ${code}:\n${out.slice(-2000)}`));
-    });
-  });
+async function runWorkload(runId: string, extra: string[] = []): Promise<void> {
+  const r = await talkloadAsync(['run', ...(GATE_WORKLOAD as string[]), ...extra, '--out', OUT, '--run-id', runId, '--', '--quiet']);
+  if (r.code !== 0 && r.code !== 99) throw new Error(`run ${runId} exited ${r.code}:\n${r.out.slice(-2000)}`);
 }
 
 function baseline(runId: string): string {

@@ -3,33 +3,22 @@
 // side (each with its own simulator), so that a busy machine slows both alike.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { talkloadAsync } from '../cli/testing.ts';
 // @ts-expect-error -- a plain .mjs module shared with scripts/gate-job.mjs
 import { GATE_WORKLOAD } from '../../../scripts/gate-workload.mjs';
 import type { RunSummary } from './results.ts';
 
-const BIN = fileURLToPath(new URL('../../../bin/talkload.mjs', import.meta.url));
-
 test('two instances: the same journeys once each, merged medians within 25 % (or 3 ms) of one instance', { timeout: 300_000 }, async () => {
   const out = mkdtempSync(join(tmpdir(), 'talkload-inst-'));
-  const run = (runId: string, extra: string[]): Promise<RunSummary> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, 'run', ...(GATE_WORKLOAD as string[]), ...extra, '--out', out, '--run-id', runId, '--', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let text = '';
-      child.stdout.on('data', (d: Buffer) => (text += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (text += d.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        if (code !== 0) reject(new Error(`${runId} exited ${code}: ${text.slice(-2000)}`));
-        else resolve(JSON.parse(readFileSync(join(out, runId, 'summary.json'), 'utf8')) as RunSummary);
-      });
-    });
+  const run = async (runId: string, extra: string[]): Promise<RunSummary> => {
+    const r = await talkloadAsync(['run', ...(GATE_WORKLOAD as string[]), ...extra, '--out', out, '--run-id', runId, '--', '--quiet']);
+    if (r.code !== 0) throw new Error(`${runId} exited ${r.code}: ${r.out.slice(-2000)}`);
+    return JSON.parse(readFileSync(join(out, runId, 'summary.json'), 'utf8')) as RunSummary;
+  };
   const [one, two] = await Promise.all([run('one', []), run('two', ['--instances', '2'])]);
   // Execution segments split the VUs: every guest journey ran exactly once across the two.
   assert.equal(two.journeys.count, one.journeys.count);

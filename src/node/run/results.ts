@@ -188,6 +188,15 @@ export function sortedLatencies(agg: RawAggregate): Map<string, Float64Array> {
   return out;
 }
 
+/** The run's guest journeys: how many ended, the share that succeeded, the share of polls that listed the guest. */
+export function journeysOf(agg: RawAggregate): RunSummary['journeys'] {
+  return {
+    count: agg.journeys.total,
+    successRate: agg.journeys.total ? agg.journeys.ok / agg.journeys.total : null,
+    selfListedRate: agg.selfListed.total ? agg.selfListed.ok / agg.selfListed.total : null,
+  };
+}
+
 export function endpointSummaries(agg: RawAggregate): Record<string, EndpointSummary> {
   const out: Record<string, EndpointSummary> = {};
   for (const id of [...agg.endpoints.keys()].sort()) {
