@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { baselineMismatch, defaultBudgets, defaultGateBudgets, evaluate, parseBudgets, quantileCI, statsOf, type Baseline } from './gate.ts';
+import { baselineMismatch, defaultBudgets, evaluate, parseBudgets, quantileCI, statsOf, type Baseline } from './gate.ts';
 import type { RunSummary } from '../run/results.ts';
 
 const BIN = fileURLToPath(new URL('../../../bin/talkload.mjs', import.meta.url));

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { parseOcsBody } from '../../shared/ocs.ts';
 import { TOKEN_PATTERN } from '../../shared/constants.ts';
-import { RunError, UsageError, checkWritableDir, formatDuration, makeDirs, parseDuration, parseLimited, parsePositiveNumber, printedHelp, readUserFile } from '../cli/usage.ts';
+import { RunError, UsageError, checkWritableDir, formatDuration, makeDirs, parseDuration, parseLimited, printedHelp, readUserFile } from '../cli/usage.ts';
 import { LIMITS } from '../../shared/limits.ts';
 import { parseSimArgs, startSimulator } from '../cli/sim.ts';
 import { findK6, projectRoot } from './k6-binary.ts';

@@ -1,0 +1,179 @@
+// What every controller shares: the request context, results, PHP's parameter conversion, the
+// caller's room and participant, and the room format.
+
+import { ActorType, ConversationType, type BruteForceAction } from '../../../shared/constants.ts';
+import type { Attendee, PhpSession, Room, TalkSession, TalkState } from '../state.ts';
+
+/** Request parameters merged from query, form and JSON bodies, as Nextcloud's Request does. */
+export type Params = ReadonlyMap<string, unknown>;
+
+export interface Ctx {
+  readonly state: TalkState;
+  readonly userId: string | null;
+  readonly php: PhpSession;
+  readonly params: Params;
+  readonly token: string;
+  readonly attendeeId: string;
+}
+
+export interface Result {
+  readonly status: number;
+  readonly data?: unknown;
+  /** Register a brute-force attempt for this action after the controller (Response::throttle). */
+  readonly throttle?: { readonly action: BruteForceAction; readonly token: string };
+  readonly headers?: Readonly<Record<string, string>>;
+  /** A successful join resets this address's brute-force attempts for the token. */
+  readonly resetAttempts?: string;
+  /** A bare framework Response (e.g. a missing required parameter): no OCS envelope. */
+  readonly bare?: boolean;
+}
+
+export const r = (status: number, data: unknown = [], extra: Partial<Result> = {}): Result => ({ status, data, ...extra });
+
+// ---- parameter conversion as Nextcloud's Dispatcher does it ---------------------------------------
+
+/** PHP `settype($v, 'int')`: leading digits of a string, 0 for garbage. */
+export function phpInt(v: unknown): number {
+  if (typeof v === 'number') return Math.trunc(v);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'string') {
+    const m = /^\s*[+-]?\d+/.exec(v);
+    return m ? parseInt(m[0], 10) : 0;
+  }
+  return 0;
+}
+
+export function phpBool(v: unknown, dflt: boolean): boolean {
+  if (v === undefined || v === null) return dflt;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0;
+  if (typeof v === 'string') return !(v === '' || v === '0' || v === 'false');
+  return true;
+}
+
+export function phpString(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v === true ? 1 : v === false ? '' : v);
+  return undefined;
+}
+
+/** A required parameter the framework could not pass: TypeError -> bare 400. */
+export class MissingParameter extends Error {}
+/** `int<a,b>` parameter out of range: Talk's ParameterOutOfRangeMiddleware -> 400 {error: name}. */
+export class OutOfRange extends Error {
+  readonly param: string;
+  constructor(param: string) {
+    super(param);
+    this.param = param;
+  }
+}
+
+export function requiredInt(p: Params, name: string): number {
+  const v = p.get(name);
+  if (v === undefined || v === null) throw new MissingParameter(name);
+  return phpInt(v);
+}
+
+export function requiredString(p: Params, name: string): string {
+  const v = phpString(p.get(name));
+  if (v === undefined) throw new MissingParameter(name);
+  return v;
+}
+
+
+export interface Participant {
+  readonly attendee: Attendee;
+  readonly session: TalkSession | null;
+}
+
+/** Manager::getRoomForUserByToken: the room if the caller may see it. */
+export function roomForCaller(ctx: Ctx, token: string): Room | null {
+  const room = ctx.state.rooms.get(token);
+  if (!room) return null;
+  ctx.state.applyLobbyTimer(room);
+  if (room.type === ConversationType.public) return room;
+  if (ctx.userId !== null) return ctx.state.userAttendee(room, ctx.userId) ? room : null;
+  const sid = ctx.php.talk.get(token);
+  return sid !== undefined && room.sessions.has(sid) ? room : null;
+}
+
+/** ParticipantService::getParticipant / getParticipantBySession. */
+export function participantOf(ctx: Ctx, room: Room): Participant | null {
+  const sid = ctx.php.talk.get(room.token);
+  if (ctx.userId !== null) {
+    const attendee = ctx.state.userAttendee(room, ctx.userId);
+    if (!attendee) return null;
+    if (sid !== undefined) {
+      const s = room.sessions.get(sid);
+      return { attendee, session: s && s.attendee === attendee ? s : null };
+    }
+    const first = attendee.sessions.values().next();
+    return { attendee, session: first.done ? null : first.value };
+  }
+  if (sid === undefined) return null;
+  const s = room.sessions.get(sid);
+  return s ? { attendee: s.attendee, session: s } : null;
+}
+
+// ---- formatting -----------------------------------------------------------------------------------
+
+export function formatRoom(st: TalkState, room: Room, p: Participant | null): Record<string, unknown> {
+  const a = p?.attendee;
+  const session = p?.session ?? null;
+  const moderator = a ? st.isModerator(a) : false;
+  return {
+    id: room.id,
+    token: room.token,
+    type: room.type,
+    name: room.name,
+    displayName: room.name,
+    description: '',
+    participantType: a?.participantType ?? 0,
+    attendeeId: a?.id ?? 0,
+    attendeePin: '',
+    actorType: a?.actorType ?? '',
+    actorId: a?.actorId ?? '',
+    permissions: a ? st.permissionsOf(a) : 0,
+    attendeePermissions: a?.permissions ?? 0,
+    callPermissions: 0,
+    defaultPermissions: room.defaultPermissions,
+    participantFlags: session?.inCall ?? 0,
+    readOnly: room.readOnly,
+    listable: 0,
+    hasPassword: room.password !== '',
+    hasCall: room.activeSince !== 0,
+    callFlag: room.callFlag,
+    canStartCall: a ? st.canStartCall(a) : false,
+    canDeleteConversation: moderator,
+    canLeaveConversation: a?.actorType === ActorType.users,
+    lobbyState: room.lobbyState,
+    lobbyTimer: room.lobbyTimer,
+    lastPing: session?.lastPing ?? 0,
+    sessionId: session?.id ?? '0',
+    callStartTime: room.activeSince,
+    callRecording: 0,
+    recordingConsent: 0,
+    sipEnabled: 0,
+    messageExpiration: 0,
+    lastActivity: room.lastActivity,
+    unreadMessages: 0,
+    unreadMention: false,
+    isFavorite: false,
+    notificationLevel: 0,
+    objectType: '',
+    objectId: '',
+    breakoutRoomMode: 0,
+    breakoutRoomStatus: 0,
+    avatarVersion: '',
+    isCustomAvatar: false,
+  };
+}
+
+/** Successful call/leave payloads: `null` in current Talk, `[]` on Talk 19. */
+export const done = (st: TalkState): unknown => (st.settings.compat === 'talk19' ? [] : null);
+
+export function talkHash(room: Room): Record<string, string> {
+  return { 'X-Nextcloud-Talk-Hash': (room.id * 2654435761 >>> 0).toString(16).padStart(8, '0') };
+}
+

@@ -1,0 +1,79 @@
+// Participants and guests: adding users, the participant list, guest names (reference 2.10-2.12).
+
+import { ActorType, ConversationType, ParticipantType, Permission, Timeouts } from '../../../shared/constants.ts';
+import type { Room } from '../state.ts';
+
+
+import { type Ctx, type Participant, type Result, phpString, r, requiredString } from './common.ts';
+
+export function addParticipant(ctx: Ctx, room: Room): Result {
+  const st = ctx.state;
+  const newParticipant = requiredString(ctx.params, 'newParticipant');
+  const source = phpString(ctx.params.get('source')) ?? 'users';
+  if (room.type === ConversationType.oneToOne || room.type === ConversationType.formerOneToOne) {
+    return r(400, { error: 'type' });
+  }
+  if (source !== 'users') return r(400, { error: 'source' });
+  const user = st.users.get(newParticipant);
+  if (!user) return r(404);
+  if (!st.userAttendee(room, newParticipant)) {
+    st.addAttendee(room, ActorType.users, user.id, user.displayName, ParticipantType.user);
+    st.refreshParticipants(room);
+  }
+  return r(200, []);
+}
+
+export function listParticipants(ctx: Ctx, room: Room, p: Participant): Result {
+  const st = ctx.state;
+  if (p.attendee.participantType === ParticipantType.guest) return r(403);
+  const now = st.nowSec();
+  // Side effect: sessions not pinged for 100 s are expired here, and only here.
+  for (const s of [...room.sessions.values()]) {
+    if (s.lastPing <= now - Timeouts.sessionKillSeconds) {
+      if (s.attendee.actorType === ActorType.guests) st.deleteSession(s);
+      else st.leaveRoomAsSession(s);
+    }
+  }
+  const list: Record<string, unknown>[] = [];
+  for (const a of [...room.attendees.values()]) {
+    const anonymousGuest = a.actorType === ActorType.guests && a.participantType === ParticipantType.guest;
+    if (anonymousGuest && a.sessions.size === 0 && a.permissions === Permission.default) {
+      if (a.displayName === '') st.removeAttendee(a);
+      continue;
+    }
+    let inCall = 0;
+    let lastPing = 0;
+    const sessionIds: string[] = [];
+    for (const s of a.sessions) {
+      inCall |= s.inCall;
+      if (s.lastPing > lastPing) lastPing = s.lastPing;
+      sessionIds.push(s.id);
+    }
+    list.push({
+      roomToken: room.token,
+      inCall,
+      lastPing,
+      sessionIds,
+      participantType: a.participantType,
+      attendeeId: a.id,
+      actorId: a.actorId,
+      actorType: a.actorType,
+      displayName: a.displayName,
+      permissions: st.permissionsOf(a),
+      attendeePermissions: a.permissions,
+      attendeePin: '',
+      phoneNumber: '',
+      callId: '',
+    });
+  }
+  return r(200, list);
+}
+
+export function guestName(ctx: Ctx, room: Room, p: Participant): Result {
+  const displayName = requiredString(ctx.params, 'displayName');
+  if (p.attendee.actorType !== ActorType.guests) return r(403);
+  p.attendee.displayName = displayName.trim().slice(0, 64);
+  ctx.state.refreshParticipants(room);
+  return r(200, []);
+}
+

@@ -1,0 +1,162 @@
+// RoomController: conversations, joining and leaving them (reference 2.1-2.9).
+
+import { ActorType, ConversationType, LobbyState, ParticipantType, Permission, ReadOnlyState } from '../../../shared/constants.ts';
+import type { Attendee, Room } from '../state.ts';
+
+
+import { type Ctx, type Participant, type Result, done, formatRoom, participantOf, phpBool, phpInt, phpString, r, requiredInt, roomForCaller, talkHash } from './common.ts';
+
+export function createRoom(ctx: Ctx): Result {
+  const st = ctx.state;
+  if (ctx.userId === null) return r(401);
+  const type = ctx.params.has('roomType') ? phpInt(ctx.params.get('roomType')) : ConversationType.group;
+  const name = (phpString(ctx.params.get('roomName')) ?? '').trim();
+  const password = phpString(ctx.params.get('password')) ?? '';
+  if (type === ConversationType.oneToOne) {
+    const invite = phpString(ctx.params.get('invite')) ?? '';
+    const other = st.users.get(invite);
+    if (!other || invite === ctx.userId) return r(404, { error: 'invite' });
+    for (const room of st.rooms.values()) {
+      if (room.type === ConversationType.oneToOne && st.userAttendee(room, ctx.userId) && st.userAttendee(room, invite)) {
+        return r(200, formatRoom(st, room, participantOf(ctx, room)));
+      }
+    }
+    const room = st.createRoom(type, [ctx.userId, invite].sort().join(','), '');
+    st.addAttendee(room, ActorType.users, ctx.userId, st.users.get(ctx.userId)?.displayName ?? ctx.userId, ParticipantType.owner);
+    st.addAttendee(room, ActorType.users, invite, other.displayName, ParticipantType.owner);
+    return r(201, formatRoom(st, room, participantOf(ctx, room)));
+  }
+  if (type !== ConversationType.group && type !== ConversationType.public) return r(400, { error: 'type' });
+  if (name === '' || name.length > 255) return r(400, { error: 'name' });
+  if (password !== '' && type !== ConversationType.public) return r(400, { error: 'password' });
+  const room = st.createRoom(type, name, password);
+  st.addAttendee(room, ActorType.users, ctx.userId, st.users.get(ctx.userId)?.displayName ?? ctx.userId, ParticipantType.owner);
+  return r(201, formatRoom(st, room, participantOf(ctx, room)));
+}
+
+export function listRooms(ctx: Ctx): Result {
+  const st = ctx.state;
+  if (ctx.userId === null) return r(401);
+  const out: unknown[] = [];
+  for (const room of st.rooms.values()) {
+    if (!st.userAttendee(room, ctx.userId)) continue;
+    st.applyLobbyTimer(room);
+    out.push(formatRoom(st, room, participantOf(ctx, room)));
+  }
+  return r(200, out);
+}
+
+export function getRoom(ctx: Ctx): Result {
+  const room = roomForCaller(ctx, ctx.token);
+  if (!room) return r(404, [], { throttle: { action: 'talkRoomToken', token: ctx.token } });
+  return r(200, formatRoom(ctx.state, room, participantOf(ctx, room)), { headers: talkHash(room) });
+}
+
+export function deleteRoom(ctx: Ctx, room: Room): Result {
+  // Deleting ends every session: held long-polls then answer 404 (the room is gone).
+  ctx.state.refreshParticipants(room);
+  ctx.state.deleteRoom(room);
+  return r(200, done(ctx.state));
+}
+
+export function setPublic(ctx: Ctx, room: Room, p: Participant, makePublic: boolean): Result {
+  if (room.type !== ConversationType.group && room.type !== ConversationType.public) return r(400, { error: 'type' });
+  if (makePublic) {
+    const password = phpString(ctx.params.get('password')) ?? '';
+    room.type = ConversationType.public;
+    if (password !== '') room.password = password;
+  } else {
+    room.type = ConversationType.group;
+    room.password = '';
+  }
+  return r(200, formatRoom(ctx.state, room, p));
+}
+
+export function setLobby(ctx: Ctx, room: Room, p: Participant): Result {
+  const st = ctx.state;
+  const state = requiredInt(ctx.params, 'state');
+  const timerRaw = ctx.params.get('timer');
+  const timer = timerRaw === undefined || timerRaw === null || timerRaw === '' ? 0 : phpInt(timerRaw);
+  if (room.type !== ConversationType.group && room.type !== ConversationType.public) return r(400, { error: 'type' });
+  if (state !== LobbyState.none && state !== LobbyState.nonModerators) return r(400, { error: 'value' });
+  room.lobbyState = state;
+  room.lobbyTimer = state === LobbyState.none ? 0 : Math.max(timer, 0);
+  if (state === LobbyState.nonModerators) {
+    let changed = false;
+    for (const s of room.sessions.values()) {
+      if (s.inCall !== 0 && !(st.permissionsOf(s.attendee) & Permission.lobbyIgnore)) {
+        s.inCall = 0;
+        changed = true;
+      }
+    }
+    if (changed && !st.hasActiveSessionsInCall(room)) {
+      room.activeSince = 0;
+      room.callFlag = 0;
+    }
+  }
+  st.refreshParticipants(room);
+  return r(200, formatRoom(st, room, p));
+}
+
+export function setReadOnly(ctx: Ctx, room: Room, p: Participant): Result {
+  const state = requiredInt(ctx.params, 'state');
+  if (room.type !== ConversationType.group && room.type !== ConversationType.public) return r(400, { error: 'type' });
+  if (state !== ReadOnlyState.readWrite && state !== ReadOnlyState.readOnly) return r(400, { error: 'value' });
+  room.readOnly = state;
+  if (state === ReadOnlyState.readOnly) ctx.state.endCallForEveryone(room);
+  ctx.state.refreshParticipants(room);
+  return r(200, formatRoom(ctx.state, room, p));
+}
+
+export function joinRoom(ctx: Ctx): Result {
+  const st = ctx.state;
+  const token = ctx.token;
+  const room = roomForCaller(ctx, token);
+  if (!room) return r(404, [], { throttle: { action: 'talkRoomToken', token } });
+  const password = phpString(ctx.params.get('password')) ?? '';
+  const force = phpBool(ctx.params.get('force'), true);
+  const previousId = ctx.php.talk.get(token);
+  const previous = previousId !== undefined ? room.sessions.get(previousId) : undefined;
+  if (previous) {
+    if (!force && previous.inCall !== 0) {
+      return r(409, { sessionId: previous.id, inCall: previous.inCall, lastPing: previous.lastPing });
+    }
+    st.leaveRoomAsSession(previous, true);
+  }
+  let attendee: Attendee | undefined;
+  if (ctx.userId !== null) {
+    attendee = st.userAttendee(room, ctx.userId);
+    if (!attendee) {
+      // Only public rooms get here without an attendee (roomForCaller); the user self-joins.
+      if (room.password !== '' && room.password !== password) {
+        return r(403, { error: 'password' }, { throttle: { action: 'talkRoomPassword', token } });
+      }
+      const name = st.users.get(ctx.userId)?.displayName ?? ctx.userId;
+      attendee = st.addAttendee(room, ActorType.users, ctx.userId, name, ParticipantType.userSelfJoined);
+    }
+  } else {
+    const returning = previous && previous.attendee.actorType === ActorType.guests ? previous.attendee : undefined;
+    if (!returning && room.password !== '' && room.password !== password) {
+      return r(403, { error: 'password' }, { throttle: { action: 'talkRoomPassword', token } });
+    }
+    attendee = returning;
+  }
+  const session = attendee ? st.createSession(attendee) : st.createGuest(room);
+  ctx.php.talk.set(token, session.id);
+  room.lastActivity = st.nowSec();
+  st.refreshParticipants(room);
+  return r(200, formatRoom(st, room, { attendee: session.attendee, session }), { resetAttempts: token });
+}
+
+export function leaveRoom(ctx: Ctx): Result {
+  const st = ctx.state;
+  const sid = ctx.php.talk.get(ctx.token);
+  ctx.php.talk.delete(ctx.token);
+  if (sid !== undefined) {
+    const s = st.sessionsById.get(sid);
+    if (s && s.attendee.room.token === ctx.token) st.leaveRoomAsSession(s);
+  }
+  st.releaseIfEmpty(ctx.php);
+  return r(200, done(st));
+}
+

@@ -1,0 +1,164 @@
+// SignalingController, client side: settings and internal signaling (reference 2.19-2.20).
+
+import { ActorType, Timeouts } from '../../../shared/constants.ts';
+import type { QueuedMessage, Room, TalkState } from '../state.ts';
+
+import { phpJson } from '../../../shared/php-json.ts';
+import { type Ctx, type Result, done, phpString, r, roomForCaller } from './common.ts';
+
+export function signalingSettings(ctx: Ctx): Result {
+  const token = phpString(ctx.params.get('token')) ?? '';
+  if (token !== '' && !roomForCaller(ctx, token)) {
+    return r(404, [], { throttle: { action: 'talkRoomToken', token } });
+  }
+  return r(200, {
+    signalingMode: 'internal',
+    userId: ctx.userId,
+    hideWarning: false,
+    server: '',
+    ticket: '',
+    helloAuthParams: { '1.0': { userid: ctx.userId, ticket: '' }, '2.0': { token: '' } },
+    federation: [],
+    stunservers: [{ urls: ['stun.nextcloud.com:443'] }],
+    turnservers: [],
+    sipDialinInfo: '',
+  });
+}
+
+export function usersInRoom(st: TalkState, room: Room, pingTs: number): unknown[] {
+  const threshold = Math.min(st.nowSec() - Timeouts.usersInRoomSeconds, pingTs) - 1;
+  const out: unknown[] = [];
+  for (const s of room.sessions.values()) {
+    if (s.lastPing <= threshold) continue;
+    const a = s.attendee;
+    out.push({
+      userId: a.actorType === ActorType.users ? a.actorId : '',
+      roomId: room.id,
+      lastPing: s.lastPing,
+      sessionId: s.id,
+      inCall: s.inCall,
+      participantPermissions: st.permissionsOf(a),
+      actorType: a.actorType,
+      actorId: a.actorId,
+    });
+  }
+  return out;
+}
+
+/** GET /signaling/{token}: pings, then holds up to N one-second ticks for messages. */
+export function pullMessages(ctx: Ctx): Result | Promise<Result> {
+  const st = ctx.state;
+  const gone = [{ type: 'usersInRoom', data: [] }];
+  const sid = ctx.php.talk.get(ctx.token);
+  if (sid === undefined) return r(404, gone);
+  const session = st.sessionsById.get(sid);
+  if (!session || session.attendee.room.token !== ctx.token) {
+    ctx.php.talk.delete(ctx.token);
+    return r(404, gone);
+  }
+  const pingTs = st.nowSec();
+  session.lastPing = pingTs;
+  session.attendee.room.version++;
+  const startMs = Date.now();
+  const ticks = st.settings.signalingPullSeconds;
+
+  const take = (): QueuedMessage[] | 'refresh' | null => {
+    if (session.refresh) {
+      session.refresh = false;
+      session.messages = [];
+      return 'refresh';
+    }
+    if (session.messages.length > 0) {
+      const m = session.messages;
+      session.messages = [];
+      return m;
+    }
+    return null;
+  };
+
+  const finish = (messages: readonly QueuedMessage[]): Result => {
+    const room = session.attendee.room;
+    if (!session.deleted && !room.deleted) {
+      return r(200, [...messages, { type: 'usersInRoom', data: usersInRoom(st, room, pingTs) }]);
+    }
+    // Was the session killed or the whole conversation?
+    const still = roomForCaller(ctx, ctx.token);
+    if (!still) return r(404, gone);
+    if (ctx.userId !== null && !st.userAttendee(still, ctx.userId)) return r(404, gone);
+    return r(409, gone);
+  };
+
+  const first = take();
+  if (first !== null) return finish(first === 'refresh' ? [] : first);
+  if (ticks <= 0) return finish([]);
+
+  return new Promise<Result>((resolve) => {
+    let tickTimer: NodeJS.Timeout | null = null;
+    const cleanup = (): void => {
+      clearTimeout(deadline);
+      if (tickTimer) clearTimeout(tickTimer);
+      if (session.wake === wake) session.wake = null;
+    };
+    const check = (): void => {
+      tickTimer = null;
+      const got = take();
+      if (got !== null) {
+        cleanup();
+        resolve(finish(got === 'refresh' ? [] : got));
+      }
+    };
+    // The PHP loop looks once a second; something that arrives is seen at the next tick.
+    const wake = (): void => {
+      if (tickTimer) return;
+      const elapsed = Date.now() - startMs;
+      const next = Math.ceil((elapsed + 1) / 1000) * 1000;
+      tickTimer = setTimeout(check, next - elapsed);
+      tickTimer.unref();
+    };
+    const deadline = setTimeout(() => {
+      cleanup();
+      const got = take();
+      resolve(finish(got === null || got === 'refresh' ? [] : got));
+    }, ticks * 1000);
+    // A held poll must not keep a process alive once its server is closed (a 30 s wait at exit).
+    deadline.unref();
+    session.wake = wake;
+    if (session.deleted) wake();
+  });
+}
+
+export function sendMessages(ctx: Ctx): Result {
+  const st = ctx.state;
+  const raw = phpString(ctx.params.get('messages'));
+  const own = ctx.php.talk.get(ctx.token);
+  let list: unknown;
+  try {
+    list = raw === undefined ? null : JSON.parse(raw);
+  } catch {
+    list = null;
+  }
+  if (Array.isArray(list) && own !== undefined) {
+    const sender = st.sessionsById.get(own);
+    for (const m of list) {
+      if (typeof m !== 'object' || m === null) continue;
+      const msg = m as Record<string, unknown>;
+      if (msg['ev'] !== 'message' || typeof msg['fn'] !== 'string' || msg['sessionId'] !== own) continue;
+      let decoded: unknown;
+      try {
+        decoded = JSON.parse(msg['fn']);
+      } catch {
+        continue;
+      }
+      if (typeof decoded !== 'object' || decoded === null) continue;
+      const d = decoded as Record<string, unknown>;
+      if (d['type'] === 'control' && !(sender && st.isModerator(sender.attendee))) continue;
+      d['from'] = own;
+      const to = typeof d['to'] === 'string' ? st.sessionsById.get(d['to']) : undefined;
+      if (!to) continue;
+      to.messages.push({ type: 'message', data: phpJson(d) });
+      to.wake?.();
+    }
+  }
+  return r(200, done(st));
+}
+
