@@ -116,7 +116,35 @@ export const BruteForce = {
   maxWindowSeconds: 30 * 60,
   header: 'X-Nextcloud-Bruteforce-Throttled',
 } as const;
-export type BruteForceAction = 'talkRoomToken' | 'talkRoomPassword';
+export type BruteForceAction = 'talkRoomToken' | 'talkRoomPassword' | 'talkSignalingSecret';
+
+/**
+ * External signaling (the HPB, nextcloud-spreed-signaling) as its protocol documentation and Talk
+ * describe it: the client's time limits, the keep-alive and Talk's hello-v2 token.
+ */
+export const Hpb = {
+  /** A new WebSocket must send `hello` within this time. */
+  helloTimeoutSeconds: 2,
+  /** An anonymous (guest) session must join a room within this time after `hello`. */
+  roomJoinTimeoutSeconds: 10,
+  /** The HPB pings Talk for all its sessions this often... */
+  pingIntervalSeconds: 10,
+  /** ...in batches of at most this many sessions (capability `config.signaling.session-ping-limit`). */
+  sessionPingLimit: 200,
+  /** A dropped connection may resume its session within this time. */
+  resumeSeconds: 30,
+  /** Lifetime of Talk's hello-v2 JWT. */
+  tokenLifetimeSeconds: 60,
+  /** Minimum length of `Spreed-Signaling-Random`. */
+  minRandomLength: 32,
+  /** Talk's backend endpoint, relative to the Nextcloud base URL. */
+  backendPath: '/ocs/v2.php/apps/spreed/api/v3/signaling/backend',
+  /** The HPB's client WebSocket, relative to its base URL. */
+  clientPath: '/spreed',
+} as const;
+
+/** Signaling modes as `GET /signaling/settings` names them. */
+export const SIGNALING_MODES = ['internal', 'external', 'conversation_cluster'] as const;
 
 /** Conversation tokens must match this, or no route matches. */
 export const TOKEN_PATTERN = /^[a-z0-9]{4,30}$/;

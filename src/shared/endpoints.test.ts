@@ -28,7 +28,7 @@ test('only #[PublicPage] endpoints lack the 401 of the login check', () => {
 
 test('brute-force protected endpoints, and only those, document 429', () => {
   for (const id of ENDPOINT_IDS) assert.equal(isDocumented(id, 429), ENDPOINTS[id].bruteForce.length > 0, id);
-  assert.deepEqual(ENDPOINT_IDS.filter((id) => ENDPOINTS[id].bruteForce.length > 0), ['room_get', 'room_join', 'signaling_settings']);
+  assert.deepEqual(ENDPOINT_IDS.filter((id) => ENDPOINTS[id].bruteForce.length > 0), ['room_get', 'room_join', 'signaling_settings', 'signaling_backend']);
 });
 
 const STATUS_TABLE: [string, readonly number[]][] = [

@@ -33,4 +33,9 @@ export const SimMetric = {
   /** Same names as Nextcloud 33's /metrics Talk gauges, so dashboards work on both. */
   activeCalls: 'nextcloud_talk_active_calls',
   inCallSessions: 'nextcloud_talk_in_call_sessions',
+  /** External signaling: Talk -> HPB notifications and HPB -> Talk backend requests. */
+  hpbNotifyDuration: 'talksim_hpb_notify_duration_seconds',
+  hpbNotifyFailures: 'talksim_hpb_notify_failures_total',
+  backendRequests: 'talksim_signaling_backend_requests_total',
+  pingBatchSize: 'talksim_signaling_backend_ping_batch_size',
 } as const;

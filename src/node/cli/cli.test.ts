@@ -3,10 +3,20 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../../bin/talkload.mjs', import.meta.url));
+
+// Secret files for the HPB flags: a good one, one too short.
+const SECRETS = mkdtempSync(join(tmpdir(), 'talkload-cli-'));
+const GOOD_SECRET = join(SECRETS, 'good');
+const SHORT_SECRET = join(SECRETS, 'short');
+writeFileSync(GOOD_SECRET, 'a-shared-secret-of-some-length\n');
+writeFileSync(SHORT_SECRET, 'tiny\n');
 
 function run(args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 20_000 });
@@ -21,7 +31,19 @@ const USAGE_ERRORS: [string[], RegExp][] = [
   [['sim', '--fault', 'call_join=boom'], /^talkload sim: --fault: unknown fault "boom"/],
   [['sim', '--capacity', 'workers=0'], /^talkload sim: --capacity: capacity workers needs a positive number/],
   [['sim', '--bogus'], /^talkload sim: Unknown option '--bogus'/],
-  [['frobnicate'], /^talkload frobnicate: unknown command "frobnicate" \(sim, run, probe, stack, k8s, gate, baseline, compare\)\n$/],
+  [['frobnicate'], /^talkload frobnicate: unknown command "frobnicate" \(sim, hpb, run, probe, stack, k8s, gate, baseline, compare\)\n$/],
+  [['sim', '--signaling', 'websocket'], /^talkload sim: --signaling must be internal or external, got "websocket"\n$/],
+  [['sim', '--hpb', 'http://127.0.0.1:9'], /^talkload sim: --hpb and --hpb-secret-file need --signaling external\n$/],
+  [['sim', '--signaling', 'external', '--hpb', 'http://127.0.0.1:9'], /^talkload sim: --hpb needs --hpb-secret-file/],
+  [['sim', '--signaling', 'external', '--hpb', 'ws:x'], /^talkload sim: --hpb must be an http\(s\) URL, got "ws:"\n$/],
+  [['sim', '--signaling', 'external', '--hpb-secret-file', '/nonexistent/secret'], /^talkload sim: cannot read --hpb-secret-file \/nonexistent\/secret\n$/],
+  [['sim', '--signaling', 'external', '--hpb-secret-file', SHORT_SECRET], /^talkload sim: --hpb-secret-file \S+: the secret must be at least 16 characters\n$/],
+  [['hpb', '--secret-file', GOOD_SECRET], /^talkload hpb: --backend URL is required/],
+  [['hpb', '--backend', 'http://127.0.0.1:9'], /^talkload hpb: --secret-file FILE is required/],
+  [['hpb', '--backend', 'nope', '--secret-file', GOOD_SECRET], /^talkload hpb: --backend "nope" is not a URL\n$/],
+  [['hpb', '--backend', 'http://127.0.0.1:9', '--secret-file', '/nonexistent/secret'], /^talkload hpb: cannot read --secret-file \/nonexistent\/secret\n$/],
+  [['hpb', '--backend', 'http://127.0.0.1:9', '--secret-file', SHORT_SECRET], /^talkload hpb: --secret-file \S+: the secret must be at least 16 characters\n$/],
+  [['hpb', '--backend', 'http://127.0.0.1:9', '--secret-file', GOOD_SECRET, '--listen', '127.0.0.1'], /^talkload hpb: --listen must be HOST:PORT, got "127.0.0.1"\n$/],
   [['run', '--profile', 'hammer'], /^talkload run: unknown profile "hammer" \(smoke, load, stress, soak, spike, breakpoint\)\n$/],
   [['run', '--scenario', 'nope'], /^talkload run: unknown scenario "nope" \(guest-call\)\n$/],
   [['run', '--duration', '10 minutes'], /^talkload run: --duration must be a duration like 30s, 5m or 1h30m, got "10 minutes"\n$/],
@@ -77,6 +99,51 @@ test('talkload sim prints its address first, serves Talk, and stops on SIGTERM',
     body: 'roomType=3&roomName=x',
   });
   assert.equal(res.status, 201);
+  const code = await new Promise<number | null>((resolve) => {
+    child.once('exit', resolve);
+    child.kill('SIGTERM');
+  });
+  assert.equal(code, 0);
+});
+
+test('talkload sim --signaling external starts an HPB emulator beside it; the secret never shows', async () => {
+  const child = spawn(process.execPath, [BIN, 'sim', '--signaling', 'external', '--hpb-secret-file', GOOD_SECRET], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no HPB line: ${out}`)), 10_000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('(emulator)\n')) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+  });
+  try {
+    const m = /^talkload sim listening on (http:\/\/127\.0\.0\.1:\d+)\ntalkload sim: external signaling, HPB (http:\/\/127\.0\.0\.1:\d+) \(emulator\)\n$/.exec(out);
+    assert.ok(m, out);
+    const welcome = (await (await fetch(`${m[2]}/api/v1/welcome`)).json()) as Record<string, string>;
+    assert.equal(welcome['nextcloud-spreed-signaling'], 'Welcome');
+    const caps = await (await fetch(`${m[1]}/ocs/v2.php/cloud/capabilities`, { headers: { 'OCS-APIRequest': 'true', Accept: 'application/json' } })).text();
+    assert.match(caps, /hello-v2-token-key/);
+  } finally {
+    const code = await new Promise<number | null>((resolve) => {
+      child.once('exit', resolve);
+      child.kill('SIGTERM');
+    });
+    assert.equal(code, 0);
+  }
+  assert.doesNotMatch(out + err, /a-shared-secret-of-some-length/);
+});
+
+test('talkload hpb serves the welcome endpoint and stops on SIGTERM', async () => {
+  const child = spawn(process.execPath, [BIN, 'hpb', '--backend', 'http://127.0.0.1:9', '--secret-file', GOOD_SECRET], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const first = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString())));
+  const m = /^talkload hpb listening on (http:\/\/127\.0\.0\.1:\d+) \(clients: ws:\/\/127\.0\.0\.1:\d+\/spreed, backend http:\/\/127\.0\.0\.1:9\)\n$/.exec(first);
+  assert.ok(m, first);
+  assert.equal((await fetch(`${m[1]}/api/v1/welcome`)).status, 200);
   const code = await new Promise<number | null>((resolve) => {
     child.once('exit', resolve);
     child.kill('SIGTERM');

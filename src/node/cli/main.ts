@@ -7,6 +7,7 @@ const HELP = `Usage: talkload <command> [options]
 
 Commands:
   sim       run the embedded Nextcloud Talk simulator
+  hpb       run an HPB (signaling server) emulator for external signaling
   run       run a k6 load test of the Talk call flow (default target: the embedded simulator)
   probe     run the call journey continuously and export it to Prometheus
   stack     start a local Prometheus for k6 remote write and the prober
@@ -24,6 +25,8 @@ async function loadCommand(name: string): Promise<Command | undefined> {
   switch (name) {
     case 'sim':
       return simCommand;
+    case 'hpb':
+      return (await import('./hpb.ts')).hpbCommand;
     case 'run':
       return (await import('../run/command.ts')).runCommand;
     case 'probe':
@@ -52,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
   const prefix = `talkload ${name}`;
   try {
     const command = await loadCommand(name);
-    if (!command) throw new UsageError(`unknown command "${name}" (sim, run, probe, stack, k8s, gate, baseline, compare)`);
+    if (!command) throw new UsageError(`unknown command "${name}" (sim, hpb, run, probe, stack, k8s, gate, baseline, compare)`);
     return await command(rest);
   } catch (e) {
     if (e instanceof UsageError) {

@@ -6,7 +6,9 @@ import { FaultSpecError, parseFaultRules } from '../simulator/faults.ts';
 import { TalkSimulator, DEFAULT_USERS } from '../simulator/server.ts';
 import type { ServerSettings, User } from '../simulator/state.ts';
 import { UsageError, parsePort, parsePositiveNumber, printedHelp } from './usage.ts';
-import type { StartCallsValue } from '../../shared/constants.ts';
+import { Hpb, type StartCallsValue } from '../../shared/constants.ts';
+import { HpbEmulator } from '../hpb/emulator.ts';
+import { newSecret, parseBaseUrl, readSecretFile } from './hpb.ts';
 
 export const SIM_HELP = `Usage: talkload sim [options]
 
@@ -23,6 +25,11 @@ Runs the embedded Nextcloud Talk simulator until SIGINT/SIGTERM.
   --start-calls N           admin start_calls: 0 everyone, 1 users, 2 moderators, 3 no one (default 0)
   --compat VERSION          latest | talk19 (default latest)
   --seed N                  seed for fault percentages (default: time)
+  --signaling MODE          internal | external (default internal). external: Talk with an HPB, internal
+                            signaling answers 400; without --hpb an HPB emulator starts beside it
+  --hpb URL                 a real HPB's base URL (with --signaling external; needs --hpb-secret-file)
+  --hpb-secret-file FILE    secret shared with the HPB (default for the emulator: a new random one)
+  --session-ping-limit N    capability session-ping-limit: sessions per HPB ping request (default 200)
 `;
 
 export function parseUsers(text: string): User[] {
@@ -45,6 +52,8 @@ export function parseUsers(text: string): User[] {
 export interface SimCliOptions {
   host: string;
   port: number;
+  /** External signaling without a given HPB: start the emulator beside the simulator. */
+  embeddedHpb?: boolean;
   sim: ConstructorParameters<typeof TalkSimulator>[0];
 }
 
@@ -64,8 +73,21 @@ export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv): SimCliOpti
       'start-calls': { type: 'string', default: '0' },
       compat: { type: 'string', default: 'latest' },
       seed: { type: 'string' },
+      signaling: { type: 'string', default: 'internal' },
+      hpb: { type: 'string' },
+      'hpb-secret-file': { type: 'string' },
+      'session-ping-limit': { type: 'string', default: String(Hpb.sessionPingLimit) },
     },
   });
+  const signaling = values.signaling;
+  if (signaling !== 'internal' && signaling !== 'external') throw new UsageError(`--signaling must be internal or external, got "${signaling}"`);
+  if (signaling === 'internal' && (values.hpb !== undefined || values['hpb-secret-file'] !== undefined)) {
+    throw new UsageError('--hpb and --hpb-secret-file need --signaling external');
+  }
+  const hpbUrl = values.hpb !== undefined ? parseBaseUrl(values.hpb, '--hpb') : null;
+  if (hpbUrl !== null && values['hpb-secret-file'] === undefined) throw new UsageError('--hpb needs --hpb-secret-file (the secret configured in that HPB)');
+  const hpbSecret = values['hpb-secret-file'] !== undefined ? readSecretFile(values['hpb-secret-file'], '--hpb-secret-file') : newSecret();
+  const sessionPingLimit = parsePositiveNumber(values['session-ping-limit'] ?? '200', '--session-ping-limit', { integer: true, min: 1, max: 100_000 });
   const port = parsePort(values.port ?? '0');
   const users = values.users !== undefined ? parseUsers(values.users) : DEFAULT_USERS;
   let capacity;
@@ -95,9 +117,11 @@ export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv): SimCliOpti
     compat,
     startCalls: startCalls as StartCallsValue,
     signalingPullSeconds: parsePositiveNumber(values['signaling-timeout'] ?? '30', '--signaling-timeout', { integer: true }),
+    sessionPingLimit,
   };
+  const external = signaling === 'external' ? { hpbUrl: hpbUrl ?? '', secret: hpbSecret } : null;
   const seed = values.seed !== undefined ? parsePositiveNumber(values.seed, '--seed', { integer: true }) : undefined;
-  return { host: values.host ?? '127.0.0.1', port, sim: { users, settings, faults, capacity, ...(seed !== undefined ? { seed } : {}) } };
+  return { host: values.host ?? '127.0.0.1', port, embeddedHpb: external !== null && hpbUrl === null, sim: { users, settings, faults, capacity, external, ...(seed !== undefined ? { seed } : {}) } };
 }
 
 /** Starts a simulator and translates listen errors into one-line usage errors. */
@@ -105,6 +129,12 @@ export async function startSimulator(opts: SimCliOptions): Promise<{ sim: TalkSi
   const sim = new TalkSimulator(opts.sim);
   try {
     const url = await sim.listen(opts.port, opts.host);
+    if (opts.embeddedHpb && sim.external) {
+      // The emulator needs the simulator's URL and the simulator the emulator's: listen, then tell.
+      const hpb = new HpbEmulator({ backend: url, secret: sim.external.config.secret });
+      sim.attach(hpb);
+      sim.external.config.hpbUrl = await hpb.listen(0, opts.host);
+    }
     return { sim, url };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -120,6 +150,7 @@ export async function simCommand(argv: string[]): Promise<number> {
   const opts = parseSimArgs(argv, process.env);
   const { sim, url } = await startSimulator(opts);
   process.stdout.write(`talkload sim listening on ${url}\n`);
+  if (sim.external) process.stdout.write(`talkload sim: external signaling, HPB ${sim.external.config.hpbUrl}${opts.embeddedHpb ? ' (emulator)' : ''}\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
     process.once('SIGINT', stop);

@@ -13,6 +13,10 @@ export class SimMetrics {
   readonly requests: Counter<(typeof labelNames)[number]>;
   readonly duration: Histogram<'endpoint'>;
   waitingPolls = 0;
+  readonly hpbNotifyDuration: Histogram<'type'>;
+  readonly hpbNotifyFailures: Counter<'type' | 'code'>;
+  readonly backendRequests: Counter<'type' | 'result'>;
+  readonly pingBatchSize: Histogram;
   private readonly counters = new Map<string, { inc(): void }>();
   private readonly histograms = new Map<string, { observe(v: number): void }>();
 
@@ -34,8 +38,29 @@ export class SimMetrics {
     h.observe(seconds);
   }
 
+  /** Talk -> HPB notification done (ExternalSignaling's observer). */
+  notified(type: string, seconds: number, failure: string | null): void {
+    this.hpbNotifyDuration.labels({ type }).observe(seconds);
+    if (failure !== null) this.hpbNotifyFailures.labels({ type, code: failure }).inc();
+  }
+
+  backendRequest(type: string, result: string, pingBatch: number | undefined): void {
+    this.backendRequests.labels({ type, result }).inc();
+    if (pingBatch !== undefined) this.pingBatchSize.observe(pingBatch);
+  }
+
   constructor(state: TalkState, capacity: Capacity | null) {
     const registers = [this.registry];
+    this.hpbNotifyDuration = new Histogram({
+      name: SimMetric.hpbNotifyDuration,
+      help: 'Talk -> HPB notifications (room API), by message type; the OCS request waits for them.',
+      labelNames: ['type'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.hpbNotifyFailures = new Counter({ name: SimMetric.hpbNotifyFailures, help: 'Talk -> HPB notifications that failed, by type and HTTP status or error class.', labelNames: ['type', 'code'] as const, registers });
+    this.backendRequests = new Counter({ name: SimMetric.backendRequests, help: 'HPB -> Talk backend requests, by type (auth, room, ping, unknown) and result (ok or the error code).', labelNames: ['type', 'result'] as const, registers });
+    this.pingBatchSize = new Histogram({ name: SimMetric.pingBatchSize, help: 'Sessions per HPB ping request.', buckets: [1, 5, 10, 25, 50, 100, 150, 200, 500], registers });
     this.requests = new Counter({ name: SimMetric.requests, help: 'Requests answered, by endpoint id, method and status code.', labelNames, registers });
     this.duration = new Histogram({
       name: SimMetric.duration,

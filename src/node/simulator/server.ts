@@ -13,6 +13,8 @@ import { RawJson } from './raw-json.ts';
 import { phpJson } from '../../shared/php-json.ts';
 import { type ServerSettings, ShiftableClock, TalkState, type User, defaultSettings } from './state.ts';
 import { type Ctx, type Result, handle } from './talk.ts';
+import { type ExternalConfig, ExternalSignaling } from './external-signaling.ts';
+import type { BruteForceAction } from '../../shared/constants.ts';
 
 export interface SimOptions {
   readonly users?: readonly User[];
@@ -20,6 +22,8 @@ export interface SimOptions {
   readonly faults?: readonly FaultRule[];
   readonly capacity?: CapacityConfig | null;
   readonly seed?: number;
+  /** An HPB: Talk then uses external signaling (default internal). */
+  readonly external?: ExternalConfig | null;
 }
 
 export const DEFAULT_USERS: readonly User[] = ['admin', 'participant1', 'participant2', 'participant3', 'participant4'].map(
@@ -227,6 +231,9 @@ export class TalkSimulator {
   readonly capacity: Capacity | null;
   readonly metrics: SimMetrics;
   readonly server: Server;
+  readonly external: ExternalSignaling | null;
+  /** The base URL clients reach this server at; set by listen(). */
+  url = '';
   private readonly sessionCookie: string;
 
   constructor(opts: SimOptions = {}) {
@@ -234,6 +241,7 @@ export class TalkSimulator {
     this.faults = new FaultInjector([...(opts.faults ?? [])], seededRandom(opts.seed ?? Date.now()));
     this.capacity = opts.capacity ? new Capacity(opts.capacity, seededRandom((opts.seed ?? Date.now()) + 1)) : null;
     this.metrics = new SimMetrics(this.state, this.capacity);
+    this.external = opts.external ? new ExternalSignaling(opts.external, this.metrics) : null;
     this.sessionCookie = this.state.instanceId;
     this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
       this.serve(req, res).catch((e: unknown) => {
@@ -260,18 +268,29 @@ export class TalkSimulator {
         const addr = this.server.address();
         if (addr === null || typeof addr === 'string') return reject(new Error('no address'));
         const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-        resolve(`http://${h}:${addr.port}`);
+        this.url = `http://${h}:${addr.port}`;
+        if (this.external) this.external.baseUrl = this.url;
+        resolve(this.url);
       });
     });
   }
 
   close(): Promise<void> {
     clearInterval(this.gcTimer);
-    return new Promise((resolve) => {
+    void this.external?.close();
+    const closed = new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
+    return Promise.all([closed, ...this.companions.splice(0).map((c) => c.close())]).then(() => undefined);
   }
+
+  /** Something started with the simulator (its HPB emulator) that closes with it. */
+  attach(companion: { close(): Promise<void> }): void {
+    this.companions.push(companion);
+  }
+
+  private readonly companions: { close(): Promise<void> }[] = [];
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
@@ -390,17 +409,30 @@ export class TalkSimulator {
         slept += await this.bruteForceSleep(ip, action);
       }
 
-      const ctx: Ctx = { state: this.state, userId, php, params: parseParams(query, header(req, 'content-type') ?? '', body), token: match.token, attendeeId: match.attendeeId };
+      const ctx: Ctx = {
+        state: this.state,
+        userId,
+        php,
+        params: parseParams(query, header(req, 'content-type') ?? '', body),
+        token: match.token,
+        attendeeId: match.attendeeId,
+        body,
+        header: (name) => header(req, name),
+        external: this.external,
+        outbox: [],
+      };
       const pending = handle(id, ctx);
       let result: Result;
       if (pending instanceof Promise) {
-        this.metrics.waitingPolls++;
+        const poll = id === 'signaling_poll';
+        if (poll) this.metrics.waitingPolls++;
         try {
           result = await pending;
         } finally {
-          this.metrics.waitingPolls--;
+          if (poll) this.metrics.waitingPolls--;
         }
       } else result = pending;
+      if (result.backend) this.metrics.backendRequest(result.backend.type, result.backend.result, result.backend.pingBatch);
 
       // ...and after it: a throttled answer registers an attempt and sleeps again (or gives up).
       if (result.throttle) {
@@ -428,7 +460,7 @@ export class TalkSimulator {
     }
   }
 
-  private async bruteForceSleep(ip: string, action: 'talkRoomToken' | 'talkRoomPassword'): Promise<number> {
+  private async bruteForceSleep(ip: string, action: BruteForceAction): Promise<number> {
     const ms = this.state.bruteForceDelayMs(ip, action);
     if (ms > 0 && this.state.settings.bruteForce === 'on') await sleep(ms);
     return this.state.settings.bruteForce === 'on' ? ms : 0;

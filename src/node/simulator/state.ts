@@ -8,6 +8,7 @@ import {
   ParticipantType,
   type BruteForceAction,
   DEFAULT_PERMISSIONS,
+  Hpb,
   MODERATOR_PERMISSIONS,
   MODERATOR_TYPES,
   Permission,
@@ -67,6 +68,8 @@ export interface TalkSession {
   /** This session's `GET /call` entry as JSON, and what it was built from. */
   peerJson: string;
   peerJsonKey: string;
+  /** Joined to its room on the HPB (backend `room` join, until its `leave`). */
+  hpbJoined: boolean;
 }
 
 export interface Room {
@@ -116,6 +119,8 @@ export interface ServerSettings {
   signalingPullSeconds: number;
   /** Reproduce Talk 19 (Nextcloud 29) differences: no flags range check, `[]` payloads, 500 at max delay. */
   compat: 'latest' | 'talk19';
+  /** Capability `config.signaling.session-ping-limit`: the most sessions the HPB pings in one request. */
+  sessionPingLimit: number;
 }
 
 export const defaultSettings = (): ServerSettings => ({
@@ -124,6 +129,7 @@ export const defaultSettings = (): ServerSettings => ({
   bruteForceMaxAttempts: BruteForce.maxAttempts,
   signalingPullSeconds: Timeouts.signalingPullSeconds,
   compat: 'latest',
+  sessionPingLimit: Hpb.sessionPingLimit,
 });
 
 /** Nextcloud's secure-random default alphabet, which Talk session ids use (reference 3.3): 64 characters, '/' among them. */
@@ -291,6 +297,7 @@ export class TalkState {
       wake: null,
       peerJson: '',
       peerJsonKey: '',
+      hpbJoined: false,
     };
     attendee.sessions.add(s);
     attendee.room.sessions.set(id, s);

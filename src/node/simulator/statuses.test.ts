@@ -150,6 +150,7 @@ const CASES: readonly Case[] = [
       return polling;
     },
   },
+  { endpoint: 'signaling_backend', status: 200, why: 'failures too, as data (no HPB configured: invalid_request)', run: async (w) => w.guest().call('signaling_backend', { params: { type: 'ping' }, json: true }) },
   { endpoint: 'signaling_send', status: 200, why: 'always', run: async (w) => w.guest().call('signaling_send', { token: (await roomWithOwner(w)).token, params: { messages: '[]' } }) },
   // call_peers
   {
@@ -209,8 +210,8 @@ const NOT_SIMULATED: Readonly<Record<string, string>> = {
   'room_create 403': 'per-user permission to create conversations',
   'room_get 401': 'SIP bridge checksums',
   'signaling_settings 401': 'recording backend checksums',
-  'signaling_poll 400': 'an external signaling server (HPB)',
-  'signaling_send 400': 'an external signaling server (HPB)',
+  'signaling_poll 400': 'external signaling: in src/node/hpb/hpb.test.ts (this table runs internal signaling)',
+  'signaling_send 400': 'external signaling: in src/node/hpb/hpb.test.ts (this table runs internal signaling)',
   'room_delete 400': 'deleting one-to-one conversations',
   'room_private 400': 'breakout rooms',
   'room_private 403': 'covered by room_public (same checks)',

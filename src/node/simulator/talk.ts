@@ -9,6 +9,8 @@ import { callPeers, joinCall, leaveCall, ring, updateFlags } from './controllers
 import { addParticipant, guestName, listParticipants } from './controllers/participants.ts';
 import { createRoom, deleteRoom, getRoom, joinRoom, leaveRoom, listRooms, setLobby, setPublic, setReadOnly } from './controllers/room.ts';
 import { pullMessages, sendMessages, signalingSettings } from './controllers/signaling.ts';
+import { signalingBackend } from './controllers/signaling-backend.ts';
+import type { ExternalSignaling } from './external-signaling.ts';
 
 export type { Ctx, Params, Result } from './controllers/common.ts';
 
@@ -41,6 +43,7 @@ const RULES: { readonly [K in Exclude<EndpointId, 'capabilities'>]: Rules } = {
   signaling_settings: { requires: 'none' },
   signaling_poll: { requires: 'none' },
   signaling_send: { requires: 'none' },
+  signaling_backend: { requires: 'none' },
   call_peers: { requires: 'participant', callEnabled: true, readWrite: true, noLobby: true },
   call_join: { requires: 'participant', callEnabled: true, readWrite: true, noLobby: true },
   call_flags: { requires: 'participant' },
@@ -78,12 +81,14 @@ function middleware(id: Exclude<EndpointId, 'capabilities'>, ctx: Ctx): Resolved
   return { room, participant };
 }
 
-
 function capabilities(ctx: Ctx): Result {
-  return r(200, capabilitiesPayload(ctx.state));
+  return r(200, capabilitiesPayload(ctx.state, ctx.external));
 }
 
-export function capabilitiesPayload(st: TalkState): unknown {
+export function capabilitiesPayload(st: TalkState, external: ExternalSignaling | null = null): unknown {
+  const signaling: Record<string, unknown> = { 'session-ping-limit': st.settings.sessionPingLimit };
+  // The HPB fetches this key to check hello-v2 tokens.
+  if (external) signaling['hello-v2-token-key'] = external.publicKeyPem;
   return {
     version: { major: 31, minor: 0, micro: 0, string: '31.0.0', edition: '', extendedSupport: false },
     capabilities: {
@@ -105,7 +110,7 @@ export function capabilitiesPayload(st: TalkState): unknown {
             'end-to-end-encryption': false,
             'live-transcription': false,
           },
-          signaling: { 'session-ping-limit': 200 },
+          signaling,
         },
         'config-local': {},
         version: '21.0.0-talksim',
@@ -114,8 +119,19 @@ export function capabilitiesPayload(st: TalkState): unknown {
   };
 }
 
-/** Runs one endpoint: middleware checks, then the controller. */
+/**
+ * Runs one endpoint. With an HPB the answer waits for the notifications the controller queued, as
+ * Talk posts them synchronously inside the request.
+ */
 export function handle(id: EndpointId, ctx: Ctx): Result | Promise<Result> {
+  const result = dispatch(id, ctx);
+  if (ctx.outbox.length === 0) return result;
+  const sent = Promise.all(ctx.outbox);
+  return result instanceof Promise ? Promise.all([result, sent]).then(([res]) => res) : sent.then(() => result);
+}
+
+/** Middleware checks, then the controller. */
+function dispatch(id: EndpointId, ctx: Ctx): Result | Promise<Result> {
   try {
     if (id === 'capabilities') return capabilities(ctx);
     const m = middleware(id, ctx);
@@ -138,6 +154,8 @@ export function handle(id: EndpointId, ctx: Ctx): Result | Promise<Result> {
         return pullMessages(ctx);
       case 'signaling_send':
         return sendMessages(ctx);
+      case 'signaling_backend':
+        return signalingBackend(ctx);
       default:
         break;
     }

@@ -4,6 +4,7 @@ import { ActorType, CALL_FLAGS_MAX, CallFlag, DEFAULT_JOIN_FLAGS, Permission, Ti
 import type { Attendee, Room, TalkState } from '../state.ts';
 import { RawJson } from '../raw-json.ts';
 import { phpJson } from '../../../shared/php-json.ts';
+import { notifyInCall, notifyInCallAll } from './backend-notifier.ts';
 import { type Ctx, type Participant, type Result, MissingParameter, OutOfRange, done, phpBool, phpInt, r } from './common.ts';
 
 export function callPeers(ctx: Ctx, room: Room): Result {
@@ -54,7 +55,9 @@ export function joinCall(ctx: Ctx, room: Room, p: Participant): Result {
   const flags = flagsParam(ctx, false) ?? DEFAULT_JOIN_FLAGS;
   if (!p.session) return r(404);
   if (room.activeSince === 0 && !st.canStartCall(p.attendee)) return r(403);
-  st.changeInCall(p.session, allowedFlags(st, p.attendee, flags));
+  const granted = allowedFlags(st, p.attendee, flags);
+  st.changeInCall(p.session, granted);
+  notifyInCall(ctx, room, [p.session], granted);
   return r(200, done(st));
 }
 
@@ -65,6 +68,7 @@ export function updateFlags(ctx: Ctx, p: Participant): Result {
   if (!(p.session.inCall & CallFlag.inCall) || !(flags & CallFlag.inCall)) return r(400, []);
   p.session.inCall = allowedFlags(st, p.attendee, flags);
   st.refreshParticipants(p.attendee.room);
+  notifyInCall(ctx, p.attendee.room, [p.session], p.session.inCall);
   return r(200, done(st));
 }
 
@@ -83,8 +87,13 @@ export function ring(ctx: Ctx, room: Room, p: Participant): Result {
 export function leaveCall(ctx: Ctx, room: Room, p: Participant): Result {
   const st = ctx.state;
   if (!p.session) return r(404);
-  if (phpBool(ctx.params.get('all'), false) && st.isModerator(p.attendee)) st.endCallForEveryone(room);
-  else st.changeInCall(p.session, CallFlag.disconnected);
+  if (phpBool(ctx.params.get('all'), false) && st.isModerator(p.attendee)) {
+    st.endCallForEveryone(room);
+    notifyInCallAll(ctx, room, CallFlag.disconnected);
+  } else {
+    st.changeInCall(p.session, CallFlag.disconnected);
+    notifyInCall(ctx, room, [p.session], CallFlag.disconnected);
+  }
   return r(200, done(st));
 }
 

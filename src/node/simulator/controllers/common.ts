@@ -3,6 +3,7 @@
 
 import { ActorType, ConversationType, type BruteForceAction } from '../../../shared/constants.ts';
 import type { Attendee, PhpSession, Room, TalkSession, TalkState } from '../state.ts';
+import type { ExternalSignaling } from '../external-signaling.ts';
 
 /** Request parameters merged from query, form and JSON bodies, as Nextcloud's Request does. */
 export type Params = ReadonlyMap<string, unknown>;
@@ -14,6 +15,13 @@ export interface Ctx {
   readonly params: Params;
   readonly token: string;
   readonly attendeeId: string;
+  /** The raw request, for the HPB backend endpoint (its checksum covers the body as sent). */
+  readonly body: string;
+  header(name: string): string | undefined;
+  /** Set when Talk is configured with an HPB (external signaling). */
+  readonly external: ExternalSignaling | null;
+  /** Notifications to the HPB started by the controller; the OCS answer waits for them. */
+  readonly outbox: Promise<void>[];
 }
 
 export interface Result {
@@ -26,6 +34,8 @@ export interface Result {
   readonly resetAttempts?: string;
   /** A bare framework Response (e.g. a missing required parameter): no OCS envelope. */
   readonly bare?: boolean;
+  /** An HPB backend request: its type and result (for metrics), and a ping's batch size. */
+  readonly backend?: { readonly type: string; readonly result: string; readonly pingBatch?: number };
 }
 
 export const r = (status: number, data: unknown = [], extra: Partial<Result> = {}): Result => ({ status, data, ...extra });

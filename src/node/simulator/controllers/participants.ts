@@ -4,6 +4,7 @@ import { ActorType, ConversationType, ParticipantType, Permission, Timeouts } fr
 import type { Room } from '../state.ts';
 
 
+import { notifyInvite, notifyParticipants } from './backend-notifier.ts';
 import { type Ctx, type Participant, type Result, phpString, r, requiredString } from './common.ts';
 
 export function addParticipant(ctx: Ctx, room: Room): Result {
@@ -19,6 +20,7 @@ export function addParticipant(ctx: Ctx, room: Room): Result {
   if (!st.userAttendee(room, newParticipant)) {
     st.addAttendee(room, ActorType.users, user.id, user.displayName, ParticipantType.user);
     st.refreshParticipants(room);
+    notifyInvite(ctx, room, [user.id]);
   }
   return r(200, []);
 }
@@ -74,6 +76,7 @@ export function guestName(ctx: Ctx, room: Room, p: Participant): Result {
   if (p.attendee.actorType !== ActorType.guests) return r(403);
   p.attendee.displayName = displayName.trim().slice(0, 64);
   ctx.state.refreshParticipants(room);
+  notifyParticipants(ctx, room, [...p.attendee.sessions]);
   return r(200, []);
 }
 

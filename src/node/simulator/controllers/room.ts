@@ -1,9 +1,10 @@
 // RoomController: conversations, joining and leaving them (reference 2.1-2.9).
 
 import { ActorType, ConversationType, LobbyState, ParticipantType, Permission, ReadOnlyState } from '../../../shared/constants.ts';
-import type { Attendee, Room } from '../state.ts';
+import type { Attendee, Room, TalkSession } from '../state.ts';
 
 
+import { notifyDelete, notifyDisinvite, notifyInCall, notifyInCallAll, notifyUpdate } from './backend-notifier.ts';
 import { type Ctx, type Participant, type Result, done, formatRoom, participantOf, phpBool, phpInt, phpString, r, requiredInt, roomForCaller, talkHash } from './common.ts';
 
 export function createRoom(ctx: Ctx): Result {
@@ -54,8 +55,10 @@ export function getRoom(ctx: Ctx): Result {
 
 export function deleteRoom(ctx: Ctx, room: Room): Result {
   // Deleting ends every session: held long-polls then answer 404 (the room is gone).
+  const users = [...room.attendees.values()].filter((a) => a.actorType === ActorType.users).map((a) => a.actorId);
   ctx.state.refreshParticipants(room);
   ctx.state.deleteRoom(room);
+  notifyDelete(ctx, room, users);
   return r(200, done(ctx.state));
 }
 
@@ -69,6 +72,7 @@ export function setPublic(ctx: Ctx, room: Room, p: Participant, makePublic: bool
     room.type = ConversationType.group;
     room.password = '';
   }
+  notifyUpdate(ctx, room);
   return r(200, formatRoom(ctx.state, room, p));
 }
 
@@ -95,6 +99,7 @@ export function setLobby(ctx: Ctx, room: Room, p: Participant): Result {
     }
   }
   st.refreshParticipants(room);
+  notifyUpdate(ctx, room);
   return r(200, formatRoom(st, room, p));
 }
 
@@ -103,8 +108,12 @@ export function setReadOnly(ctx: Ctx, room: Room, p: Participant): Result {
   if (room.type !== ConversationType.group && room.type !== ConversationType.public) return r(400, { error: 'type' });
   if (state !== ReadOnlyState.readWrite && state !== ReadOnlyState.readOnly) return r(400, { error: 'value' });
   room.readOnly = state;
-  if (state === ReadOnlyState.readOnly) ctx.state.endCallForEveryone(room);
+  if (state === ReadOnlyState.readOnly) {
+    ctx.state.endCallForEveryone(room);
+    notifyInCallAll(ctx, room, 0);
+  }
   ctx.state.refreshParticipants(room);
+  notifyUpdate(ctx, room);
   return r(200, formatRoom(ctx.state, room, p));
 }
 
@@ -121,7 +130,7 @@ export function joinRoom(ctx: Ctx): Result {
     if (!force && previous.inCall !== 0) {
       return r(409, { sessionId: previous.id, inCall: previous.inCall, lastPing: previous.lastPing });
     }
-    st.leaveRoomAsSession(previous, true);
+    leaveAsSession(ctx, previous, true);
   }
   let attendee: Attendee | undefined;
   if (ctx.userId !== null) {
@@ -154,9 +163,18 @@ export function leaveRoom(ctx: Ctx): Result {
   ctx.php.talk.delete(ctx.token);
   if (sid !== undefined) {
     const s = st.sessionsById.get(sid);
-    if (s && s.attendee.room.token === ctx.token) st.leaveRoomAsSession(s);
+    if (s && s.attendee.room.token === ctx.token) leaveAsSession(ctx, s, false);
   }
   st.releaseIfEmpty(ctx.php);
   return r(200, done(st));
 }
 
+
+/** A session leaves (or is replaced): the call first, then the HPB is told to drop it. */
+function leaveAsSession(ctx: Ctx, s: TalkSession, duplicated: boolean): void {
+  const room = s.attendee.room;
+  const wasInCall = s.inCall !== 0;
+  ctx.state.leaveRoomAsSession(s, duplicated);
+  if (wasInCall) notifyInCall(ctx, room, [s], 0);
+  notifyDisinvite(ctx, room, [s.id]);
+}

@@ -11,19 +11,26 @@ export function signalingSettings(ctx: Ctx): Result {
   if (token !== '' && !roomForCaller(ctx, token)) {
     return r(404, [], { throttle: { action: 'talkRoomToken', token } });
   }
+  const ext = ctx.external;
+  const now = ctx.state.nowSec();
+  const ticket = ext ? ext.ticket(ctx.userId, now) : '';
+  const displayName = ctx.userId !== null ? (ctx.state.users.get(ctx.userId)?.displayName ?? ctx.userId) : '';
   return r(200, {
-    signalingMode: 'internal',
+    signalingMode: ext ? 'external' : 'internal',
     userId: ctx.userId,
     hideWarning: false,
-    server: '',
-    ticket: '',
-    helloAuthParams: { '1.0': { userid: ctx.userId, ticket: '' }, '2.0': { token: '' } },
+    server: ext ? ext.config.hpbUrl : '',
+    ticket,
+    helloAuthParams: { '1.0': { userid: ctx.userId, ticket }, '2.0': { token: ext ? ext.token(ctx.userId, displayName, now) : '' } },
     federation: [],
     stunservers: [{ urls: ['stun.nextcloud.com:443'] }],
     turnservers: [],
     sipDialinInfo: '',
   });
 }
+
+/** With an HPB configured the internal signaling endpoints refuse (before any session lookup). */
+const disabled = (): Result => r(400, 'Internal signaling disabled.');
 
 export function usersInRoom(st: TalkState, room: Room, pingTs: number): unknown[] {
   const threshold = Math.min(st.nowSec() - Timeouts.usersInRoomSeconds, pingTs) - 1;
@@ -48,6 +55,7 @@ export function usersInRoom(st: TalkState, room: Room, pingTs: number): unknown[
 /** GET /signaling/{token}: pings, then holds up to N one-second ticks for messages. */
 export function pullMessages(ctx: Ctx): Result | Promise<Result> {
   const st = ctx.state;
+  if (ctx.external) return disabled();
   const gone = [{ type: 'usersInRoom', data: [] }];
   const sid = ctx.php.talk.get(ctx.token);
   if (sid === undefined) return r(404, gone);
@@ -129,6 +137,7 @@ export function pullMessages(ctx: Ctx): Result | Promise<Result> {
 
 export function sendMessages(ctx: Ctx): Result {
   const st = ctx.state;
+  if (ctx.external) return disabled();
   const raw = phpString(ctx.params.get('messages'));
   const own = ctx.php.talk.get(ctx.token);
   let list: unknown;
