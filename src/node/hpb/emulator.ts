@@ -46,6 +46,8 @@ interface HubSession {
   room: string | null;
   /** The Talk session id given on room join. */
   talkSessionId: string;
+  /** The room's properties as Talk gave them on join. */
+  properties: Json;
   inCall: number;
   timer: NodeJS.Timeout | null;
   /** Messages for a dropped connection, delivered on resume. */
@@ -240,30 +242,29 @@ export class HpbEmulator {
           const s = byTalk.get(str(entry?.['sessionId']));
           if (s && typeof entry?.['inCall'] === 'number') s.inCall = entry['inCall'];
         }
-        // Talk's session ids become the HPB's, so that clients address each other by signaling id.
-        const map = (list: unknown): unknown[] =>
-          (Array.isArray(list) ? list : []).map((e) => {
-            const entry = obj(e);
-            if (!entry) return e;
-            const talkId = str(entry['sessionId']);
-            const s = byTalk.get(talkId);
-            return s ? { ...entry, sessionId: s.id, nextcloudSessionId: talkId } : { ...entry, nextcloudSessionId: talkId };
-          });
-        const update: Json = { roomid: roomId, changed: map(body['changed']), users: map(body['users']) };
-        if (type === 'incall' && typeof body['incall'] === 'number') update['incall'] = body['incall'];
-        this.fanout(members, { type: 'event', event: { target: 'participants', type: 'update', update } });
+        // As a real server (v1.3.2) sends it: Talk's `users`, then the `changed` ones not among them
+        // (a session that just left the call), with Talk session ids replaced by the HPB's.
+        const users = Array.isArray(body['users']) ? [...body['users']] : [];
+        const listed = new Set(users.map((e) => str(obj(e)?.['sessionId'])));
+        for (const e of changed) if (!listed.has(str(obj(e)?.['sessionId']))) users.push(e);
+        const mapped = users.map((e) => {
+          const entry = obj(e);
+          const s = entry ? byTalk.get(str(entry['sessionId'])) : undefined;
+          return s ? { ...entry, sessionId: s.id } : e;
+        });
+        this.fanout(members, { type: 'event', event: { target: 'participants', type: 'update', update: { roomid: roomId, users: mapped } } });
         return true;
       }
       case 'disinvite': {
         const sessionIds = new Set((Array.isArray(body['sessionids']) ? body['sessionids'] : []).map(str));
         const userIds = new Set((Array.isArray(body['userids']) ? body['userids'] : []).map(str));
         for (const s of [...(members ?? [])]) {
-          if (sessionIds.has(s.talkSessionId) || (s.userId !== '' && userIds.has(s.userId))) this.removedByBackend(s, roomId);
+          if (sessionIds.has(s.talkSessionId) || (s.userId !== '' && userIds.has(s.userId))) this.removedByBackend(s, roomId, 'disinvited');
         }
         return true;
       }
       case 'delete':
-        for (const s of [...(members ?? [])]) this.removedByBackend(s, roomId);
+        for (const s of [...(members ?? [])]) this.removedByBackend(s, roomId, 'deleted');
         return true;
       case 'update':
         this.fanout(members, { type: 'room', room: { roomid: roomId, properties: obj(body['properties']) ?? {} } });
@@ -283,10 +284,9 @@ export class HpbEmulator {
   }
 
   /** Talk removed the session from the room: it leaves here without asking Talk again. */
-  private removedByBackend(s: HubSession, roomId: string): void {
-    this.send(s, { type: 'event', event: { target: 'roomlist', type: 'disinvite', disinvite: { roomid: roomId } } });
+  private removedByBackend(s: HubSession, roomId: string, reason: string): void {
+    this.send(s, { type: 'event', event: { target: 'roomlist', type: 'disinvite', disinvite: { reason, roomid: roomId } } });
     this.leaveLocally(s);
-    this.send(s, { type: 'room', room: { roomid: '' } });
   }
 
   /** One serialisation for every recipient (a call of n sessions gets n copies per change). */
@@ -324,7 +324,7 @@ export class HpbEmulator {
       helloTimer = null;
       if (session) return;
       ws.send(JSON.stringify({ type: 'bye', bye: { reason: 'hello_timeout' } }));
-      ws.close(1000, 'hello_timeout');
+      ws.close();
     }, this.opts.helloTimeoutMs);
     let helloPending = false;
     ws.on('message', (data, isBinary) => {
@@ -340,7 +340,7 @@ export class HpbEmulator {
       const id = typeof msg['id'] === 'string' ? msg['id'] : undefined;
       this.m.messages.inc({ type: type === '' ? 'unknown' : type.slice(0, 16) });
       if (!session) {
-        if (type !== 'hello') return this.errorTo(ws, id, 'hello_expected', 'Expected hello request.');
+        if (type !== 'hello') return this.errorTo(ws, id, 'hello_expected', 'Expected Hello request.');
         if (helloPending) return;
         helloPending = true;
         void this.hello(ws, id, obj(msg['hello']) ?? {}).then((s) => {
@@ -404,7 +404,7 @@ export class HpbEmulator {
       return s;
     }
     if (version !== '1.0' && version !== '2.0') {
-      this.errorTo(ws, id, 'unsupported-version', `The version ${JSON.stringify(version)} is not supported.`);
+      this.errorTo(ws, id, 'invalid_hello_version', 'The hello version is not supported.');
       return null;
     }
     const auth = obj(hello['auth']) ?? {};
@@ -417,7 +417,7 @@ export class HpbEmulator {
     let who: { userId: string; user: Json } | { code: string; message: string };
     if (version === '2.0') {
       if (!this.opts.helloV2) {
-        this.errorTo(ws, id, 'unsupported-version', 'hello v2 is not enabled.');
+        this.errorTo(ws, id, 'invalid_hello_version', 'The hello version is not supported.');
         return null;
       }
       who = await this.checkToken(str(params['token']));
@@ -429,7 +429,7 @@ export class HpbEmulator {
       return null;
     }
     if (ws.readyState !== ws.OPEN) return null;
-    const s: HubSession = { id: newId(), resumeId: newId(), userId: who.userId, user: who.user, version, ws, room: null, talkSessionId: '', inCall: 0, timer: null, pending: [], closed: false };
+    const s: HubSession = { id: newId(), resumeId: newId(), userId: who.userId, user: who.user, version, ws, room: null, talkSessionId: '', properties: {}, inCall: 0, timer: null, pending: [], closed: false };
     this.sessions.set(s.id, s);
     this.byResume.set(s.resumeId, s);
     this.m.sessionsTotal.inc({ backend: BACKEND_LABEL, clienttype: 'client' });
@@ -446,7 +446,7 @@ export class HpbEmulator {
       s.timer = null;
       if (s.room !== null || s.closed) return;
       this.send(s, { type: 'bye', bye: { reason: 'room_join_timeout' } });
-      s.ws?.close(1000, 'room_join_timeout');
+      s.ws?.close();
       this.forget(s);
     }, this.opts.roomJoinTimeoutMs);
     s.timer.unref();
@@ -553,8 +553,24 @@ export class HpbEmulator {
     const roomId = str(room['roomid']);
     const talkSessionId = str(room['sessionid']);
     const reply = (v: Json): void => this.send(s, { ...(id !== undefined ? { id } : {}), ...v });
-    if (s.room !== null) await this.leave(s);
+    if (roomId !== '' && roomId === s.room) {
+      return reply({ type: 'error', error: { code: 'already_joined', message: 'Already joined this room.', details: { room: { roomid: roomId, properties: s.properties } } } });
+    }
+    // A Talk session id already in use (by another connection, or by this one: a real server
+    // kicks itself then too) ends that session: bye, closed, no leave sent to Talk. Then Talk
+    // decides about the new join.
+    if (talkSessionId !== '') {
+      for (const other of [...this.sessions.values()]) {
+        if (other.talkSessionId !== talkSessionId) continue;
+        this.send(other, { type: 'bye', bye: { reason: 'room_session_reconnected' } });
+        other.ws?.close();
+        this.leaveLocally(other);
+        this.forget(other);
+      }
+      if (s.closed) return;
+    }
     if (roomId === '') {
+      await this.leave(s);
       reply({ type: 'room', room: { roomid: '' } });
       return;
     }
@@ -566,8 +582,11 @@ export class HpbEmulator {
       return reply({ type: 'error', error: { code: str(e?.['code']) || 'no_such_room', message: str(e?.['message']) } });
     }
     const joined = obj(answer['room']) ?? {};
+    // Only a join that Talk accepted leaves the previous room (a refused one changes nothing).
+    if (s.room !== null) await this.leave(s);
     s.room = roomId;
     s.talkSessionId = talkSessionId;
+    s.properties = obj(joined['properties']) ?? {};
     if (s.timer && s.ws) {
       clearTimeout(s.timer);
       s.timer = null;
@@ -577,9 +596,11 @@ export class HpbEmulator {
     const others = [...members];
     members.add(s);
     reply({ type: 'room', room: { roomid: roomId, properties: obj(joined['properties']) ?? {} } });
-    // The joiner learns everyone in the room; the others learn the joiner.
-    this.send(s, { type: 'event', event: { target: 'room', type: 'join', join: [...members].map(entryOf) } });
-    this.fanout(others, { type: 'event', event: { target: 'room', type: 'join', join: [entryOf(s)] } });
+    // The joiner learns everyone in the room, one event each, itself last; the others learn the joiner.
+    for (const o of others) this.send(s, { type: 'event', event: { target: 'room', type: 'join', join: [entryOf(o)] } });
+    const own = { type: 'event', event: { target: 'room', type: 'join', join: [entryOf(s)] } };
+    this.send(s, own);
+    this.fanout(others, own);
   }
 
   /** Leaves the room here and on Talk (which removes a guest's Talk session). */
@@ -626,7 +647,7 @@ export class HpbEmulator {
       default:
         return this.errorTo(s.ws!, id, 'invalid_recipient_type', `Unsupported recipient type ${JSON.stringify(rtype)}.`);
     }
-    this.fanout(targets, { type: 'message', message: { sender, recipient, data: message['data'] ?? {} } });
+    this.fanout(targets, { type: 'message', message: { sender, data: message['data'] ?? {} } });
   }
 
   private async bye(s: HubSession, id: string | undefined): Promise<void> {
@@ -686,9 +707,11 @@ export class HpbEmulator {
   }
 }
 
+/** A room event's session: `roomsessionid` is the Talk session id. */
 function entryOf(s: HubSession): Json {
-  const e: Json = { sessionid: s.id, user: s.user };
-  if (s.userId !== '') e['userid'] = s.userId;
+  const e: Json = { sessionid: s.id, userid: s.userId };
+  if (Object.keys(s.user).length > 0) e['user'] = s.user;
+  e['roomsessionid'] = s.talkSessionId;
   return e;
 }
 

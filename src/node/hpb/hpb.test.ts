@@ -6,6 +6,7 @@ import { createPublicKey, verify } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Hpb } from '../../shared/constants.ts';
 import { publicRoom } from '../simulator/testing.ts';
+import { HpbEmulator } from './emulator.ts';
 import { checksum, newRandom } from './signed.ts';
 import { HPB_BIN, type HpbWorld, SignalingClient, hpbGuest, startHpbWorld } from './testing.ts';
 
@@ -230,7 +231,7 @@ for (const kind of kinds) {
       const token = await publicRoom(w.user());
       const a = await hpbGuest(w, token);
       const selfJoin = await a.sig.next((m) => m.type === 'event' && m.event.type === 'join');
-      assert.deepEqual(selfJoin.event.join.map((e: Json) => e.sessionid), [a.hpbSessionId]);
+      assert.deepEqual(selfJoin.event.join.map((e: Json) => [e.sessionid, e.roomsessionid]), [[a.hpbSessionId, a.talkSessionId]]);
       const b = await hpbGuest(w, token);
       const bJoined = await a.sig.next((m) => m.type === 'event' && m.event.type === 'join' && m.event.join.some((e: Json) => e.sessionid === b.hpbSessionId));
       assert.equal(bJoined.event.target, 'room');
@@ -239,15 +240,21 @@ for (const kind of kinds) {
       assert.equal(call.status, 200);
       for (const who of [a, b]) {
         const ev = await who.sig.next((m) => m.type === 'event' && m.event.target === 'participants' && m.event.type === 'update', 5000, who === b ? mark : 0);
-        const mine = ev.event.update.users.find((u: Json) => u.nextcloudSessionId === a.talkSessionId);
+        // The client finds itself by its HPB session id: the Talk id is not in the event.
+        assert.ok(!JSON.stringify(ev).includes(a.talkSessionId), JSON.stringify(ev));
+        const mine = ev.event.update.users.find((u: Json) => u.sessionId === a.hpbSessionId);
         assert.ok(mine, JSON.stringify(ev));
-        assert.equal(mine.sessionId, a.hpbSessionId);
         assert.equal(mine.inCall, 7);
+        assert.equal(mine.actorType, 'guests');
       }
       const mark2 = b.sig.received.length;
       assert.equal((await a.http.call('call_flags', { token, params: { flags: 3 } })).status, 200);
-      const flags = await b.sig.next((m) => m.type === 'event' && m.event.type === 'update' && m.event.update.changed?.[0]?.inCall === 3, 5000, mark2);
-      assert.equal(flags.event.update.changed[0].sessionId, a.hpbSessionId);
+      const flags = await b.sig.next((m) => m.type === 'event' && m.event.type === 'update' && m.event.update.users.some((u: Json) => u.sessionId === a.hpbSessionId && u.inCall === 3), 5000, mark2);
+      assert.equal(flags.event.update.roomid, token);
+      // Leaving the call: the leaver is still in the event, with inCall 0.
+      const mark3 = b.sig.received.length;
+      assert.equal((await a.http.call('call_leave', { token })).status, 200);
+      await b.sig.next((m) => m.type === 'event' && m.event.type === 'update' && m.event.update.users.some((u: Json) => u.sessionId === a.hpbSessionId && u.inCall === 0), 5000, mark3);
       a.sig.close();
       b.sig.close();
     });
@@ -266,6 +273,42 @@ for (const kind of kinds) {
       const left = await b.sig.next((m) => m.type === 'event' && m.event.type === 'leave');
       assert.deepEqual(left.event.leave, [a.hpbSessionId]);
       b.sig.close();
+    });
+
+    test('requests before hello, an unknown hello version, an unknown room', async () => {
+      const token = await publicRoom(w.user());
+      const sig = await SignalingClient.open(w.hpbUrl);
+      assert.equal((await sig.request('room', { roomid: token })).error.code, 'hello_expected');
+      assert.equal((await sig.request('hello', { version: '3.0' })).error.code, 'invalid_hello_version');
+      sig.close();
+      const a = await hpbGuest(w, token);
+      const wrong = await a.sig.request('room', { roomid: 'nosuchroom', sessionid: 'not-a-talk-session' });
+      assert.equal(wrong.error.code, 'no_such_room');
+      // A refused join changes nothing: the guest is still in its room, on Talk too.
+      assert.equal(w.sim.state.sessionsById.has(a.talkSessionId), true);
+      a.sig.close();
+      // The same room again: already joined. Another room with the Talk session id it holds: a
+      // real server ends the connection.
+      const b = await hpbGuest(w, token);
+      const again = await b.sig.request('room', { roomid: token, sessionid: b.talkSessionId });
+      assert.equal(again.error.code, 'already_joined');
+      assert.equal(again.error.details.room.roomid, token);
+      b.sig.send('room', { roomid: 'nosuchroom', sessionid: b.talkSessionId });
+      assert.equal((await b.sig.next((m) => m.type === 'bye')).bye.reason, 'room_session_reconnected');
+      await b.sig.waitClosed();
+    });
+
+    test('the same Talk session joined from a second connection: the first gets bye room_session_reconnected', async () => {
+      const token = await publicRoom(w.user());
+      const a = await hpbGuest(w, token);
+      const settings = (await a.http.call('signaling_settings', { params: { token } })).data;
+      const second = await SignalingClient.open(w.hpbUrl);
+      await second.request('hello', { version: '2.0', auth: { url: `${w.simUrl}${Hpb.backendPath}`, params: settings.helloAuthParams['2.0'] } });
+      const answer = await second.request('room', { roomid: token, sessionid: a.talkSessionId });
+      const bye = await a.sig.next((m) => m.type === 'bye');
+      assert.equal(bye.bye.reason, 'room_session_reconnected');
+      assert.ok(answer.type === 'room' || answer.error?.code === 'duplicate_session', JSON.stringify(answer));
+      second.close();
     });
 
     test('a dropped connection resumes its session; an unknown resume id is refused', async () => {
@@ -374,6 +417,23 @@ describe('a failing HPB is counted, the OCS request still answers', () => {
       assert.match(metrics, /talksim_hpb_notify_failures_total\{type="incall",code="connect"\} 1/);
     } finally {
       await w.sim.close();
+    }
+  });
+
+  test('Talk down: the emulator refuses hello (auth-failed, invalid_token) and counts the backend errors', async () => {
+    const hpb = new HpbEmulator({ backend: 'http://127.0.0.1:9', secret: 'a-secret-of-enough-length', backendTimeoutMs: 2000 });
+    const url = await hpb.listen(0, '127.0.0.1');
+    try {
+      const sig = await SignalingClient.open(url);
+      const v1 = await sig.request('hello', { version: '1.0', auth: { url: `http://127.0.0.1:9${Hpb.backendPath}`, params: { userid: '', ticket: 'x:1::y' } } });
+      assert.equal(v1.error.code, 'auth-failed');
+      const v2 = await sig.request('hello', { version: '2.0', auth: { url: `http://127.0.0.1:9${Hpb.backendPath}`, params: { token: 'a.b.c' } } });
+      assert.equal(v2.error.code, 'invalid_token');
+      sig.close();
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      assert.match(metrics, /signaling_backend_client_requests_errors_total\{backend="default",error="connect"\} 1/);
+    } finally {
+      await hpb.close();
     }
   });
 

@@ -151,6 +151,7 @@ export async function startHpbWorld(kind: 'emulator' | 'real', o: HpbWorldOption
       '[talksim]', `url = ${simUrl}`, `secret = ${o.wrongSecret ? newSecret() : secret}`, '',
       '[nats]', 'url = nats://loopback', '',
       '[mcu]', 'type =', '',
+      '[stats]', 'allowed_ips = 127.0.0.1', '',
     ].join('\n'));
     child = spawn(HPB_BIN, ['--config', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     hpbUrl = `http://127.0.0.1:${port}`;

@@ -86,17 +86,19 @@ export function setLobby(ctx: Ctx, room: Room, p: Participant): Result {
   room.lobbyState = state;
   room.lobbyTimer = state === LobbyState.none ? 0 : Math.max(timer, 0);
   if (state === LobbyState.nonModerators) {
-    let changed = false;
+    const kicked: TalkSession[] = [];
     for (const s of room.sessions.values()) {
       if (s.inCall !== 0 && !(st.permissionsOf(s.attendee) & Permission.lobbyIgnore)) {
         s.inCall = 0;
-        changed = true;
+        kicked.push(s);
       }
     }
-    if (changed && !st.hasActiveSessionsInCall(room)) {
+    if (kicked.length > 0 && !st.hasActiveSessionsInCall(room)) {
       room.activeSince = 0;
       room.callFlag = 0;
     }
+    // Those sent out of the call are an in-call change for the HPB like any other.
+    if (kicked.length > 0) notifyInCall(ctx, room, kicked, 0);
   }
   st.refreshParticipants(room);
   notifyUpdate(ctx, room);
