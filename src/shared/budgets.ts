@@ -30,6 +30,18 @@ export const BUDGETS: Readonly<Partial<Record<EndpointId, Budget>>> = {
   room_participants: ROOM,
 };
 
+/**
+ * With an HPB: how long a guest may take to say hello and join the HPB room, and how long a change
+ * may take to reach the others (propagation: from the OCS request to the HPB's event). On loopback
+ * both are milliseconds; a second is where a call starts to feel broken.
+ */
+export const HPB_BUDGET = {
+  helloP95Ms: 1000,
+  roomP95Ms: 1000,
+  propagationP95Ms: 1000,
+  propagationP99Ms: 2000,
+} as const;
+
 /** The long-poll is held by design (up to 30 s): only its error rate has a budget. */
 export const POLL_ERROR_RATE = 0.01;
 

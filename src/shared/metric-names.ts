@@ -20,7 +20,24 @@ export const K6Metric = {
   callJoins: 'talk_call_joins',
   /** Rate: our own session was listed by `GET /call`. */
   selfListed: 'talk_self_listed',
+  /** With an HPB, Trends (time): welcome to hello answer, and room request to room answer. */
+  hpbHello: 'talk_hpb_hello_duration',
+  hpbRoom: 'talk_hpb_room_join_duration',
+  /** Trend (time): from sending `POST /call` (or `PUT /call`) to the HPB event that shows our new flags. */
+  callPropagation: 'talk_hpb_call_join_propagation',
+  flagsPropagation: 'talk_hpb_flags_propagation',
+  /** Counter, tags step/code: an HPB step that did not go as expected (error code, timeout, refusal). */
+  hpbUnexpected: 'talk_hpb_unexpected',
+  /** Counter, tag code: the HPB closed a guest's WebSocket when the guest did not ask for it. */
+  hpbCloses: 'talk_hpb_unexpected_closes',
+  /** Counters: messages and bytes the guests received from the HPB. */
+  hpbEvents: 'talk_hpb_messages_received',
+  hpbBytes: 'talk_hpb_bytes_received',
 } as const;
+
+/** HPB steps of a guest, the `step` tag of `talk_hpb_unexpected`. */
+export const HPB_STEPS = ['settings', 'connect', 'hello', 'room', 'call_propagation', 'flags_propagation', 'leave', 'bye'] as const;
+export type HpbStep = (typeof HPB_STEPS)[number];
 
 export const SimMetric = {
   requests: 'talksim_requests_total',

@@ -1,11 +1,11 @@
 // The thresholds of a run, as data: k6 options are built from them, and a run split over several
 // k6 processes is judged on its merged samples with the same list. Runtime-neutral.
 
-import { BUDGETS, JOURNEY_BUDGET, POLL_ERROR_RATE } from './budgets.ts';
+import { BUDGETS, HPB_BUDGET, JOURNEY_BUDGET, POLL_ERROR_RATE } from './budgets.ts';
 import { isArrivalRate, type ProfileName } from './load.ts';
 import { K6Metric } from './metric-names.ts';
 
-export function thresholdSpec(opts: { readonly profile: ProfileName; readonly moderator: boolean }): Record<string, string[]> {
+export function thresholdSpec(opts: { readonly profile: ProfileName; readonly moderator: boolean; readonly signaling?: 'auto' | 'internal' | 'hpb' }): Record<string, string[]> {
   const t: Record<string, string[]> = {};
   for (const [id, b] of Object.entries(BUDGETS)) {
     if (!opts.moderator && (id === 'call_ring' || id === 'room_participants')) continue;
@@ -21,6 +21,15 @@ export function thresholdSpec(opts: { readonly profile: ProfileName; readonly mo
   t[K6Metric.callJoins] = [`count>=${JOURNEY_BUDGET.minCount}`];
   // Every peer poll of a guest in the call must list the guest itself.
   t[K6Metric.selfListed] = [`rate>=${JOURNEY_BUDGET.minSelfListedRate}`];
+  if (opts.signaling !== 'internal') {
+    // With an HPB (k6 judges no metric without samples, so these are inert on internal signaling).
+    t[K6Metric.hpbHello] = [`p(95)<${HPB_BUDGET.helloP95Ms}`];
+    t[K6Metric.hpbRoom] = [`p(95)<${HPB_BUDGET.roomP95Ms}`];
+    t[K6Metric.callPropagation] = [`p(95)<${HPB_BUDGET.propagationP95Ms}`, `p(99)<${HPB_BUDGET.propagationP99Ms}`];
+    t[K6Metric.flagsPropagation] = [`p(95)<${HPB_BUDGET.propagationP95Ms}`, `p(99)<${HPB_BUDGET.propagationP99Ms}`];
+    t[K6Metric.hpbUnexpected] = ['count==0'];
+    t[K6Metric.hpbCloses] = ['count==0'];
+  }
   if (isArrivalRate(opts.profile)) t['dropped_iterations'] = ['count<1'];
   return t;
 }

@@ -6,12 +6,14 @@
 import exec from 'k6/execution';
 import { setTimeout } from 'k6/timers';
 import { CallFlag, Timeouts } from '../../shared/constants.ts';
-import { joinedSession, peersInCallBody } from '../../shared/ocs.ts';
+import { joinedSession } from '../../shared/ocs.ts';
 import { seededRandom } from '../../shared/random.ts';
 import { config } from '../lib/env.ts';
 import { delay } from '../lib/timers.ts';
 import { metrics } from '../lib/metrics.ts';
 import { type Step, TalkClient } from '../lib/talk-client.ts';
+import { type StayContext, checkPeers, joinFlags, stay } from '../lib/stay.ts';
+import { hpbStay } from './guest-hpb.ts';
 import type { EndpointId } from '../../shared/endpoints.ts';
 import type { SetupData } from '../lib/rooms.ts';
 
@@ -88,17 +90,27 @@ export async function guestJourney(data: SetupData, guestNo: number): Promise<vo
   const joined = await early('room_join', { token, checkBody: true });
   const session = joined.status === 200 && typeof joined.body === 'string' ? joinedSession(joined.body) : undefined;
   if (session === undefined) return done(false);
-  const sessionId = session.id;
   if (config.guestNames) {
     await early('guest_name', { token, params: { displayName: `talkload guest ${guestNo}` } });
   }
-  await early('signaling_settings', { params: { token } });
+  const settings = await early('signaling_settings', { params: { token }, keepBody: true });
+  const ctx: StayContext = { token, session, random, jitter, done };
+  // With an HPB the guest signals over a WebSocket to it (auto: as the server's settings say).
+  const external = typeof settings.body === 'string' && settings.body.includes('"signalingMode":"external"');
+  if (config.signaling === 'hpb' || (config.signaling === 'auto' && external)) {
+    if (settings.status !== 200 || typeof settings.body !== 'string') return done(false);
+    return hpbStay(c, ctx, settings.body);
+  }
+  return internalStay(c, ctx);
+}
 
+/** Internal signaling: the long-poll loop runs beside the call for the whole stay. */
+async function internalStay(c: TalkClient, { token, session, random, jitter, done }: StayContext): Promise<void> {
+  const sessionId = session.id;
   const state: PollState = { stopping: false, interrupt: null };
   const polling = pollLoop(c, token, state);
 
-  // Half the guests join with video, all with audio (the web client's default is 7).
-  let flags = random() < 0.5 ? CallFlag.inCall | CallFlag.withAudio | CallFlag.withVideo : CallFlag.inCall | CallFlag.withAudio;
+  let flags = joinFlags(random);
   const joinCall = (): Promise<boolean> => c.callAsync('call_join', { token, params: { flags }, alsoExpect: chaos('call_join'), checkBody: true }).then((r) => r.status === 200 && !c.badBody(r));
   let inCall = await joinCall();
   if (inCall) metrics.callJoins.add(1);
@@ -109,26 +121,15 @@ export async function guestJourney(data: SetupData, guestNo: number): Promise<vo
   const unmuteRequest = c.prepare('call_flags', { token, params: { flags }, alsoExpect: chaos('call_flags') });
   let toggles = 0;
 
-  const leaveAt = Date.now() + config.stay * 1000;
-  let nextFlags = Date.now() + jitter(config.flagsEvery);
-  let nextPeers = Date.now() + jitter(config.peersEvery);
-  while (Date.now() < leaveAt) {
-    const wait = Math.min(nextFlags, nextPeers, leaveAt) - Date.now();
-    if (wait > 0) await delay(wait);
-    const now = Date.now();
-    if (now >= leaveAt) break;
-    if (now >= nextPeers) {
-      nextPeers = now + jitter(config.peersEvery);
+  await stay({
+    leaveAt: Date.now() + config.stay * 1000,
+    nextPeersIn: () => jitter(config.peersEvery),
+    nextFlagsIn: () => jitter(config.flagsEvery),
+    peers: async () => {
       const peers = c.record(peersRequest, await c.fire(peersRequest));
-      if (peers.status === 200 && typeof peers.body === 'string') {
-        const seen = peersInCallBody(peers.body, session.forms);
-        metrics.peersSeen.add(seen.count);
-        // Our own session must be listed while we are in the call (the 30 s lastPing window).
-        if (inCall) metrics.selfListed.add(seen.listed);
-      }
-    }
-    if (now >= nextFlags) {
-      nextFlags = now + jitter(config.flagsEvery);
+      checkPeers(peers, session, inCall);
+    },
+    flags: async () => {
       if (inCall) {
         flags ^= CallFlag.withAudio; // mute / unmute
         const request = toggles++ % 2 === 0 ? muteRequest : unmuteRequest;
@@ -137,8 +138,8 @@ export async function guestJourney(data: SetupData, guestNo: number): Promise<vo
       } else if (config.chaos) {
         inCall = await joinCall();
       }
-    }
-  }
+    },
+  });
 
   await c.callAsync('call_leave', { token });
   // Stop the poll: a message to our own session ends the held request at its next 1 s tick.

@@ -76,6 +76,8 @@ export const config = Object.freeze({
   flagsEvery: duration('TALK_FLAGS_EVERY', '8s'),
   /** Seconds between `GET /call` polls. @default 4 */
   peersEvery: duration('TALK_PEERS_EVERY', '4s'),
+  /** Signaling: auto (as the server's settings say), internal (long-poll) or hpb (WebSocket to the HPB). */
+  signaling: oneOf<'auto' | 'internal' | 'hpb'>('TALK_SIGNALING', ['auto', 'internal', 'hpb'], 'auto'),
   /** Guests set a display name after joining. */
   guestNames: bool('TALK_GUEST_NAMES', true),
   /** Run the moderator journey (ring, participant list) beside the guests. */

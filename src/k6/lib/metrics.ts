@@ -13,4 +13,12 @@ export const metrics = {
   peersSeen: new Gauge(K6Metric.peersSeen),
   callJoins: new Counter(K6Metric.callJoins),
   selfListed: new Rate(K6Metric.selfListed),
+  hpbHello: new Trend(K6Metric.hpbHello, true),
+  hpbRoom: new Trend(K6Metric.hpbRoom, true),
+  callPropagation: new Trend(K6Metric.callPropagation, true),
+  flagsPropagation: new Trend(K6Metric.flagsPropagation, true),
+  hpbUnexpected: new Counter(K6Metric.hpbUnexpected),
+  hpbCloses: new Counter(K6Metric.hpbCloses),
+  hpbEvents: new Counter(K6Metric.hpbEvents),
+  hpbBytes: new Counter(K6Metric.hpbBytes, true),
 };

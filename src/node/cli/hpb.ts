@@ -3,7 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { HpbEmulator } from '../hpb/emulator.ts';
+import { HpbEmulator, HpbFaultError, parseHpbFaults } from '../hpb/emulator.ts';
 import { UsageError, parsePositiveNumber, printedHelp, readUserFile } from './usage.ts';
 
 export const HPB_HELP = `Usage: talkload hpb --backend URL --secret-file FILE [options]
@@ -16,6 +16,7 @@ Point a Talk server (or \`talkload sim --signaling external --hpb URL\`) at it w
   --listen HOST:PORT        address to bind (default 127.0.0.1:0)
   --no-hello-v2             do not offer hello v2 (clients then use the v1 ticket)
   --ping-interval S         seconds between ping rounds to Talk (default 10)
+  --fault RULE              drop-pings | fanout-delay:MS | close:MS, repeatable (for tests and gates)
 `;
 
 /** Minimum length of the shared secret; Talk's settings generate much longer ones. */
@@ -65,6 +66,7 @@ export async function hpbCommand(argv: string[]): Promise<number> {
       listen: { type: 'string', default: '127.0.0.1:0' },
       'no-hello-v2': { type: 'boolean', default: false },
       'ping-interval': { type: 'string', default: '10' },
+      fault: { type: 'string', multiple: true },
     },
   });
   if (values.backend === undefined) throw new UsageError('--backend URL is required (the Nextcloud base URL)');
@@ -73,7 +75,14 @@ export async function hpbCommand(argv: string[]): Promise<number> {
   const secret = readSecretFile(values['secret-file'], '--secret-file');
   const { host, port } = parseListen(values.listen ?? '127.0.0.1:0');
   const pingS = parsePositiveNumber(values['ping-interval'] ?? '10', '--ping-interval', { min: 0.05, max: 3600 });
-  const hpb = new HpbEmulator({ backend, secret, helloV2: !values['no-hello-v2'], pingIntervalMs: pingS * 1000 });
+  let faults;
+  try {
+    faults = parseHpbFaults(values.fault ?? []);
+  } catch (e) {
+    if (e instanceof HpbFaultError) throw new UsageError(`--fault: ${e.message}`);
+    throw e;
+  }
+  const hpb = new HpbEmulator({ backend, secret, helloV2: !values['no-hello-v2'], pingIntervalMs: pingS * 1000, faults });
   let url: string;
   try {
     url = await hpb.listen(port, host);

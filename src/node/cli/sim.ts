@@ -7,7 +7,7 @@ import { TalkSimulator, DEFAULT_USERS } from '../simulator/server.ts';
 import type { ServerSettings, User } from '../simulator/state.ts';
 import { UsageError, parsePort, parsePositiveNumber, printedHelp } from './usage.ts';
 import { Hpb, type StartCallsValue } from '../../shared/constants.ts';
-import { HpbEmulator } from '../hpb/emulator.ts';
+import { HpbEmulator, HpbFaultError, type HpbFaults, parseHpbFaults } from '../hpb/emulator.ts';
 import { newSecret, parseBaseUrl, readSecretFile } from './hpb.ts';
 
 export const SIM_HELP = `Usage: talkload sim [options]
@@ -30,6 +30,7 @@ Runs the embedded Nextcloud Talk simulator until SIGINT/SIGTERM.
   --hpb URL                 a real HPB's base URL (with --signaling external; needs --hpb-secret-file)
   --hpb-secret-file FILE    secret shared with the HPB (default for the emulator: a new random one)
   --session-ping-limit N    capability session-ping-limit: sessions per HPB ping request (default 200)
+  --hpb-fault RULE          fault of the embedded HPB emulator, repeatable: drop-pings | fanout-delay:MS | close:MS
 `;
 
 export function parseUsers(text: string): User[] {
@@ -54,6 +55,7 @@ export interface SimCliOptions {
   port: number;
   /** External signaling without a given HPB: start the emulator beside the simulator. */
   embeddedHpb?: boolean;
+  hpbFaults?: HpbFaults;
   sim: ConstructorParameters<typeof TalkSimulator>[0];
 }
 
@@ -77,6 +79,7 @@ export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv): SimCliOpti
       hpb: { type: 'string' },
       'hpb-secret-file': { type: 'string' },
       'session-ping-limit': { type: 'string', default: String(Hpb.sessionPingLimit) },
+      'hpb-fault': { type: 'string', multiple: true },
     },
   });
   const signaling = values.signaling;
@@ -87,6 +90,14 @@ export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv): SimCliOpti
   const hpbUrl = values.hpb !== undefined ? parseBaseUrl(values.hpb, '--hpb') : null;
   if (hpbUrl !== null && values['hpb-secret-file'] === undefined) throw new UsageError('--hpb needs --hpb-secret-file (the secret configured in that HPB)');
   const hpbSecret = values['hpb-secret-file'] !== undefined ? readSecretFile(values['hpb-secret-file'], '--hpb-secret-file') : newSecret();
+  let hpbFaults;
+  try {
+    hpbFaults = parseHpbFaults(values['hpb-fault'] ?? []);
+  } catch (e) {
+    if (e instanceof HpbFaultError) throw new UsageError(`--hpb-fault: ${e.message}`);
+    throw e;
+  }
+  if (values['hpb-fault'] !== undefined && (signaling !== 'external' || hpbUrl !== null)) throw new UsageError('--hpb-fault applies to the embedded HPB emulator (--signaling external without --hpb)');
   const sessionPingLimit = parsePositiveNumber(values['session-ping-limit'] ?? '200', '--session-ping-limit', { integer: true, min: 1, max: 100_000 });
   const port = parsePort(values.port ?? '0');
   const users = values.users !== undefined ? parseUsers(values.users) : DEFAULT_USERS;
@@ -121,7 +132,7 @@ export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv): SimCliOpti
   };
   const external = signaling === 'external' ? { hpbUrl: hpbUrl ?? '', secret: hpbSecret } : null;
   const seed = values.seed !== undefined ? parsePositiveNumber(values.seed, '--seed', { integer: true }) : undefined;
-  return { host: values.host ?? '127.0.0.1', port, embeddedHpb: external !== null && hpbUrl === null, sim: { users, settings, faults, capacity, external, ...(seed !== undefined ? { seed } : {}) } };
+  return { host: values.host ?? '127.0.0.1', port, embeddedHpb: external !== null && hpbUrl === null, hpbFaults, sim: { users, settings, faults, capacity, external, ...(seed !== undefined ? { seed } : {}) } };
 }
 
 /** Starts a simulator and translates listen errors into one-line usage errors. */
@@ -131,7 +142,7 @@ export async function startSimulator(opts: SimCliOptions): Promise<{ sim: TalkSi
     const url = await sim.listen(opts.port, opts.host);
     if (opts.embeddedHpb && sim.external) {
       // The emulator needs the simulator's URL and the simulator the emulator's: listen, then tell.
-      const hpb = new HpbEmulator({ backend: url, secret: sim.external.config.secret });
+      const hpb = new HpbEmulator({ backend: url, secret: sim.external.config.secret, ...(opts.hpbFaults ? { faults: opts.hpbFaults } : {}) });
       sim.attach(hpb);
       sim.external.config.hpbUrl = await hpb.listen(0, opts.host);
     }

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { parseOcsBody } from '../../shared/ocs.ts';
 import { TOKEN_PATTERN } from '../../shared/constants.ts';
-import { RunError, UsageError, checkWritableDir, formatDuration, makeDirs, parseDuration, parseLimited, printedHelp, readUserFile } from '../cli/usage.ts';
+import { RunError, UsageError, checkWritableDir, formatDuration, makeDirs, parseDuration, parseLimited, parsePort, printedHelp, readUserFile } from '../cli/usage.ts';
 import { LIMITS } from '../../shared/limits.ts';
 import { parseSimArgs, startSimulator } from '../cli/sim.ts';
 import { findK6, projectRoot } from './k6-binary.ts';
@@ -19,6 +19,7 @@ import {
   aggregateSamples,
   endpointSummaries,
   journeysOf,
+  hpbOf,
   junit,
   markdown,
   evaluateThresholds,
@@ -61,6 +62,12 @@ Runs a k6 load test of the Talk call flow. Without --target, against the embedde
   --sim-fault RULE        fault for the embedded simulator, repeatable (see talkload sim --help)
   --sim-capacity SPEC     capacity model of the embedded simulator (off, nc29-2core, ...)
   --sim-compat VERSION    the embedded simulator answers as this Talk version (latest, talk19)
+  --signaling MODE        auto | internal | hpb: how guests signal (default auto: as the server's settings say)
+  --sim-signaling MODE    internal | external: the embedded simulator without or with an HPB (the emulator)
+  --hpb URL               your own HPB beside the embedded simulator (implies --sim-signaling external)
+  --hpb-secret-file FILE  the secret configured in that HPB
+  --sim-port N            port of the embedded simulator (default: any free one; an HPB's config needs it fixed)
+  --sim-hpb-fault RULE    fault of the embedded HPB emulator, repeatable (drop-pings, fanout-delay:MS, close:MS)
   --prometheus URL        also send the run to this Prometheus (remote write, native histograms)
   --guests-per-vu K       one VU carries K guests at once (async): ~1 MB of k6 memory per VU, not per guest
   --instances N           split the load over N k6 processes (execution segments), results merged
@@ -90,6 +97,7 @@ export interface RunPlan {
   runId: string;
   simArgs: string[];
   k6Args: string[];
+  signaling: 'auto' | 'internal' | 'hpb';
   /** 0 = not seeded. */
   seed: number;
   /** Prometheus base URL for k6's remote write, or null. */
@@ -151,6 +159,12 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
       'sim-fault': { type: 'string', multiple: true },
       'sim-capacity': { type: 'string' },
       'sim-compat': { type: 'string' },
+      signaling: { type: 'string', default: 'auto' },
+      'sim-signaling': { type: 'string' },
+      hpb: { type: 'string' },
+      'hpb-secret-file': { type: 'string' },
+      'sim-hpb-fault': { type: 'string', multiple: true },
+      'sim-port': { type: 'string' },
       seed: { type: 'string' },
       prometheus: { type: 'string' },
       instances: { type: 'string', default: '1' },
@@ -197,6 +211,19 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
     if (values['sim-compat'] !== 'latest' && values['sim-compat'] !== 'talk19') throw new UsageError(`--sim-compat must be latest or talk19, got "${values['sim-compat']}"`);
     simArgs.push('--compat', values['sim-compat']);
   }
+  const signaling = values.signaling ?? 'auto';
+  if (signaling !== 'auto' && signaling !== 'internal' && signaling !== 'hpb') throw new UsageError(`--signaling must be auto, internal or hpb, got "${signaling}"`);
+  const simSignaling = values['sim-signaling'] ?? (values.hpb !== undefined ? 'external' : undefined);
+  if (simSignaling !== undefined && simSignaling !== 'internal' && simSignaling !== 'external') throw new UsageError(`--sim-signaling must be internal or external, got "${simSignaling}"`);
+  if (simSignaling === 'internal' && (values.hpb !== undefined || values['hpb-secret-file'] !== undefined)) throw new UsageError('--hpb needs --sim-signaling external (or leave --sim-signaling out)');
+  if (simSignaling !== undefined) simArgs.push('--signaling', simSignaling);
+  if (values.hpb !== undefined) simArgs.push('--hpb', values.hpb);
+  for (const f of values['sim-hpb-fault'] ?? []) simArgs.push('--hpb-fault', f);
+  if (values['sim-port'] !== undefined) simArgs.push('--port', String(parsePort(values['sim-port'], '--sim-port')));
+  if (values['hpb-secret-file'] !== undefined) {
+    if (values.hpb === undefined) throw new UsageError('--hpb-secret-file goes with --hpb URL');
+    simArgs.push('--hpb-secret-file', values['hpb-secret-file']);
+  }
   const promText = values.prometheus ?? env['TALKLOAD_PROMETHEUS'];
   let prometheus: string | null = null;
   if (promText !== undefined) {
@@ -210,8 +237,8 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
   }
   const seed = values.seed === undefined ? 0 : parseLimited(values.seed, '--seed', LIMITS.seed, 1);
   if (seed > 0) simArgs.push('--seed', String(seed));
-  if (target !== null && (values['sim-fault'] !== undefined || values['sim-capacity'] !== undefined || values['sim-compat'] !== undefined)) {
-    throw new UsageError('--sim-fault, --sim-capacity and --sim-compat apply to the embedded simulator only, not to --target');
+  if (target !== null && (values['sim-fault'] !== undefined || values['sim-capacity'] !== undefined || values['sim-compat'] !== undefined || values['sim-signaling'] !== undefined || values.hpb !== undefined || values['sim-hpb-fault'] !== undefined || values['sim-port'] !== undefined)) {
+    throw new UsageError('--sim-fault, --sim-capacity, --sim-compat, --sim-signaling and --hpb apply to the embedded simulator only, not to --target (its HPB is in its own settings)');
   }
   // The simulator's own checks run now, not after k6 was started.
   if (target === null) parseSimArgs(['--port', '0', ...simArgs], {});
@@ -236,6 +263,7 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
     runId,
     simArgs,
     k6Args,
+    signaling,
     seed,
     prometheus,
     instances: parseLimited(values.instances ?? '1', '--instances', LIMITS.instances),
@@ -390,7 +418,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     const { sim, url } = await startSimulator(simOpts);
     stopSim = () => sim.close();
     target = url;
-    process.stdout.write(`talkload: embedded Talk simulator on ${url}\n`);
+    process.stdout.write(`talkload: embedded Talk simulator on ${url}${sim.external ? `, external signaling (HPB ${sim.external.config.hpbUrl}${simOpts.embeddedHpb ? ', emulator' : ''})` : ''}\n`);
   }
   try {
     await preflight(target);
@@ -426,6 +454,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       TALK_ROOMS: plan.rooms.join(','),
       TALK_SEED: String(plan.seed),
       TALK_GUESTS_PER_VU: String(plan.guestsPerVu),
+      TALK_SIGNALING: plan.signaling,
       K6_WEB_DASHBOARD: 'true',
       K6_WEB_DASHBOARD_PORT: '-1', // no server: only the HTML export at the end
       K6_WEB_DASHBOARD_EXPORT: files.report,
@@ -482,7 +511,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     }
     const agg = await aggregateSamples(codes.map((_, i) => instanceFile(files.samples, i)));
     // One process: k6's own verdict. Several, or an aborted k6: judge the merged samples.
-    const thresholds = k6Judged ? readThresholds(files.k6Summary) : evaluateThresholds(thresholdSpec({ profile: plan.profile, moderator: plan.moderator }), agg);
+    const thresholds = k6Judged ? readThresholds(files.k6Summary) : evaluateThresholds(thresholdSpec({ profile: plan.profile, moderator: plan.moderator, signaling: plan.signaling }), agg);
     const exitCode = failedCode ?? (n === 1 ? (codes[0] ?? 1) : thresholds.every((t) => t.ok) ? 0 : 99);
     const summary: RunSummary = {
       schema: SUMMARY_SCHEMA,
@@ -507,6 +536,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       k6: { version: k6.version, exitCode },
       endpoints: endpointSummaries(agg),
       journeys: journeysOf(agg),
+      ...(hpbOf(agg) ? { hpb: hpbOf(agg)! } : {}),
       thresholds,
       ...(interrupted ? { interrupted: true } : {}),
       verdict: exitCode === 0 && thresholds.every((t) => t.ok) ? 'pass' : 'fail',

@@ -36,6 +36,25 @@ export interface ThresholdResult {
   readonly endpoint: string | null;
 }
 
+/** The HPB side of a run: WebSocket steps, how fast changes reached the others, what went wrong. */
+export interface HpbSummary {
+  /** WebSocket sessions opened to the HPB. */
+  sessions: number;
+  helloMs: LatencyMs | null;
+  roomJoinMs: LatencyMs | null;
+  /** From `POST /call` to the HPB event showing the guest in the call. */
+  callJoinPropagationMs: LatencyMs | null;
+  /** From `PUT /call` to the HPB event showing the new flags. */
+  flagsPropagationMs: LatencyMs | null;
+  /** Unexpected outcomes per step and code (HPB error codes, timeouts, closes). */
+  unexpected: number;
+  unexpectedByStep: Record<string, Record<string, number>>;
+  /** Closes the guests did not ask for, by close code. */
+  unexpectedCloses: Record<string, number>;
+  messagesReceived: number;
+  bytesReceived: number;
+}
+
 export interface RunSummary {
   schema: typeof SUMMARY_SCHEMA;
   runId: string;
@@ -50,6 +69,8 @@ export interface RunSummary {
   endpoints: Record<string, EndpointSummary>;
   journeys: { count: number; successRate: number | null; selfListedRate: number | null };
   thresholds: ThresholdResult[];
+  /** Guests that signalled through an HPB (absent when none did). */
+  hpb?: HpbSummary;
   /** Stopped by a signal (Ctrl-C, SIGTERM): the figures cover only part of the planned run. */
   interrupted?: boolean;
   verdict: 'pass' | 'fail';
@@ -88,7 +109,10 @@ export interface RawAggregate {
   selfListed: { ok: number; total: number };
   firstTs: number;
   lastTs: number;
+  hpb: { seen: boolean; sessions: number; trends: Map<string, Samples>; unexpected: Map<string, Map<string, number>>; closes: Map<string, number>; messages: number; bytes: number };
 }
+
+const HPB_TRENDS: readonly string[] = [K6Metric.hpbHello, K6Metric.hpbRoom, K6Metric.callPropagation, K6Metric.flagsPropagation];
 
 function parseTags(extra: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -99,7 +123,17 @@ function parseTags(extra: string): Map<string, string> {
 
 /** Reads one or more k6 CSV outputs (plain or .gz) into per-endpoint aggregates. */
 export async function aggregateSamples(files: readonly string[]): Promise<RawAggregate> {
-  const agg: RawAggregate = { endpoints: new Map(), dropped: 0, journeys: { ok: 0, total: 0 }, callJoins: 0, selfListed: { ok: 0, total: 0 }, firstTs: Infinity, lastTs: 0 };
+  const agg: RawAggregate = {
+    endpoints: new Map(),
+    dropped: 0,
+    journeys: { ok: 0, total: 0 },
+    callJoins: 0,
+    selfListed: { ok: 0, total: 0 },
+    firstTs: Infinity,
+    lastTs: 0,
+    hpb: { seen: false, sessions: 0, trends: new Map(HPB_TRENDS.map((m) => [m, new Samples()])), unexpected: new Map(), closes: new Map(), messages: 0, bytes: 0 },
+  };
+  const hpb = agg.hpb;
   const ep = (id: string) => {
     let e = agg.endpoints.get(id);
     if (!e) {
@@ -147,6 +181,37 @@ export async function aggregateSamples(files: readonly string[]): Promise<RawAgg
         }
         case 'dropped_iterations':
           agg.dropped += value;
+          break;
+        case 'ws_sessions':
+          hpb.seen = true;
+          hpb.sessions += value;
+          break;
+        case K6Metric.hpbHello:
+        case K6Metric.hpbRoom:
+        case K6Metric.callPropagation:
+        case K6Metric.flagsPropagation:
+          hpb.seen = true;
+          hpb.trends.get(metric)!.push(value);
+          break;
+        case K6Metric.hpbUnexpected:
+        case K6Metric.hpbCloses: {
+          hpb.seen = true;
+          const tags = parseTags(f[col['extra_tags']!] ?? '');
+          const code = tags.get('code') ?? 'unknown';
+          if (metric === K6Metric.hpbCloses) hpb.closes.set(code, (hpb.closes.get(code) ?? 0) + value);
+          else {
+            const step = tags.get('step') ?? 'unknown';
+            let byCode = hpb.unexpected.get(step);
+            if (!byCode) hpb.unexpected.set(step, (byCode = new Map()));
+            byCode.set(code, (byCode.get(code) ?? 0) + value);
+          }
+          break;
+        }
+        case K6Metric.hpbEvents:
+          hpb.messages += value;
+          break;
+        case K6Metric.hpbBytes:
+          hpb.bytes += value;
           break;
         case K6Metric.unexpectedStatus:
         case K6Metric.throttled:
@@ -197,26 +262,55 @@ export function journeysOf(agg: RawAggregate): RunSummary['journeys'] {
   };
 }
 
+/** Percentiles of sorted samples, rounded to µs. */
+function latencyOf(s: Float64Array): LatencyMs {
+  let sum = 0;
+  for (const v of s) sum += v;
+  const r3 = (v: number) => Math.round(v * 1000) / 1000;
+  return {
+    p50: r3(percentile(s, 0.5)),
+    p95: r3(percentile(s, 0.95)),
+    p99: r3(percentile(s, 0.99)),
+    max: r3(s.length ? s[s.length - 1]! : 0),
+    mean: r3(s.length ? sum / s.length : 0),
+  };
+}
+
 export function endpointSummaries(agg: RawAggregate): Record<string, EndpointSummary> {
   const out: Record<string, EndpointSummary> = {};
   for (const id of [...agg.endpoints.keys()].sort()) {
     const e = agg.endpoints.get(id)!;
-    const s = e.latency.sorted();
-    let sum = 0;
-    for (const v of s) sum += v;
-    const r3 = (v: number) => Math.round(v * 1000) / 1000;
-    out[id] = {
-      ...e.summary,
-      latencyMs: {
-        p50: r3(percentile(s, 0.5)),
-        p95: r3(percentile(s, 0.95)),
-        p99: r3(percentile(s, 0.99)),
-        max: r3(s.length ? s[s.length - 1]! : 0),
-        mean: r3(s.length ? sum / s.length : 0),
-      },
-    };
+    out[id] = { ...e.summary, latencyMs: latencyOf(e.latency.sorted()) };
   }
   return out;
+}
+
+/** The run's HPB figures, or undefined when no guest used an HPB. */
+export function hpbOf(agg: RawAggregate): HpbSummary | undefined {
+  const h = agg.hpb;
+  if (!h.seen) return undefined;
+  const trend = (m: string): LatencyMs | null => {
+    const s = h.trends.get(m)!.sorted();
+    return s.length > 0 ? latencyOf(s) : null;
+  };
+  const byStep: Record<string, Record<string, number>> = {};
+  let unexpected = 0;
+  for (const [step, codes] of [...h.unexpected].sort(([a], [b]) => a.localeCompare(b))) {
+    byStep[step] = Object.fromEntries([...codes].sort(([a], [b]) => a.localeCompare(b)));
+    for (const n of codes.values()) unexpected += n;
+  }
+  return {
+    sessions: h.sessions,
+    helloMs: trend(K6Metric.hpbHello),
+    roomJoinMs: trend(K6Metric.hpbRoom),
+    callJoinPropagationMs: trend(K6Metric.callPropagation),
+    flagsPropagationMs: trend(K6Metric.flagsPropagation),
+    unexpected,
+    unexpectedByStep: byStep,
+    unexpectedCloses: Object.fromEntries([...h.closes].sort(([a], [b]) => a.localeCompare(b))),
+    messagesReceived: h.messages,
+    bytesReceived: h.bytes,
+  };
 }
 
 /**
@@ -238,7 +332,10 @@ export function evaluateThresholds(spec: Record<string, string[]>, agg: RawAggre
       const m = /^(p\((\d+(?:\.\d+)?)\)|rate|count)\s*(<=|>=|==|<|>)\s*([\d.]+)$/.exec(expression);
       if (!m) throw new Error(`cannot evaluate threshold ${metric} ${expression}`);
       let value: number | null = null;
-      if (m[1]!.startsWith('p(')) {
+      if (HPB_TRENDS.includes(base)) {
+        const sorted = agg.hpb.trends.get(base)!.sorted();
+        value = sorted.length > 0 && m[1]!.startsWith('p(') ? percentile(sorted, Number(m[2]) / 100) : null;
+      } else if (m[1]!.startsWith('p(')) {
         const sorted = e?.latency.sorted();
         value = sorted && sorted.length > 0 ? percentile(sorted, Number(m[2]) / 100) : null;
       } else if (base === 'http_req_failed') value = e && e.failed.total > 0 ? e.failed.n / e.failed.total : null;
@@ -249,6 +346,8 @@ export function evaluateThresholds(spec: Record<string, string[]>, agg: RawAggre
       else if (base === K6Metric.callJoins) value = agg.callJoins;
       else if (base === K6Metric.selfListed) value = agg.selfListed.total ? agg.selfListed.ok / agg.selfListed.total : null;
       else if (base === 'dropped_iterations') value = agg.dropped;
+      else if (base === K6Metric.hpbUnexpected) value = hpbOf(agg)?.unexpected ?? null;
+      else if (base === K6Metric.hpbCloses) value = agg.hpb.seen ? [...agg.hpb.closes.values()].reduce((a, b) => a + b, 0) : null;
       const limit = Number(m[4]);
       // Like k6, a metric with no samples does not fail its threshold.
       const ok = value === null || { '<': value < limit, '<=': value <= limit, '>': value > limit, '>=': value >= limit, '==': value === limit }[m[3] as '<'];
@@ -338,6 +437,7 @@ export function markdown(s: RunSummary, files: Record<string, string>): string {
   const j = s.journeys;
   lines.push('', `Guest journeys: ${j.count}, success ${j.successRate === null ? 'n/a' : (j.successRate * 100).toFixed(1) + ' %'}; own session listed by GET /call: ${j.selfListedRate === null ? 'n/a' : (j.selfListedRate * 100).toFixed(1) + ' %'}.`, '');
   lines.push('`signaling_poll` is the internal-signaling long-poll: it is held up to 30 s by design, so its latency is not a budget.', '');
+  if (s.hpb) lines.push(...hpbMarkdown(s.hpb));
   lines.push('## Files', '', ...Object.entries(files).map(([k, v]) => `- ${k}: \`${v}\``), '');
   return lines.join('\n');
 }
@@ -360,6 +460,32 @@ export function junit(s: RunSummary): string {
         : `  <testcase classname="talkload.${xml(id)}" name="${name}"><failure message="${e.unexpected} unexpected: ${xml(statusText(e.unexpectedStatuses))}"/></testcase>`,
     );
   }
+  for (const [step, codes] of Object.entries(s.hpb?.unexpectedByStep ?? {})) {
+    const n = Object.values(codes).reduce((a, b) => a + b, 0);
+    cases.push(`  <testcase classname="talkload.hpb_${xml(step)}" name="no unexpected outcomes"><failure message="${n} unexpected: ${xml(statusText(codes))}"/></testcase>`);
+  }
   const failures = cases.filter((c) => c.includes('<failure')).length;
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="talkload ${xml(s.runId)}" tests="${cases.length}" failures="${failures}" time="${s.durationSeconds}">\n${cases.join('\n')}\n</testsuite>\n`;
+}
+
+function hpbMarkdown(h: HpbSummary): string[] {
+  const row = (name: string, l: LatencyMs | null): string => (l ? `| ${name} | ${ms(l.p50)} | ${ms(l.p95)} | ${ms(l.p99)} | ${ms(l.max)} |` : `| ${name} | n/a | n/a | n/a | n/a |`);
+  const lines = [
+    '## HPB (external signaling)',
+    '',
+    `${h.sessions} WebSocket sessions; ${h.messagesReceived} messages (${(h.bytesReceived / 1024).toFixed(0)} KiB) received.`,
+    '',
+    '| step | p50 | p95 | p99 | max |',
+    '|---|---:|---:|---:|---:|',
+    row('hello', h.helloMs),
+    row('room join', h.roomJoinMs),
+    row('call join propagation', h.callJoinPropagationMs),
+    row('flags propagation', h.flagsPropagationMs),
+    '',
+  ];
+  if (h.unexpected > 0) {
+    lines.push(`**${h.unexpected} unexpected HPB outcomes**: ${Object.entries(h.unexpectedByStep).map(([step, codes]) => `${step} (${statusText(codes)})`).join(', ')}.`, '');
+  }
+  if (Object.keys(h.unexpectedCloses).length > 0) lines.push(`Closed by the HPB: ${statusText(h.unexpectedCloses)} (close codes).`, '');
+  return lines;
 }

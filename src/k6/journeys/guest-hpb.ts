@@ -1,0 +1,105 @@
+// The guest journey's stay with an HPB (external signaling), as the web client does it: a WebSocket
+// to the HPB, hello (v2 with Talk's JWT when the HPB offers hello-v2, else v1 with the ticket), the
+// room joined with the Talk session id, then the call over OCS while the HPB events tell how long
+// the others take to learn of each change (propagation). The peer polls keep checking that the guest
+// is listed: with an HPB that proves the HPB's pings reach Talk. Nothing here blocks the VU.
+
+import { CallFlag, Hpb } from '../../shared/constants.ts';
+import { inCallOf, stringField } from '../../shared/hpb-protocol.ts';
+import { config } from '../lib/env.ts';
+import { HpbConnection, hpbClientUrl } from '../lib/hpb.ts';
+import { metrics } from '../lib/metrics.ts';
+import { type StayContext, checkPeers, joinFlags, stay } from '../lib/stay.ts';
+import type { TalkClient } from '../lib/talk-client.ts';
+
+/** How long a change may take to reach the guest before it counts as lost. */
+const PROPAGATION_MS = 10_000;
+const ANSWER_MS = 10_000;
+
+interface Settings {
+  signalingMode?: string;
+  server?: string;
+  helloAuthParams?: { '1.0'?: { userid?: string | null; ticket?: string }; '2.0'?: { token?: string } };
+}
+
+export async function hpbStay(c: TalkClient, { token, session, random, jitter, done }: StayContext, settingsBody: string): Promise<void> {
+  let settings: Settings | undefined;
+  try {
+    settings = (JSON.parse(settingsBody) as { ocs?: { data?: Settings } }).ocs?.data;
+  } catch {
+    settings = undefined;
+  }
+  if (settings?.signalingMode !== 'external' || typeof settings.server !== 'string' || settings.server === '') {
+    metrics.hpbUnexpected.add(1, { step: 'settings', code: settings ? `mode_${settings.signalingMode ?? 'none'}` : 'bad_body' });
+    return done(false);
+  }
+  const conn = new HpbConnection(hpbClientUrl(settings.server));
+  const finish = (ok: boolean): void => {
+    conn.close();
+    done(ok && conn.failures === 0);
+  };
+  if (!(await conn.opened)) {
+    conn.fail('connect', 'connect_failed');
+    return finish(false);
+  }
+  const welcome = await conn.welcome;
+  if (welcome === null) {
+    conn.fail('connect', 'no_welcome');
+    return finish(false);
+  }
+
+  // Hello at once: the HPB closes a connection that has not said hello within 2 s.
+  const jwt = settings.helloAuthParams?.['2.0']?.token ?? '';
+  const v2 = jwt !== '' && welcome.text.includes('"hello-v2"');
+  const v1 = settings.helloAuthParams?.['1.0'] ?? {};
+  const params = v2 ? { token: jwt } : { userid: v1.userid ?? '', ticket: v1.ticket ?? '' };
+  const helloAt = Date.now();
+  const hello = await conn.request('hello', 'hello', JSON.stringify({ version: v2 ? '2.0' : '1.0', auth: { url: config.target + Hpb.backendPath, params } }), ANSWER_MS);
+  const hpbId = hello === null ? null : stringField(hello, 'sessionid');
+  if (hpbId === null) return finish(false);
+  metrics.hpbHello.add(Date.now() - helloAt);
+  const roomAt = Date.now();
+  if ((await conn.request('room', 'room', JSON.stringify({ roomid: token, sessionid: session.id }), ANSWER_MS)) === null) return finish(false);
+  metrics.hpbRoom.add(Date.now() - roomAt);
+
+  /** Sends a flag change over OCS and times the HPB event that shows it to the room. */
+  const change = async (step: 'call_propagation' | 'flags_propagation', send: () => Promise<boolean>, want: number): Promise<boolean> => {
+    const sentAt = Date.now();
+    const seen = conn.waitFor((t) => inCallOf(t, hpbId) === want, PROPAGATION_MS);
+    if (!(await send())) return false;
+    const got = await seen;
+    if (got === null) conn.fail(step, conn.closed ? 'closed' : 'timeout');
+    else (step === 'call_propagation' ? metrics.callPropagation : metrics.flagsPropagation).add(got.at - sentAt);
+    return true;
+  };
+
+  let flags = joinFlags(random);
+  let inCall = await change('call_propagation', () => c.callAsync('call_join', { token, params: { flags }, checkBody: true }).then((r) => r.status === 200 && !c.badBody(r)), flags);
+  if (inCall) metrics.callJoins.add(1);
+
+  const peersRequest = c.prepare('call_peers', { token, keepBody: true });
+  await stay({
+    leaveAt: Date.now() + config.stay * 1000,
+    nextPeersIn: () => jitter(config.peersEvery),
+    nextFlagsIn: () => jitter(config.flagsEvery),
+    peers: async () => checkPeers(c.record(peersRequest, await c.fire(peersRequest)), session, inCall),
+    flags: async () => {
+      if (!inCall || conn.closed) return;
+      const next = flags ^ CallFlag.withAudio; // mute / unmute
+      const ok = await change('flags_propagation', () => c.callAsync('call_flags', { token, params: { flags: next } }).then((r) => r.status === 200), next);
+      if (ok) flags = next;
+      else inCall = false;
+    },
+  });
+
+  await c.callAsync('call_leave', { token });
+  // Leave the HPB room, say bye, close; then leave the conversation.
+  if (!conn.closed) {
+    await conn.request('leave', 'room', '{"roomid":""}', ANSWER_MS);
+    conn.expectClose();
+    await conn.request('bye', 'bye', '{}', ANSWER_MS);
+  }
+  conn.close();
+  await c.callAsync('room_leave', { token });
+  done(conn.failures === 0);
+}

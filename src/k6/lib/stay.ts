@@ -1,0 +1,60 @@
+// The stay in the call, whatever the signaling: peer polls and flag changes on their own jittered
+// timers until the guest leaves. The journeys say what a poll and a flag change are.
+
+import { CallFlag } from '../../shared/constants.ts';
+import { type JoinedSession, peersInCallBody } from '../../shared/ocs.ts';
+import { metrics } from './metrics.ts';
+import type { TalkResponse } from './talk-client.ts';
+import { delay } from './timers.ts';
+
+export interface StayPlan {
+  /** Clock ms at which the guest leaves. */
+  readonly leaveAt: number;
+  /** ms until the next peer poll / flag change, drawn again after each. */
+  readonly nextPeersIn: () => number;
+  readonly nextFlagsIn: () => number;
+  readonly peers: () => Promise<void>;
+  readonly flags: () => Promise<void>;
+}
+
+export async function stay(p: StayPlan): Promise<void> {
+  let nextFlags = Date.now() + p.nextFlagsIn();
+  let nextPeers = Date.now() + p.nextPeersIn();
+  while (Date.now() < p.leaveAt) {
+    const wait = Math.min(nextFlags, nextPeers, p.leaveAt) - Date.now();
+    if (wait > 0) await delay(wait);
+    const now = Date.now();
+    if (now >= p.leaveAt) break;
+    if (now >= nextPeers) {
+      nextPeers = now + p.nextPeersIn();
+      await p.peers();
+    }
+    if (now >= nextFlags) {
+      nextFlags = now + p.nextFlagsIn();
+      await p.flags();
+    }
+  }
+}
+
+/** What both stays need from the journey's start. */
+export interface StayContext {
+  readonly token: string;
+  readonly session: JoinedSession;
+  readonly random: () => number;
+  /** ±20 % around a number of seconds, in whole ms. */
+  readonly jitter: (seconds: number) => number;
+  readonly done: (ok: boolean) => void;
+}
+
+/** Half the guests join with video, all with audio (the web client's default is 7). */
+export const joinFlags = (random: () => number): number =>
+  random() < 0.5 ? CallFlag.inCall | CallFlag.withAudio | CallFlag.withVideo : CallFlag.inCall | CallFlag.withAudio;
+
+/** A peer poll's answer: how many peers, and (in the call) whether it lists this guest. */
+export function checkPeers(peers: TalkResponse, session: JoinedSession, inCall: boolean): void {
+  if (peers.status !== 200 || typeof peers.body !== 'string') return;
+  const seen = peersInCallBody(peers.body, session.forms);
+  metrics.peersSeen.add(seen.count);
+  // Our own session must be listed while we are in the call (the 30 s lastPing window).
+  if (inCall) metrics.selfListed.add(seen.listed);
+}

@@ -1,0 +1,52 @@
+// Reading HPB (signaling server) messages without parsing every one: in a call of n guests each flag
+// change delivers n events listing n users, so a load client finds what it needs by text, as the
+// peer-list check does. Shapes as a real nextcloud-spreed-signaling sends them (key order varies:
+// it is a Go map). Runtime-neutral.
+
+/** `"key":"value"` of the first such pair, escapes kept as written; null when absent. */
+export function stringField(text: string, key: string): string | null {
+  const at = text.indexOf(`"${key}":"`);
+  if (at < 0) return null;
+  const start = at + key.length + 4;
+  let end = start;
+  while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+  return end < text.length ? text.slice(start, end) : null;
+}
+
+/** The message's `type` (the first one: the envelope's, as both servers write it first or second). */
+export function messageType(text: string): string | null {
+  return stringField(text, 'type');
+}
+
+/** The error code of an `error` message (or of a refused hello/room answer). */
+export function errorCode(text: string): string | null {
+  if (!text.includes('"type":"error"')) return null;
+  return stringField(text, 'code') ?? 'error';
+}
+
+/** Whether a message answers the request with this id (both servers write `id` first). */
+export function answers(text: string, id: string): boolean {
+  return text.startsWith(`{"id":"${id}"`);
+}
+
+/**
+ * The in-call flags of a session in a `participants/update` event, found by its HPB session id
+ * (the HPB replaces Talk's ids with its own); null when the event does not list it. Entries are flat
+ * objects, so the entry is the text between the braces around the id.
+ */
+export function inCallOf(text: string, hpbSessionId: string): number | null {
+  if (!text.includes('"participants"')) return null;
+  const at = text.indexOf(`"sessionId":"${hpbSessionId}"`);
+  if (at < 0) return null;
+  const start = text.lastIndexOf('{', at);
+  const end = text.indexOf('}', at);
+  if (start < 0 || end < 0) return null;
+  const m = /"inCall":(\d+)/.exec(text.slice(start, end));
+  return m ? Number(m[1]) : null;
+}
+
+/** A `bye` from the server (time limits, a second connection): its reason. */
+export function byeReason(text: string): string | null {
+  if (!text.includes('"type":"bye"')) return null;
+  return stringField(text, 'reason') ?? '';
+}
