@@ -62,7 +62,15 @@ const USAGE_ERRORS: [string[], RegExp][] = [
   [['run', '--target', 'http://127.0.0.1:9', '--user', 'u', '--password-file', '/nonexistent/pw'], /^talkload run: cannot read --password-file \/nonexistent\/pw\n$/],
   [['run', '--sim-compat', 'talk17'], /^talkload run: --sim-compat must be latest or talk19, got "talk17"\n$/],
   [['run', '--sim-capacity', 'workers=0'], /^talkload run: --capacity: capacity workers needs a positive number/],
-  [['run', '--target', 'http://127.0.0.1:9', '--rooms', 'abcd', '--no-moderator', '--sim-compat', 'talk19'], /^talkload run: --sim-fault, --sim-capacity and --sim-compat apply to the embedded simulator only/],
+  [['run', '--target', 'http://127.0.0.1:9', '--rooms', 'abcd', '--no-moderator', '--sim-compat', 'talk19'], /^talkload run: --sim-fault, --sim-capacity, --sim-compat, --sim-signaling and --hpb apply to the embedded simulator only, not to --target/],
+  [['run', '--signaling', 'xmpp'], /^talkload run: --signaling must be auto, internal or hpb, got "xmpp"\n$/],
+  [['run', '--sim-signaling', 'carrier-pigeon'], /^talkload run: --sim-signaling must be internal or external, got "carrier-pigeon"\n$/],
+  [['run', '--sim-signaling', 'internal', '--hpb', 'http://127.0.0.1:9'], /^talkload run: --hpb needs --sim-signaling external/],
+  [['run', '--hpb-secret-file', '/tmp/x'], /^talkload run: --hpb-secret-file goes with --hpb URL\n$/],
+  [['run', '--sim-hpb-fault', 'explode'], /^talkload run: --hpb-fault: unknown HPB fault "explode"/],
+  [['run', '--sim-port', 'x'], /^talkload run: --sim-port must be a port number/],
+  [['sim', '--signaling', 'external', '--hpb-fault', 'fanout-delay:-1'], /^talkload sim: --hpb-fault: fanout-delay needs milliseconds 0-600000, got "-1"\n$/],
+  [['sim', '--hpb-fault', 'drop-pings'], /^talkload sim: --hpb-fault applies to the embedded HPB emulator/],
   [['run', '--rooms', 'BAD!'], /^talkload run: --rooms: "BAD!" is not a conversation token/],
 ];
 

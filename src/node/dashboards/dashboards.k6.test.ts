@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Prober } from '../prober/command.ts';
 import { createProbeMetrics } from '../prober/metrics.ts';
 import { parseFaultRules } from '../simulator/faults.ts';
-import { TalkSimulator } from '../simulator/server.ts';
+import { startHpbWorld } from '../hpb/testing.ts';
 import { PROMETHEUS_FEATURE_ARGS, stackConfig } from '../stack/command.ts';
 import { startPrometheus } from '../stack/prometheus.ts';
 import { DASHBOARDS, render } from './generate.ts';
@@ -37,10 +37,19 @@ test('the committed dashboards are what the sources generate', () => {
 });
 
 test('every panel query of both dashboards returns series from a real Prometheus', { timeout: 240_000 }, async () => {
-  const sim = new TalkSimulator({ settings: { bruteForce: 'off' }, seed: 7 });
-  const simUrl = await sim.listen(0, '127.0.0.1');
+  // A Talk with an HPB (the emulator), so that the HPB panels have data too; the other panels are
+  // the same for both signaling modes.
+  const world = await startHpbWorld('emulator', { pingIntervalMs: 1000 });
+  const { sim, simUrl } = world;
   const prober = new Prober(
-    { targets: [{ name: 'sim', url: simUrl, user: 'admin', password: 'admin', room: null }], intervalSeconds: 1, listenHost: '127.0.0.1', listenPort: 0, timeouts: { connect: 2000, headers: 2000, body: 2000, total: 2000 } },
+    {
+      targets: [{ name: 'sim', url: simUrl, user: 'admin', password: 'admin', room: null }],
+      intervalSeconds: 1,
+      listenHost: '127.0.0.1',
+      listenPort: 0,
+      timeouts: { connect: 2000, headers: 2000, body: 2000, total: 2000 },
+      hpb: { stayEvery: 3, staySeconds: 1 },
+    },
     createProbeMetrics({ version: 'test', processMetrics: false }),
   );
   const { server, url: proberUrl } = await prober.serve('127.0.0.1', 0);
@@ -50,7 +59,7 @@ test('every panel query of both dashboards returns series from a real Prometheus
     // Inside the try: when Prometheus cannot start, what was started above is still closed.
     const prom = (started = await startPrometheus({
       dir,
-      configYaml: stackConfig(new URL(proberUrl).host, [new URL(simUrl).host], join(ROOT, 'dashboards', 'alerts'), '1s'),
+      configYaml: stackConfig(new URL(proberUrl).host, [new URL(simUrl).host], join(ROOT, 'dashboards', 'alerts'), '1s', [new URL(world.hpbUrl).host]),
       extraArgs: PROMETHEUS_FEATURE_ARGS,
     }));
     // Some unexpected statuses, so the error panels have something to show.
@@ -94,6 +103,6 @@ test('every panel query of both dashboards returns series from a real Prometheus
     await started?.stop();
     await prober.stop();
     server.close();
-    await sim.close();
+    await world.close();
   }
 });

@@ -50,5 +50,57 @@ export function loadTestDashboard() {
     .withPanel(
       stat('Brute-force throttling', 'short', 'Responses slowed by brute-force protection plus 429s. All VUs share one address: anything above 0 slows every later join.', q('(sum(k6_talk_bruteforce_throttled_total{testid=~"$testid"}) or vector(0)) + (sum(k6_talk_too_many_requests_total{testid=~"$testid"}) or vector(0))', 'throttled')),
     )
+    .withRow(new RowBuilder('HPB (external signaling)'))
+    .withPanel(
+      timeseries('Propagation', 's', 'How long the other participants take to learn of a change: from the OCS request (POST /call, PUT /call) to the HPB event that shows it. p50, p95, p99.', [
+        hpbQuantile('call_join_propagation', 0.5, 'call join p50', 'A'),
+        hpbQuantile('call_join_propagation', 0.95, 'call join p95', 'B'),
+        hpbQuantile('call_join_propagation', 0.99, 'call join p99', 'C'),
+        hpbQuantile('flags_propagation', 0.5, 'flags p50', 'D'),
+        hpbQuantile('flags_propagation', 0.95, 'flags p95', 'E'),
+        hpbQuantile('flags_propagation', 0.99, 'flags p99', 'F'),
+      ]),
+    )
+    .withPanel(
+      timeseries('Hello and room join (p95)', 's', 'WebSocket steps: welcome to hello answer, room request to room answer.', [
+        hpbQuantile('hello_duration', 0.95, 'hello p95', 'A'),
+        hpbQuantile('room_join_duration', 0.95, 'room join p95', 'B'),
+      ]),
+    )
+    .withPanel(
+      timeseries('HPB messages per second', 'short', 'Messages the guests received from the HPB: in a call of n guests each change reaches n guests, so this grows with the square of the call size.', [
+        q('sum(rate(k6_talk_hpb_messages_received_total{testid=~"$testid"}[$__rate_interval]))', 'messages/s'),
+        q('sum(rate(k6_ws_msgs_received_total{testid=~"$testid"}[$__rate_interval]))', 'k6 ws_msgs_received/s', 'B'),
+      ], 8),
+    )
+    .withPanel(
+      stat('HPB unexpected outcomes', 'short', 'HPB steps that did not go as expected (error codes, timeouts, refusals) plus closes the guests did not ask for. Per step and code in summary.md.', q('(sum(k6_talk_hpb_unexpected_total{testid=~"$testid"}) or vector(0)) + (sum(k6_talk_hpb_unexpected_closes_total{testid=~"$testid"}) or vector(0))', 'unexpected'), 4),
+    )
+    .withPanel(
+      timeseries('Server view: HPB backend requests', 'reqps', "Requests the HPB makes to Talk (simulator's count, by type and result): pings compete with the guests for PHP workers.", [
+        q('sum by (type, result) (rate(talksim_signaling_backend_requests_total[$__rate_interval]))', '{{type}} {{result}}'),
+      ], 12),
+    )
+    .withPanel(
+      timeseries('Server view: notify latency (p95)', 's', 'Talk -> HPB notifications, awaited inside the OCS request that caused them: a slow HPB makes /call slow.', [
+        q('histogram_quantile(0.95, sum by (le, type) (rate(talksim_hpb_notify_duration_seconds_bucket[$__rate_interval])))', '{{type}}'),
+      ], 12),
+    )
+    .withPanel(
+      timeseries("HPB's own view", 'short', "The HPB's /metrics (emulator or nextcloud-spreed-signaling, scraped by talkload stack --hpb): sessions and rooms.", [
+        q('sum(signaling_hub_sessions)', 'sessions'),
+        q('sum(signaling_hub_rooms)', 'rooms', 'B'),
+      ], 12),
+    )
+    .withPanel(
+      timeseries('HPB messages from clients', 'reqps', "Client messages the HPB handled, by type (its signaling_server_messages_total).", [
+        q('sum by (type) (rate(signaling_server_messages_total[$__rate_interval]))', '{{type}}'),
+      ], 12),
+    )
     .build();
+}
+
+/** A k6 HPB trend (native histogram, seconds) at a quantile. */
+function hpbQuantile(metric: string, p: number, legend: string, refId: string) {
+  return q(`histogram_quantile(${p}, sum(rate(k6_talk_hpb_${metric}_seconds{testid=~"$testid"}[$__rate_interval])))`, legend, refId);
 }

@@ -45,5 +45,17 @@ export function proberDashboard() {
         .span(24)
         .withTarget(q(`sum by (le) (rate(talkprobe_request_duration_seconds_bucket{${sel}}[$__rate_interval]))`, '{{le}}').format('heatmap' as never)),
     )
+    .withRow(new RowBuilder('HPB (external signaling)'))
+    .withPanel(
+      timeseries('HPB step latency p95', 's', 'With an HPB: WebSocket connect, hello, room join, leave, and propagation (OCS request to the HPB event).', [
+        q('histogram_quantile(0.95, sum by (le, step) (rate(talkprobe_hpb_step_duration_seconds_bucket{target=~"$target"}[$__rate_interval])))', '{{step}}'),
+      ], 12),
+    )
+    .withPanel(
+      timeseries('HPB step failures', 'short', 'Failed HPB steps by step and code (HPB error code, timeout, closed, bye_<reason>); 0 when none.', [
+        q('sum by (step, code) (increase(talkprobe_hpb_failures_total{target=~"$target"}[$__rate_interval])) or vector(0)', '{{step}} {{code}}'),
+      ], 8),
+    )
+    .withPanel(stat('HPB pings reach Talk', 'bool_yes_no', 'After the last long stay (over 30 s), GET /call still listed the probe: the HPB pings Talk for it.', q('talkprobe_hpb_self_listed{target=~"$target"}', '{{target}}'), 4))
     .build();
 }

@@ -49,7 +49,7 @@ export class Prober {
     this.targets = config.targets.map((t) => {
       const agent = agentFor.get(t.url) ?? createAgent(config.timeouts);
       agentFor.set(t.url, agent);
-      return new TargetProber(t, metrics, agent, config.timeouts);
+      return new TargetProber(t, metrics, agent, config.timeouts, config.hpb);
     });
   }
 

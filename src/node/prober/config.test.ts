@@ -20,7 +20,7 @@ const file = (name: string, body: unknown): string => {
 
 const BAD: [string, unknown, string][] = [
   ['not JSON', '{', 'config file <file> is not valid JSON'],
-  ['unknown top key', { targets: [], intervall: '15s' }, 'config file: unknown key "intervall" (known: interval, listen, timeouts, targets)'],
+  ['unknown top key', { targets: [], intervall: '15s' }, 'config file: unknown key "intervall" (known: interval, listen, timeouts, targets, hpb)'],
   ['unknown target key', { targets: [{ url: 'http://127.0.0.1:1', room: 'abcd1234', password: 'x' }] }, 'config targets[0]: unknown key "password" (known: name, url, user, passwordFile, passwordEnv, room)'],
   ['bad url', { targets: [{ url: 'ftp://x', room: 'abcd1234' }] }, 'config targets[0].url: "ftp://x" must be http or https'],
   ['numeric passwordFile (would read stdin)', { targets: [{ url: 'http://127.0.0.1:1', room: 'abcd1234', user: 'u', passwordFile: 0 }] }, 'config targets[0].passwordFile must be a non-empty string'],
@@ -61,5 +61,5 @@ test('talkload probe --check validates and exits; a bad config is one line and e
   assert.equal(ok.stdout, 'talkload probe: config ok: 127.0.0.1:8080 every 15 s, metrics on 127.0.0.1:9464\n');
   const bad = spawnSync(process.execPath, [bin, 'probe', '--config', file('bad.json', { targets: [], foo: 1 }), '--check'], { encoding: 'utf8' });
   assert.equal(bad.status, 2);
-  assert.equal(bad.stderr, 'talkload probe: config file: unknown key "foo" (known: interval, listen, timeouts, targets)\n');
+  assert.equal(bad.stderr, 'talkload probe: config file: unknown key "foo" (known: interval, listen, timeouts, targets, hpb)\n');
 });

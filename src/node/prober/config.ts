@@ -22,9 +22,12 @@ export interface ProbeConfig {
   readonly listenPort: number;
   /** Milliseconds. */
   readonly timeouts: { readonly connect: number; readonly headers: number; readonly body: number; readonly total: number };
+  /** With an HPB: every Nth journey stays this long before checking that GET /call still lists it (0 = never). */
+  readonly hpb?: { readonly stayEvery: number; readonly staySeconds: number };
 }
 
-const TOP_KEYS = ['interval', 'listen', 'timeouts', 'targets'] as const;
+const TOP_KEYS = ['interval', 'listen', 'timeouts', 'targets', 'hpb'] as const;
+const HPB_KEYS = ['stayEvery', 'stay'] as const;
 const TARGET_KEYS = ['name', 'url', 'user', 'passwordFile', 'passwordEnv', 'room'] as const;
 const TIMEOUT_KEYS = ['connect', 'headers', 'body', 'step'] as const;
 
@@ -144,8 +147,15 @@ export function loadProbeConfig(flags: ProbeFlags, env: NodeJS.ProcessEnv): Prob
     parseDuration(timeouts[key] === undefined ? dflt : str(timeouts[key], `timeouts.${key}`), `config timeouts.${key}`) * 1000;
   const intervalText = flags.interval ?? (file['interval'] === undefined ? '15s' : str(file['interval'], 'interval'));
   const listen = parseListen(flags.listen ?? (file['listen'] === undefined ? '127.0.0.1:9464' : str(file['listen'], 'listen')));
+  const hpb = isObject(file['hpb']) ? file['hpb'] : {};
+  if (file['hpb'] !== undefined && !isObject(file['hpb'])) throw new UsageError('config hpb must be an object');
+  rejectUnknown(hpb, HPB_KEYS, 'hpb');
+  const stayEvery = hpb['stayEvery'] === undefined ? 10 : hpb['stayEvery'];
+  if (typeof stayEvery !== 'number' || !Number.isInteger(stayEvery) || stayEvery < 0 || stayEvery > 10_000) throw new UsageError(`config hpb.stayEvery must be a whole number 0-10000, got ${JSON.stringify(stayEvery)}`);
+  const staySeconds = parseDuration(hpb['stay'] === undefined ? '35s' : str(hpb['stay'], 'hpb.stay'), 'config hpb.stay');
   return {
     targets,
+    hpb: { stayEvery, staySeconds },
     intervalSeconds: parseDuration(intervalText, '--interval'),
     listenHost: listen.host,
     listenPort: listen.port,

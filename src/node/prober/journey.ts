@@ -4,11 +4,12 @@
 // recorded; the journey stops at the first failed step but always leaves what it joined.
 
 import type { Agent } from 'undici';
-import { CallFlag, ConversationType } from '../../shared/constants.ts';
+import { CallFlag, ConversationType, Hpb } from '../../shared/constants.ts';
 import { ENDPOINTS, type EndpointId } from '../../shared/endpoints.ts';
 import { outcomeCode } from '../../shared/outcome.ts';
 import { type StepOutcome, ProbeClient, type Timeouts } from './http.ts';
-import type { ProbeMetrics } from './metrics.ts';
+import { type HpbProbeStep, type ProbeMetrics } from './metrics.ts';
+import { type HpbStepOutcome, HpbSession } from './hpb.ts';
 import type { ProbeTarget } from './config.ts';
 
 export interface JourneyResult {
@@ -16,6 +17,12 @@ export interface JourneyResult {
   /** The endpoint that failed first, or what else went wrong. */
   readonly failure: string | null;
   readonly duration: number;
+}
+
+interface SignalingSettings {
+  signalingMode?: string;
+  server?: string;
+  helloAuthParams?: { '1.0'?: { userid?: string | null; ticket?: string }; '2.0'?: { token?: string } };
 }
 
 function dataOf(o: StepOutcome): unknown {
@@ -32,12 +39,23 @@ export class TargetProber {
   /** Set by SIGTERM: the journey finishes its step, then only cleans up. */
   stopping = false;
 
-  constructor(target: ProbeTarget, metrics: ProbeMetrics, agent: Agent, timeouts: Timeouts) {
+  private readonly hpbOptions: { readonly stayEvery: number; readonly staySeconds: number };
+  private rounds = 0;
+
+  constructor(target: ProbeTarget, metrics: ProbeMetrics, agent: Agent, timeouts: Timeouts, hpb = { stayEvery: 10, staySeconds: 35 }) {
     this.target = target;
     this.metrics = metrics;
     this.agent = agent;
     this.timeouts = timeouts;
     this.room = target.room;
+    this.hpbOptions = hpb;
+  }
+
+  /** Records one HPB step; true when it went as expected. */
+  private hpbStep(step: HpbProbeStep, o: HpbStepOutcome): boolean {
+    this.metrics.hpbStepDuration.observe({ target: this.target.name, step }, o.duration);
+    if (!o.ok) this.metrics.hpbFailures.inc({ target: this.target.name, step, code: o.code ?? 'error' });
+    return o.ok;
   }
 
   private client(asUser: boolean): ProbeClient {
@@ -107,7 +125,14 @@ export class TargetProber {
     let inCall = false;
     let failure: string | null = null;
     try {
-      if (!(await this.run(g, 'signaling_settings', { params: { token } })).ok) return fail('signaling_settings');
+      const settings = await this.run(g, 'signaling_settings', { params: { token } });
+      if (!settings.ok) return fail('signaling_settings');
+      const sd = dataOf(settings) as SignalingSettings | undefined;
+      if (sd?.signalingMode === 'external') {
+        const r = await this.hpbSteps(g, token, sessionId, sd);
+        inCall = false; // the HPB leg leaves the call itself
+        return r;
+      }
       // A message to our own session makes the long-poll answer at once: one short ping.
       const fn = JSON.stringify({ to: sessionId, type: 'probe', payload: {} });
       if (!(await this.run(g, 'signaling_send', { token, params: { messages: JSON.stringify([{ ev: 'message', fn, sessionId }]) } })).ok) return fail('signaling_send');
@@ -134,6 +159,68 @@ export class TargetProber {
       if (!leftRoom.ok) failure ??= 'room_leave';
     }
     return { success: failure === null, failure };
+  }
+
+  /**
+   * With an HPB: WebSocket, hello, room; call join and flag change timed to the HPB event that shows
+   * them; every Nth round a long stay that proves the HPB's pings keep the probe in GET /call.
+   */
+  private async hpbSteps(g: ProbeClient, token: string, sessionId: string, sd: SignalingSettings): Promise<{ success: boolean; failure: string | null }> {
+    const ms = this.timeouts.total;
+    const hpb = new HpbSession();
+    let failure: string | null = null;
+    let inCall = false;
+    try {
+      if (!this.hpbStep('connect', await hpb.open(sd.server ?? '', ms))) return { success: false, failure: 'hpb_connect' };
+      const auth = { v1: { userid: sd.helloAuthParams?.['1.0']?.userid ?? null, ticket: sd.helloAuthParams?.['1.0']?.ticket ?? '' }, v2Token: sd.helloAuthParams?.['2.0']?.token ?? '' };
+      if (!this.hpbStep('hello', await hpb.hello(this.target.url + Hpb.backendPath, auth, ms))) return { success: false, failure: 'hpb_hello' };
+      if (!this.hpbStep('room', await hpb.request('room', { roomid: token, sessionid: sessionId }, ms))) return { success: false, failure: 'hpb_room' };
+      const joinFlags = CallFlag.inCall | CallFlag.withAudio;
+      const joinSeen = hpb.awaitFlags(joinFlags, ms);
+      if (!(await this.run(g, 'call_join', { token, params: { flags: joinFlags } })).ok) return { success: false, failure: 'call_join' };
+      inCall = true;
+      if (!this.hpbStep('call_propagation', await joinSeen())) failure ??= 'hpb_call_propagation';
+      const flags = joinFlags | CallFlag.withVideo;
+      const flagsSeen = hpb.awaitFlags(flags, ms);
+      if (!(await this.run(g, 'call_flags', { token, params: { flags } })).ok) return { success: false, failure: 'call_flags' };
+      if (!this.hpbStep('flags_propagation', await flagsSeen())) failure ??= 'hpb_flags_propagation';
+      const stay = this.hpbOptions.stayEvery > 0 && this.rounds++ % this.hpbOptions.stayEvery === 0;
+      if (stay) await this.sleep(this.hpbOptions.staySeconds * 1000);
+      const peers = await this.run(g, 'call_peers', { token });
+      if (!peers.ok) return { success: false, failure: 'call_peers' };
+      const list = dataOf(peers);
+      const listed = Array.isArray(list) && list.some((p) => (p as { sessionId?: unknown }).sessionId === sessionId);
+      if (stay) this.metrics.hpbSelfListed.set({ target: this.target.name }, listed ? 1 : 0);
+      if (!listed) failure ??= 'self_not_listed';
+      if (hpb.unexpectedClose !== null) {
+        this.metrics.hpbFailures.inc({ target: this.target.name, step: 'connect', code: hpb.unexpectedClose });
+        failure ??= 'hpb_closed';
+      }
+      if (this.target.user !== null && !this.stopping) {
+        const modFailure = await this.moderatorSteps(token);
+        if (modFailure !== null) failure ??= modFailure;
+      }
+    } finally {
+      if (inCall) {
+        const left = await this.run(g, 'call_leave', { token });
+        if (!left.ok) failure ??= 'call_leave';
+      }
+      if (hpb.hpbSessionId !== null && !this.hpbStep('leave', await hpb.leave(ms))) failure ??= 'hpb_leave';
+      hpb.close();
+    }
+    return { success: failure === null, failure };
+  }
+
+  /** A wait that SIGTERM cuts short. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const end = Date.now() + ms;
+      const tick = (): void => {
+        if (this.stopping || Date.now() >= end) return resolve();
+        setTimeout(tick, Math.min(250, end - Date.now())).unref();
+      };
+      tick();
+    });
   }
 
   private async moderatorSteps(token: string): Promise<string | null> {

@@ -13,7 +13,14 @@ export const PROBE_METRICS = {
   lastSuccess: 'talkprobe_last_success_timestamp_seconds',
   journeys: 'talkprobe_journeys_total',
   buildInfo: 'talkprobe_build_info',
+  hpbStepDuration: 'talkprobe_hpb_step_duration_seconds',
+  hpbFailures: 'talkprobe_hpb_failures_total',
+  hpbSelfListed: 'talkprobe_hpb_self_listed',
 } as const;
+
+/** HPB steps of the probe journey: the `step` label. */
+export const HPB_PROBE_STEPS = ['connect', 'hello', 'room', 'call_propagation', 'flags_propagation', 'leave'] as const;
+export type HpbProbeStep = (typeof HPB_PROBE_STEPS)[number];
 
 /**
  * Talk call endpoints answer in 15-60 ms on a small healthy server (reference 9b), seconds when
@@ -38,6 +45,9 @@ export interface ProbeMetrics {
   readonly journeyDuration: Gauge<(typeof targetLabels)[number]>;
   readonly lastSuccess: Gauge<(typeof targetLabels)[number]>;
   readonly journeys: Counter<(typeof journeyLabels)[number]>;
+  readonly hpbStepDuration: Histogram<'target' | 'step'>;
+  readonly hpbFailures: Counter<'target' | 'step' | 'code'>;
+  readonly hpbSelfListed: Gauge<'target'>;
 }
 
 export function createProbeMetrics(opts: { version: string; processMetrics: boolean }): ProbeMetrics {
@@ -58,5 +68,14 @@ export function createProbeMetrics(opts: { version: string; processMetrics: bool
     journeyDuration: new Gauge({ name: PROBE_METRICS.journeyDuration, help: 'Duration of the last journey, in seconds.', labelNames: targetLabels, registers }),
     lastSuccess: new Gauge({ name: PROBE_METRICS.lastSuccess, help: 'Unix time of the last successful journey, in seconds.', labelNames: targetLabels, registers }),
     journeys: new Counter({ name: PROBE_METRICS.journeys, help: 'Journeys run, by result (success, failure).', labelNames: journeyLabels, registers }),
+    hpbStepDuration: new Histogram({
+      name: PROBE_METRICS.hpbStepDuration,
+      help: 'With an HPB: time of each step of the journey on the WebSocket (connect, hello, room) and of propagation (OCS request to the HPB event), in seconds.',
+      labelNames: ['target', 'step'] as const,
+      buckets: DURATION_BUCKETS,
+      registers,
+    }),
+    hpbFailures: new Counter({ name: PROBE_METRICS.hpbFailures, help: 'With an HPB: steps that failed, by step and code (HPB error code, timeout, closed, bye_<reason>).', labelNames: ['target', 'step', 'code'] as const, registers }),
+    hpbSelfListed: new Gauge({ name: PROBE_METRICS.hpbSelfListed, help: 'With an HPB: whether GET /call still listed the probe after its last long stay (1) or not (0): the HPB ping path.', labelNames: targetLabels, registers }),
   };
 }

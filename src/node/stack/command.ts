@@ -17,10 +17,12 @@ the prober and of Talk servers, the prober alert rules. Ctrl-C stops it.
   --listen HOST:PORT    Prometheus address (default 127.0.0.1:9090)
   --prober HOST:PORT    prober to scrape (default 127.0.0.1:9464)
   --server HOST:PORT    a Talk server's /metrics to scrape (simulator or Nextcloud 33+), repeatable
+  --hpb HOST:PORT       an HPB's /metrics to scrape (the emulator, or nextcloud-spreed-signaling with
+                        [stats] allowed_ips listing this address), repeatable
   --data DIR            where Prometheus keeps its data (default .stack/prometheus)
 `;
 
-export function stackConfig(prober: string, servers: readonly string[], rulesDir: string, scrapeInterval = '5s'): string {
+export function stackConfig(prober: string, servers: readonly string[], rulesDir: string, scrapeInterval = '5s', hpbs: readonly string[] = []): string {
   const list = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(', ');
   return [
     'global:',
@@ -33,6 +35,7 @@ export function stackConfig(prober: string, servers: readonly string[], rulesDir
     '    static_configs:',
     `      - targets: [${list([prober])}]`,
     ...(servers.length > 0 ? ['  - job_name: talk-server', '    static_configs:', `      - targets: [${list(servers)}]`] : []),
+    ...(hpbs.length > 0 ? ['  - job_name: talk-hpb', '    static_configs:', `      - targets: [${list(hpbs)}]`] : []),
     '',
   ].join('\n');
 }
@@ -50,6 +53,7 @@ export async function stackCommand(argv: string[]): Promise<number> {
       listen: { type: 'string', default: '127.0.0.1:9090' },
       prober: { type: 'string', default: '127.0.0.1:9464' },
       server: { type: 'string', multiple: true },
+      hpb: { type: 'string', multiple: true },
       data: { type: 'string', default: '.stack/prometheus' },
     },
   });
@@ -62,6 +66,13 @@ export async function stackCommand(argv: string[]): Promise<number> {
       throw new UsageError(`--server must be HOST:PORT, got "${s}"`);
     }
   }
+  for (const s of values.hpb ?? []) {
+    try {
+      parseListen(s);
+    } catch {
+      throw new UsageError(`--hpb must be HOST:PORT, got "${s}"`);
+    }
+  }
   if (listen.host !== '127.0.0.1' && listen.host !== 'localhost' && listen.host !== '::1') {
     process.stderr.write(`talkload stack: note: Prometheus listens on ${listen.host}, not only loopback\n`);
   }
@@ -72,7 +83,7 @@ export async function stackCommand(argv: string[]): Promise<number> {
     dir,
     host: listen.host,
     port: listen.port,
-    configYaml: stackConfig(values.prober ?? '127.0.0.1:9464', values.server ?? [], join(projectRoot(), 'dashboards', 'alerts')),
+    configYaml: stackConfig(values.prober ?? '127.0.0.1:9464', values.server ?? [], join(projectRoot(), 'dashboards', 'alerts'), '5s', values.hpb ?? []),
     extraArgs: PROMETHEUS_FEATURE_ARGS,
   });
   process.stdout.write(`talkload stack: Prometheus on ${prom.url} (data in ${dir}); send runs with: talkload run --prometheus ${prom.url}; Ctrl-C stops\n`);

@@ -1,0 +1,86 @@
+// The prober against a Talk with an HPB (the simulator in external-signaling mode and the HPB
+// emulator, real HTTP and WebSockets on loopback): exposition lines for a healthy journey and for
+// each HPB fault.
+
+import assert from 'node:assert/strict';
+import { afterEach, test } from 'node:test';
+import { parseFaultRules } from '../simulator/faults.ts';
+import type { HpbFaults } from '../hpb/emulator.ts';
+import { type HpbWorld, startHpbWorld } from '../hpb/testing.ts';
+import { Prober } from './command.ts';
+import { createProbeMetrics } from './metrics.ts';
+
+let world: HpbWorld | null = null;
+let prober: Prober | null = null;
+afterEach(async () => {
+  await prober?.stop();
+  await world?.close();
+  prober = null;
+  world = null;
+});
+
+/** One probe round with a long stay in which the simulator's clock jumps 31 s (so only pings keep the probe listed). */
+async function round(faults: HpbFaults = {}, simFault = '', timeoutMs = 2000): Promise<string[]> {
+  world = await startHpbWorld('emulator', { pingIntervalMs: 200, faults });
+  if (simFault !== '') world.sim.faults.rules = parseFaultRules(simFault);
+  prober = new Prober(
+    {
+      targets: [{ name: 'sim', url: world.simUrl, user: 'admin', password: 'admin', room: null }],
+      intervalSeconds: 15,
+      listenHost: '127.0.0.1',
+      listenPort: 0,
+      timeouts: { connect: timeoutMs, headers: timeoutMs, body: timeoutMs, total: timeoutMs },
+      hpb: { stayEvery: 1, staySeconds: 1.5 },
+    },
+    createProbeMetrics({ version: 'test', processMetrics: false }),
+  );
+  const w = world;
+  const jump = setTimeout(() => (w.sim.clock.offsetMs += 31_000), 900);
+  await prober.round();
+  clearTimeout(jump);
+  return (await prober.metrics.registry.metrics()).split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+const failures = (out: string[]): string[] => out.filter((l) => l.startsWith('talkprobe_hpb_failures_total'));
+
+test('healthy HPB journey: every HPB step timed once, listed after the stay, no internal signaling', async () => {
+  const out = await round();
+  for (const step of ['connect', 'hello', 'room', 'call_propagation', 'flags_propagation', 'leave']) {
+    assert.ok(out.includes(`talkprobe_hpb_step_duration_seconds_count{target="sim",step="${step}"} 1`), `${step}: ${out.filter((l) => l.includes('hpb')).join('\n')}`);
+  }
+  assert.deepEqual(failures(out), []);
+  assert.ok(out.includes('talkprobe_hpb_self_listed{target="sim"} 1'));
+  assert.ok(out.includes('talkprobe_journey_success{target="sim"} 1'), out.filter((l) => l.includes('unexpected') || l.includes('journey')).join('\n'));
+  assert.ok(!out.some((l) => l.includes('endpoint="signaling_poll"')), 'no long-poll with an HPB');
+});
+
+const FAULTS: { name: string; faults?: HpbFaults; simFault?: string; expect: (out: string[]) => void }[] = [
+  {
+    name: 'the HPB stops pinging: not listed after the stay',
+    faults: { dropPings: true },
+    expect: (out) => assert.ok(out.includes('talkprobe_hpb_self_listed{target="sim"} 0')),
+  },
+  {
+    name: 'fan-out slower than the step timeout: propagation times out',
+    faults: { fanoutDelayMs: 2500 },
+    expect: (out) => assert.ok(failures(out).includes('talkprobe_hpb_failures_total{target="sim",step="call_propagation",code="timeout"} 1'), failures(out).join('\n')),
+  },
+  {
+    name: 'the HPB drops the connection: counted with its close code',
+    faults: { closeAfterMs: 50 },
+    expect: (out) => assert.ok(failures(out).some((l) => /step="(connect|call_propagation|flags_propagation)",code="(close_1006|closed)"/.test(l)), failures(out).join('\n')),
+  },
+  {
+    name: "Talk's backend answers 500: the HPB room join fails",
+    simFault: 'signaling_backend=error:500',
+    expect: (out) => assert.ok(failures(out).some((l) => /step="(hello|room)"/.test(l)), failures(out).join('\n')),
+  },
+];
+
+for (const f of FAULTS) {
+  test(`HPB fault: ${f.name}`, async () => {
+    const out = await round(f.faults, f.simFault);
+    f.expect(out);
+    assert.ok(out.includes('talkprobe_journey_success{target="sim"} 0'));
+  });
+}
