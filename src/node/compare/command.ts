@@ -11,7 +11,7 @@ import { parseSimArgs, startSimulator } from '../cli/sim.ts';
 import { defaultGateBudgets, evaluate, parseBudgets, type Check } from '../gate/gate.ts';
 import { planRun, preflight } from '../run/command.ts';
 import { projectRoot } from '../run/k6-binary.ts';
-import { SUMMARY_SCHEMA, aggregateSamples, endpointSummaries, journeysOf, sortedLatencies, xml, type RunSummary } from '../run/results.ts';
+import { SUMMARY_SCHEMA, aggregateSamples, endpointSummaries, type EndpointSummary, hpbLatencies, hpbOf, journeysOf, sortedLatencies, xml, type RunSummary } from '../run/results.ts';
 import { compareSides, type Comparison, type Side } from './compare.ts';
 
 export const COMPARE_HELP = `Usage: talkload compare --a TARGET --b TARGET [options]
@@ -24,6 +24,9 @@ regressed and B keeps its budgets, 1 when something did, 2 on bad input.
   --a TARGET, --b TARGET    a Nextcloud base URL, or "sim" for an embedded simulator of its own
   --a-sim-fault F, --b-sim-fault F         faults of that side's simulator (repeatable; see talkload sim)
   --sim-capacity C, --a-sim-capacity C, --b-sim-capacity C   capacity model of both, or one, simulator
+  --sim-signaling external  both simulators with an HPB (the emulator): guests over WebSockets, and
+                            the HPB steps (hello, room join, propagation) compared like endpoints
+  --a-sim-hpb-fault F, --b-sim-hpb-fault F faults of that side's HPB emulator (drop-pings, fanout-delay:MS, close:MS)
   --user ID, --password-file F             moderator account on URL targets (the same on both)
   --allow-target HOST       load-test a non-loopback host (repeatable: one per side)
   --rounds N                rounds per side (default 6, at least 4)
@@ -73,12 +76,14 @@ const WORKLOAD_DEFAULTS: Record<string, string> = {
   seed: '42',
 };
 
-function parseSide(name: 'A' | 'B', text: string | undefined, faults: string[], capacity: string | undefined, compat: string | undefined): SideSpec {
+function parseSide(name: 'A' | 'B', text: string | undefined, faults: string[], capacity: string | undefined, compat: string | undefined, signaling?: string, hpbFaults: string[] = []): SideSpec {
   if (text === undefined) throw new UsageError(`--${name.toLowerCase()} is missing: give a Nextcloud base URL or "sim"`);
   const simArgs: string[] = [];
   for (const f of faults) simArgs.push('--fault', f);
   if (capacity !== undefined) simArgs.push('--capacity', capacity);
   if (compat !== undefined) simArgs.push('--compat', compat);
+  if (signaling !== undefined) simArgs.push('--signaling', signaling);
+  for (const f of hpbFaults) simArgs.push('--hpb-fault', f);
   if (text === 'sim') {
     parseSimArgs(simArgs, {}); // bad faults or capacities are usage errors before anything starts
     return { name, url: null, simArgs };
@@ -147,10 +152,18 @@ async function sideOf(files: string[]): Promise<{ side: Side; summary: RunSummar
     k6: { version: '', exitCode: 0 },
     endpoints,
     journeys: journeysOf(agg),
+    ...(hpbOf(agg) ? { hpb: hpbOf(agg)! } : {}),
     thresholds: [],
     verdict: 'pass',
   };
-  return { side: { latencies: sortedLatencies(agg), endpoints }, summary };
+  // HPB steps (hpb_*) are compared like endpoints: their samples, paired by round.
+  const latencies = sortedLatencies(agg);
+  const sideEndpoints: Record<string, EndpointSummary> = { ...endpoints };
+  for (const [id, s] of hpbLatencies(agg)) {
+    latencies.set(id, s);
+    sideEndpoints[id] = { requests: s.length, statuses: {}, unexpected: 0, unexpectedStatuses: {}, throttled: 0, tooManyRequests: 0, latencyMs: { p50: 0, p95: 0, p99: 0, max: 0, mean: 0 } };
+  }
+  return { side: { latencies, endpoints: sideEndpoints }, summary };
 }
 
 function table(rows: readonly Comparison[]): string {
@@ -213,6 +226,9 @@ export async function compareCommand(argv: string[]): Promise<number> {
       'a-sim-capacity': { type: 'string' },
       'b-sim-capacity': { type: 'string' },
       'sim-compat': { type: 'string' },
+      'sim-signaling': { type: 'string' },
+      'a-sim-hpb-fault': { type: 'string', multiple: true },
+      'b-sim-hpb-fault': { type: 'string', multiple: true },
       user: { type: 'string' },
       'password-file': { type: 'string' },
       'allow-target': { type: 'string', multiple: true },
@@ -234,8 +250,8 @@ export async function compareCommand(argv: string[]): Promise<number> {
       'no-moderator': { type: 'boolean', default: false },
     },
   });
-  const a = parseSide('A', values.a, values['a-sim-fault'] ?? [], values['a-sim-capacity'] ?? values['sim-capacity'], values['sim-compat']);
-  const b = parseSide('B', values.b, values['b-sim-fault'] ?? [], values['b-sim-capacity'] ?? values['sim-capacity'], values['sim-compat']);
+  const a = parseSide('A', values.a, values['a-sim-fault'] ?? [], values['a-sim-capacity'] ?? values['sim-capacity'], values['sim-compat'], values['sim-signaling'], values['a-sim-hpb-fault']);
+  const b = parseSide('B', values.b, values['b-sim-fault'] ?? [], values['b-sim-capacity'] ?? values['sim-capacity'], values['sim-compat'], values['sim-signaling'], values['b-sim-hpb-fault']);
   if (a.url !== null && a.url === b.url) throw new UsageError(`--a and --b are the same target (${a.url}): compare two servers`);
   const rounds = parsePositiveNumber(values.rounds ?? '6', '--rounds', { integer: true, min: 4, max: 100 });
   if (values.schedule !== 'alternate' && values.schedule !== 'together') throw new UsageError(`--schedule must be alternate or together, got "${values.schedule}"`);
@@ -328,6 +344,8 @@ export async function compareCommand(argv: string[]): Promise<number> {
     const pairs: [Side, Side][] = [];
     for (let i = 0; i < rounds; i++) pairs.push([(await sideOf([files.A[i]!])).side, (await sideOf([files.B[i]!])).side]);
     const comparisons = compareSides(A.side, B.side, { minEffectPct: minEffectPct / 100, minEffectMs }, pairs);
+    // B's budgets know the workload: without the moderator there are no rings or participant lists.
+    B.summary.load = { moderator: !workload.includes('--no-moderator') };
     const budgetChecks = evaluate(B.summary, {}, budgets, null, { tolerance: 0, tailTolerance: 0, minEffectMs });
     const regressed = comparisons.filter((c) => c.verdict === 'regressed');
     const broken = budgetChecks.filter((c) => !c.ok);

@@ -85,3 +85,15 @@ test('Ctrl-C to the process group during a round: the round stops cleanly, no ve
     clearTimeout(killer);
   }
 });
+
+test('HPB mode: a B whose HPB fans events out 100 ms later regresses on propagation, named per step', { timeout: 300_000 }, async () => {
+  const r = await compare(['--a', 'sim', '--b', 'sim', '--sim-signaling', 'external', '--b-sim-hpb-fault', 'fanout-delay:100', '--rounds', '4', '--schedule', 'together', '--no-moderator', '--out', OUT, '--run-id', 'hpb']);
+  assert.equal(r.code, 1, r.out.slice(-2000));
+  const report = JSON.parse(readFileSync(join(OUT, 'hpb', 'compare.json'), 'utf8')) as CompareReport;
+  const regressed = report.comparisons.filter((c) => c.verdict === 'regressed').map((c) => `${c.endpoint} ${c.measure}`);
+  assert.ok(regressed.includes('hpb_flags_propagation median'), regressed.join(', '));
+  assert.ok(regressed.includes('hpb_call_join_propagation median'), regressed.join(', '));
+  // Hello and room join do not go through the fan-out: not regressed.
+  assert.ok(!regressed.some((c) => c.startsWith('hpb_hello') || c.startsWith('hpb_room_join')), regressed.join(', '));
+  assert.match(r.out, /compare: FAIL hpb_flags_propagation median/);
+});

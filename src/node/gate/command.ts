@@ -4,7 +4,7 @@ import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError, makeDirs, parsePositiveNumber, printedHelp, readUserFile } from '../cli/usage.ts';
-import { SUMMARY_SCHEMA, aggregateSamples, sortedLatencies, xml, type RunSummary } from '../run/results.ts';
+import { SUMMARY_SCHEMA, aggregateSamples, hpbLatencies, sortedLatencies, xml, type RunSummary } from '../run/results.ts';
 import { type Baseline, type Check, type EndpointStats, baselineMismatch, checkSummaryFields, defaultGateBudgets, evaluate, parseBaseline, parseBudgets, readJson, statsOf } from './gate.ts';
 
 export const GATE_HELP = `Usage: talkload gate RESULTS_DIR [options]
@@ -43,7 +43,9 @@ async function statsFor(dir: string): Promise<Record<string, EndpointStats>> {
   const out: Record<string, EndpointStats> = {};
   const samples = join(dir, 'samples.csv.gz');
   if (!existsSync(samples)) return out;
-  for (const [id, sorted] of sortedLatencies(await aggregateSamples([samples]))) out[id] = statsOf(sorted);
+  const agg = await aggregateSamples([samples]);
+  // HPB steps (hpb_*) beside the endpoints: a baseline keeps them and the gate judges them alike.
+  for (const [id, sorted] of [...sortedLatencies(agg), ...hpbLatencies(agg)]) out[id] = statsOf(sorted);
   return out;
 }
 

@@ -15,7 +15,9 @@ const BIN = fileURLToPath(new URL('../../../bin/talkload.mjs', import.meta.url))
 const BAD_BUDGETS: [string, RegExp][] = [
   ['{', /budgets file b.json is not valid JSON/],
   ['[]', /budgets file b.json must hold a JSON object/],
-  ['{"endpoint": {}}', /unknown key "endpoint" \(defaults, endpoints, journeys\)/],
+  ['{"endpoint": {}}', /unknown key "endpoint" \(defaults, endpoints, journeys, hpb\)/],
+  ['{"hpb": {"propagationP90Ms": 5}}', /unknown budget "propagationP90Ms" in hpb/],
+  ['{"hpb": {"helloP95Ms": "fast"}}', /hpb.helloP95Ms must be a number >= 0, got "fast"/],
   ['{"endpoints": {"call_jion": {"p95Ms": 100}}}', /unknown endpoint "call_jion"/],
   ['{"endpoints": {"call_join": {"p95Ms": -1}}}', /endpoints.call_join.p95Ms must be a number >= 0, got -1/],
   ['{"defaults": {"errorRate": 5}}', /defaults.errorRate is a share from 0 to 1, got 5/],
@@ -87,6 +89,32 @@ test('journeys: a run whose guests fail or do not find themselves fails the gate
   // Stopped by Ctrl-C: healthy figures, but of part of the run.
   const interrupted = evaluate({ ...summary(30), journeys: { count: 200, successRate: 1, selfListedRate: 1 }, interrupted: true }, {}, budgets, null, opts).filter((c) => !c.ok);
   assert.deepEqual(interrupted.map((c) => `${c.endpoint} ${c.check}`), ['journey complete']);
+});
+
+test('HPB runs: propagation and hello against their budgets and the baseline, unexpected outcomes and closes; endpoints an HPB run cannot use are not required', () => {
+  const opts = { tolerance: 0.1, tailTolerance: 0.25, minEffectMs: 2 };
+  const budgets = parseBudgets('{"hpb": {"propagationP95Ms": 500}}', 'b.json');
+  const lat = (v: number) => ({ p50: v, p95: v, p99: v, max: v, mean: v });
+  const hpb = (propagation: number, closes: Record<string, number> = {}): RunSummary => ({
+    ...summary(30),
+    load: { moderator: false },
+    hpb: {
+      sessions: 10, helloMs: lat(5), roomJoinMs: lat(5), callJoinPropagationMs: lat(propagation), flagsPropagationMs: lat(propagation),
+      unexpected: Object.keys(closes).length, unexpectedByStep: Object.keys(closes).length ? { connect: { close_1006: 1 } } : {}, unexpectedCloses: closes, messagesReceived: 100, bytesReceived: 1000,
+    },
+  });
+  const failedOf = (s: RunSummary, stats = {}, base: Parameters<typeof evaluate>[3] = null) => evaluate(s, stats, budgets, base, opts).filter((c) => !c.ok).map((c) => `${c.endpoint} ${c.check}`);
+  // Only call_join has samples in this summary: the other endpoints with budgets are missing, but
+  // not signaling_send (no internal signaling with an HPB) nor call_ring/room_participants (no moderator).
+  const missing = failedOf(hpb(5)).filter((f) => f.endsWith('samples'));
+  assert.ok(!missing.some((f) => /signaling_send|call_ring|room_participants/.test(f)), missing.join(', '));
+  const healthy = failedOf(hpb(5)).filter((f) => !f.endsWith('samples'));
+  assert.deepEqual(healthy, []);
+  assert.deepEqual(failedOf(hpb(600)).filter((f) => f.startsWith('hpb')), ['hpb_call_join_propagation p95', 'hpb_flags_propagation p95']);
+  assert.deepEqual(failedOf(hpb(5, { '1006': 1 })).filter((f) => f.startsWith('hpb')), ['hpb unexpected', 'hpb unexpected']);
+  // Against a baseline: 5 ms propagation that became 40 ms regresses, though within budget.
+  const base = { schema: 'talkload.baseline/v1' as const, acceptedAt: '', runId: 'base', profile: 'smoke', load: {}, endpoints: { hpb_flags_propagation: statsOf(around(5, 1)) } };
+  assert.ok(failedOf(hpb(40), { hpb_flags_propagation: statsOf(around(40, 2)) }, base).includes('hpb_flags_propagation regression-p50'));
 });
 
 test('a baseline of another target, scenario, profile or workload does not fit', () => {

@@ -4,10 +4,10 @@
 // above the upper bound of the baseline's, grown by the tolerance, and by more than a minimum effect.
 
 import { readFileSync } from 'node:fs';
-import { BUDGETS, JOURNEY_BUDGET, POLL_ERROR_RATE } from '../../shared/budgets.ts';
+import { BUDGETS, HPB_BUDGET, JOURNEY_BUDGET, POLL_ERROR_RATE } from '../../shared/budgets.ts';
 import { ENDPOINT_IDS, type EndpointId, isEndpointId } from '../../shared/endpoints.ts';
 import { parseUserJson, UsageError } from '../cli/usage.ts';
-import { percentile, statusText, type RunSummary } from '../run/results.ts';
+import { type LatencyMs, percentile, statusText, type RunSummary } from '../run/results.ts';
 
 export interface EndpointBudget {
   /** Latency budgets, ms (absent = none). */
@@ -32,10 +32,24 @@ export interface JourneyBudget {
   minCount: number;
 }
 
+/** With an HPB (the `hpb` key of a budgets file): WebSocket steps and propagation, ms; outcomes allowed. */
+export interface HpbGateBudget {
+  helloP95Ms: number;
+  roomP95Ms: number;
+  propagationP95Ms: number;
+  propagationP99Ms: number;
+  maxUnexpected: number;
+  maxUnexpectedCloses: number;
+}
+
 export interface Budgets {
   readonly endpoints: BudgetTable;
   readonly journeys: JourneyBudget;
+  readonly hpb: HpbGateBudget;
 }
+
+const HPB_KEYS = ['helloP95Ms', 'roomP95Ms', 'propagationP95Ms', 'propagationP99Ms', 'maxUnexpected', 'maxUnexpectedCloses'] as const;
+const defaultHpbBudget = (): HpbGateBudget => ({ ...HPB_BUDGET, maxUnexpected: 0, maxUnexpectedCloses: 0 });
 
 const JOURNEY_KEYS = ['minSuccessRate', 'minSelfListedRate', 'minCount'] as const;
 
@@ -67,7 +81,7 @@ export function parseBudgets(text: string, file: string): Budgets {
   const raw = parseUserJson(text, `budgets file ${file} is not valid JSON`);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError(`budgets file ${file} must hold a JSON object`);
   const top = raw as Record<string, unknown>;
-  for (const k of Object.keys(top)) if (k !== 'defaults' && k !== 'endpoints' && k !== 'journeys') throw new UsageError(`budgets file ${file}: unknown key "${k}" (defaults, endpoints, journeys)`);
+  for (const k of Object.keys(top)) if (k !== 'defaults' && k !== 'endpoints' && k !== 'journeys' && k !== 'hpb') throw new UsageError(`budgets file ${file}: unknown key "${k}" (defaults, endpoints, journeys, hpb)`);
   const table = defaultBudgets();
   const journeys: JourneyBudget = { ...JOURNEY_BUDGET };
   const apply = (target: object, keys: readonly string[], value: unknown, where: string): void => {
@@ -89,11 +103,13 @@ export function parseBudgets(text: string, file: string): Budgets {
     }
   }
   if (top['journeys'] !== undefined) apply(journeys, JOURNEY_KEYS, top['journeys'], 'journeys');
-  return { endpoints: table, journeys };
+  const hpb = defaultHpbBudget();
+  if (top['hpb'] !== undefined) apply(hpb, HPB_KEYS, top['hpb'], 'hpb');
+  return { endpoints: table, journeys, hpb };
 }
 
 export function defaultGateBudgets(): Budgets {
-  return { endpoints: defaultBudgets(), journeys: { ...JOURNEY_BUDGET } };
+  return { endpoints: defaultBudgets(), journeys: { ...JOURNEY_BUDGET }, hpb: defaultHpbBudget() };
 }
 
 // ---- quantiles with confidence intervals ------------------------------------------------------
@@ -204,6 +220,19 @@ export function checkSummaryFields(s: RunSummary, file: string): void {
   if (!isCount(s.journeys.count)) bad('journeys.count', 'a whole number >= 0');
   if (!isShare(s.journeys.successRate)) bad('journeys.successRate', 'a share from 0 to 1, or null');
   if (!isShare(s.journeys.selfListedRate)) bad('journeys.selfListedRate', 'a share from 0 to 1, or null');
+  if (s.hpb !== undefined) {
+    if (!isRecord(s.hpb)) bad('hpb', 'an object');
+    const h = s.hpb as unknown as Record<string, unknown>;
+    for (const k of ['helloMs', 'roomJoinMs', 'callJoinPropagationMs', 'flagsPropagationMs']) {
+      if (h[k] === null) continue;
+      if (!isRecord(h[k])) bad(`hpb.${k}`, 'an object, or null');
+      for (const q of ['p50', 'p95', 'p99', 'max']) if (!isMs((h[k] as Record<string, unknown>)[q])) bad(`hpb.${k}.${q}`, 'a number of ms >= 0');
+    }
+    if (!isCount(h['unexpected'])) bad('hpb.unexpected', 'a whole number >= 0');
+    if (!isRecord(h['unexpectedByStep'])) bad('hpb.unexpectedByStep', 'an object');
+    if (!isRecord(h['unexpectedCloses'])) bad('hpb.unexpectedCloses', 'an object of counts');
+    for (const [code, n] of Object.entries(h['unexpectedCloses'] as Record<string, unknown>)) if (!isCount(n)) bad(`hpb.unexpectedCloses.${code}`, 'a whole number >= 0');
+  }
 }
 
 /**
@@ -264,13 +293,20 @@ function journeyChecks(summary: RunSummary, b: JourneyBudget): Check[] {
 export function evaluate(summary: RunSummary, stats: Record<string, EndpointStats>, all: Budgets, baseline: Baseline | null, opts: GateOptions): Check[] {
   const budgets = all.endpoints;
   const checks: Check[] = journeyChecks(summary, all.journeys);
-  const ids = new Set<string>([...Object.keys(summary.endpoints), ...ENDPOINT_IDS.filter((id) => budgets[id].minSamples > 0)]);
+  // Endpoints a run cannot use are not required: no moderator, no rings or participant lists; with an
+  // HPB, no internal signaling.
+  const unused = new Set<string>([
+    ...(summary.load['moderator'] === false ? ['call_ring', 'room_participants'] : []),
+    ...(summary.hpb ? ['signaling_send', 'signaling_poll'] : []),
+  ]);
+  const required = ENDPOINT_IDS.filter((id) => budgets[id].minSamples > 0 && !unused.has(id));
+  const ids = new Set<string>([...Object.keys(summary.endpoints), ...required]);
   for (const id of [...ids].sort()) {
     if (!isEndpointId(id)) continue;
     const b = budgets[id];
     const e = summary.endpoints[id];
     const n = e?.requests ?? 0;
-    if (b.minSamples > 0 || n > 0) {
+    if ((b.minSamples > 0 && !unused.has(id)) || n > 0) {
       checks.push({ endpoint: id, check: 'samples', ok: n >= b.minSamples, detail: `${n} requests (minimum ${b.minSamples})` });
     }
     if (!e || n === 0) continue;
@@ -283,24 +319,51 @@ export function evaluate(summary: RunSummary, stats: Record<string, EndpointStat
     const throttled = e.throttled + e.tooManyRequests;
     checks.push({ endpoint: id, check: 'throttled', ok: throttled <= b.maxThrottled, detail: `${e.throttled} throttled, ${e.tooManyRequests}×429 (allowed ${b.maxThrottled})` });
 
-    const base = baseline?.endpoints[id];
-    const cur = stats[id];
     // The long-poll is held by design; its latency says nothing about a regression.
-    if (base && cur && id !== 'signaling_poll' && cur.n > 0 && base.n > 0) {
-      for (const q of ['p50', 'p95'] as const) {
-        if (cur.n < MIN_SAMPLES[q] || base.n < MIN_SAMPLES[q]) continue;
-        const limit = base[q].high * (1 + (q === 'p50' ? opts.tolerance : opts.tailTolerance));
-        const regressed = cur[q].low > limit && cur[q].value - base[q].value > opts.minEffectMs;
-        const pct = base[q].value > 0 ? ((cur[q].value / base[q].value - 1) * 100).toFixed(0) : 'n/a';
-        checks.push({
-          endpoint: id,
-          check: q === 'p50' ? 'regression-p50' : 'regression-p95',
-          ok: !regressed,
-          detail: `${q} ${f1(cur[q].value)} ms [${f1(cur[q].low)}-${f1(cur[q].high)}] vs baseline ${f1(base[q].value)} ms [${f1(base[q].low)}-${f1(base[q].high)}], ${pct} %; regressed when the low bound exceeds ${f1(limit)} ms by more than ${opts.minEffectMs} ms`,
-        });
-      }
-    }
+    if (id !== 'signaling_poll') checks.push(...regressionChecks(id, stats[id], baseline?.endpoints[id], opts));
   }
+  if (summary.hpb) checks.push(...hpbChecks(summary.hpb, stats, all.hpb, baseline, opts));
+  return checks;
+}
+
+/** A quantile regressed: its interval's low bound above the baseline's high bound (grown by the tolerance), by more than the minimum effect. */
+function regressionChecks(id: string, cur: EndpointStats | undefined, base: EndpointStats | undefined, opts: GateOptions): Check[] {
+  const checks: Check[] = [];
+  if (!base || !cur || cur.n === 0 || base.n === 0) return checks;
+  for (const q of ['p50', 'p95'] as const) {
+    if (cur.n < MIN_SAMPLES[q] || base.n < MIN_SAMPLES[q]) continue;
+    const limit = base[q].high * (1 + (q === 'p50' ? opts.tolerance : opts.tailTolerance));
+    const regressed = cur[q].low > limit && cur[q].value - base[q].value > opts.minEffectMs;
+    const pct = base[q].value > 0 ? ((cur[q].value / base[q].value - 1) * 100).toFixed(0) : 'n/a';
+    checks.push({
+      endpoint: id,
+      check: q === 'p50' ? 'regression-p50' : 'regression-p95',
+      ok: !regressed,
+      detail: `${q} ${f1(cur[q].value)} ms [${f1(cur[q].low)}-${f1(cur[q].high)}] vs baseline ${f1(base[q].value)} ms [${f1(base[q].low)}-${f1(base[q].high)}], ${pct} %; regressed when the low bound exceeds ${f1(limit)} ms by more than ${opts.minEffectMs} ms`,
+    });
+  }
+  return checks;
+}
+
+/** With an HPB: step latencies and propagation against budgets (and the baseline), unexpected outcomes and closes. */
+function hpbChecks(h: NonNullable<RunSummary['hpb']>, stats: Record<string, EndpointStats>, b: HpbGateBudget, baseline: Baseline | null, opts: GateOptions): Check[] {
+  const checks: Check[] = [];
+  const steps: [string, LatencyMs | null, number, number | null][] = [
+    ['hpb_hello', h.helloMs, b.helloP95Ms, null],
+    ['hpb_room_join', h.roomJoinMs, b.roomP95Ms, null],
+    ['hpb_call_join_propagation', h.callJoinPropagationMs, b.propagationP95Ms, b.propagationP99Ms],
+    ['hpb_flags_propagation', h.flagsPropagationMs, b.propagationP95Ms, b.propagationP99Ms],
+  ];
+  for (const [id, l, p95, p99] of steps) {
+    if (l === null) continue;
+    checks.push({ endpoint: id, check: 'p95', ok: l.p95 <= p95, detail: `p95 ${f1(l.p95)} ms (budget ${p95} ms)` });
+    if (p99 !== null) checks.push({ endpoint: id, check: 'p99', ok: l.p99 <= p99, detail: `p99 ${f1(l.p99)} ms (budget ${p99} ms)` });
+    checks.push(...regressionChecks(id, stats[id], baseline?.endpoints[id], opts));
+  }
+  const steps2 = Object.entries(h.unexpectedByStep).map(([step, codes]) => `${step} (${statusText(codes)})`).join(', ');
+  checks.push({ endpoint: 'hpb', check: 'unexpected', ok: h.unexpected <= b.maxUnexpected, detail: `${h.unexpected} unexpected HPB outcomes${steps2 ? `: ${steps2}` : ''} (allowed ${b.maxUnexpected})` });
+  const closes = Object.values(h.unexpectedCloses).reduce((a, c) => a + c, 0);
+  checks.push({ endpoint: 'hpb', check: 'unexpected', ok: closes <= b.maxUnexpectedCloses, detail: `${closes} WebSocket closes by the HPB${closes ? ` (codes ${statusText(h.unexpectedCloses)})` : ''} (allowed ${b.maxUnexpectedCloses})` });
   return checks;
 }
 

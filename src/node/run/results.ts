@@ -285,6 +285,23 @@ export function endpointSummaries(agg: RawAggregate): Record<string, EndpointSum
   return out;
 }
 
+/** HPB steps as the gate and compare judge them, beside the endpoints: `hpb_<step>` -> sorted ms. */
+export const HPB_STEP_METRICS: Readonly<Record<string, string>> = {
+  hpb_hello: K6Metric.hpbHello,
+  hpb_room_join: K6Metric.hpbRoom,
+  hpb_call_join_propagation: K6Metric.callPropagation,
+  hpb_flags_propagation: K6Metric.flagsPropagation,
+};
+
+export function hpbLatencies(agg: RawAggregate): Map<string, Float64Array> {
+  const out = new Map<string, Float64Array>();
+  for (const [id, metric] of Object.entries(HPB_STEP_METRICS)) {
+    const s = agg.hpb.trends.get(metric)!.sorted();
+    if (s.length > 0) out.set(id, s);
+  }
+  return out;
+}
+
 /** The run's HPB figures, or undefined when no guest used an HPB. */
 export function hpbOf(agg: RawAggregate): HpbSummary | undefined {
   const h = agg.hpb;
