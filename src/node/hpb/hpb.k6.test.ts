@@ -6,13 +6,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { talkloadAsync } from '../cli/testing.ts';
 import type { RunSummary } from '../run/results.ts';
 import { HPB_BIN } from './testing.ts';
+import { freePort } from '../stack/prometheus.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'talkload-hpb-run-'));
 const summary = (runId: string): RunSummary => JSON.parse(readFileSync(join(out, runId, 'summary.json'), 'utf8')) as RunSummary;
@@ -72,15 +72,6 @@ test('HPB mode: healthy run passes with the pings proven; each fault fails the r
   assert.match(readFileSync(join(out, 'backend-errors', 'junit.xml'), 'utf8'), /classname="talkload.hpb_(room|hello)"/);
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 test('HPB mode against a real signaling server (HPB_BIN)', { skip: HPB_BIN ? false : 'HPB_BIN not set: the journey ran against the emulator only', timeout: 200_000 }, async () => {
   // The simulator must listen where the HPB's config says: a fixed free port for both.

@@ -4,7 +4,6 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -13,6 +12,7 @@ import { TalkSimulator } from '../simulator/server.ts';
 import { TestClient } from '../simulator/testing.ts';
 import { type HpbFaults, HpbEmulator } from './emulator.ts';
 import { newSecret } from '../cli/hpb.ts';
+import { freePort } from '../stack/prometheus.ts';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any -- test convenience
 
@@ -116,15 +116,6 @@ export interface HpbWorldOptions {
 
 export const HPB_BIN = process.env['HPB_BIN'] ?? '';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 export async function startHpbWorld(kind: 'emulator' | 'real', o: HpbWorldOptions = {}): Promise<HpbWorld> {
   const secret = newSecret();
