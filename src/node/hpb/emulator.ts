@@ -11,6 +11,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { Agent, request } from 'undici';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Hpb } from '../../shared/constants.ts';
+import { listenHttp } from '../listen.ts';
 import { BACKEND_HEADER, CHECKSUM_HEADER, RANDOM_HEADER, checksumValid, postSigned, unwrapOcs } from './signed.ts';
 
 export const HPB_VERSION = 'talkload-hpb-emulator';
@@ -162,16 +163,7 @@ export class HpbEmulator {
   }
 
   listen(port: number, host: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const onError = (e: Error): void => reject(e);
-      this.server.once('error', onError);
-      this.server.listen({ port, host, backlog: 4096 }, () => {
-        this.server.off('error', onError);
-        const addr = this.server.address();
-        if (addr === null || typeof addr === 'string') return reject(new Error('no address'));
-        resolve(`http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`);
-      });
-    });
+    return listenHttp(this.server, port, host);
   }
 
   async close(): Promise<void> {

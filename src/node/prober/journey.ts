@@ -141,20 +141,13 @@ export class TargetProber {
       if (!(await this.run(g, 'call_join', { token, params: { flags: CallFlag.inCall | CallFlag.withAudio } })).ok) return fail('call_join');
       inCall = true;
       if (!(await this.run(g, 'call_flags', { token, params: { flags: CallFlag.inCall | CallFlag.withAudio | CallFlag.withVideo } })).ok) return fail('call_flags');
-      const peers = await this.run(g, 'call_peers', { token });
-      if (!peers.ok) return fail('call_peers');
-      const list = dataOf(peers);
-      if (!Array.isArray(list) || !list.some((p) => (p as { sessionId?: unknown }).sessionId === sessionId)) failure = 'self_not_listed';
-      if (this.target.user !== null && !this.stopping) {
-        const modFailure = await this.moderatorSteps(token);
-        if (modFailure !== null) failure ??= modFailure;
-      }
+      const listed = await this.selfListed(g, token, sessionId);
+      if (listed === null) return fail('call_peers');
+      if (!listed) failure = 'self_not_listed';
+      failure ??= await this.moderatorIfUser(token);
     } finally {
       // Leave what was joined, also after a failed step or a SIGTERM.
-      if (inCall) {
-        const left = await this.run(g, 'call_leave', { token });
-        if (!left.ok) failure ??= 'call_leave';
-      }
+      if (inCall) failure ??= await this.leaveCall(g, token);
       const leftRoom = await this.run(g, 'room_leave', { token });
       if (!leftRoom.ok) failure ??= 'room_leave';
     }
@@ -186,29 +179,39 @@ export class TargetProber {
       if (!this.hpbStep('flags_propagation', await flagsSeen())) failure ??= 'hpb_flags_propagation';
       const stay = this.hpbOptions.stayEvery > 0 && this.rounds++ % this.hpbOptions.stayEvery === 0;
       if (stay) await this.sleep(this.hpbOptions.staySeconds * 1000);
-      const peers = await this.run(g, 'call_peers', { token });
-      if (!peers.ok) return { success: false, failure: 'call_peers' };
-      const list = dataOf(peers);
-      const listed = Array.isArray(list) && list.some((p) => (p as { sessionId?: unknown }).sessionId === sessionId);
+      const listed = await this.selfListed(g, token, sessionId);
+      if (listed === null) return { success: false, failure: 'call_peers' };
       if (stay) this.metrics.hpbSelfListed.set({ target: this.target.name }, listed ? 1 : 0);
       if (!listed) failure ??= 'self_not_listed';
       if (hpb.unexpectedClose !== null) {
         this.metrics.hpbFailures.inc({ target: this.target.name, step: 'connect', code: hpb.unexpectedClose });
         failure ??= 'hpb_closed';
       }
-      if (this.target.user !== null && !this.stopping) {
-        const modFailure = await this.moderatorSteps(token);
-        if (modFailure !== null) failure ??= modFailure;
-      }
+      failure ??= await this.moderatorIfUser(token);
     } finally {
-      if (inCall) {
-        const left = await this.run(g, 'call_leave', { token });
-        if (!left.ok) failure ??= 'call_leave';
-      }
+      if (inCall) failure ??= await this.leaveCall(g, token);
       if (hpb.hpbSessionId !== null && !this.hpbStep('leave', await hpb.leave(ms))) failure ??= 'hpb_leave';
       hpb.close();
     }
     return { success: failure === null, failure };
+  }
+
+  /** `GET /call`: whether it lists this session; null when the request failed. */
+  private async selfListed(g: ProbeClient, token: string, sessionId: string): Promise<boolean | null> {
+    const peers = await this.run(g, 'call_peers', { token });
+    if (!peers.ok) return null;
+    const list = dataOf(peers);
+    return Array.isArray(list) && list.some((p) => (p as { sessionId?: unknown }).sessionId === sessionId);
+  }
+
+  /** The moderator's steps when the target has a user (and no SIGTERM came): the failure, or null. */
+  private moderatorIfUser(token: string): Promise<string | null> {
+    return this.target.user !== null && !this.stopping ? this.moderatorSteps(token) : Promise.resolve(null);
+  }
+
+  /** Leaves the call: 'call_leave' when that failed, else null. */
+  private async leaveCall(g: ProbeClient, token: string): Promise<string | null> {
+    return (await this.run(g, 'call_leave', { token })).ok ? null : 'call_leave';
   }
 
   /** A wait that SIGTERM cuts short. */

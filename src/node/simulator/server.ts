@@ -13,6 +13,7 @@ import { RawJson } from './raw-json.ts';
 import { phpJson } from '../../shared/php-json.ts';
 import { type ServerSettings, ShiftableClock, TalkState, type User, defaultSettings } from './state.ts';
 import { type Ctx, type Result, handle } from './talk.ts';
+import { listenHttp } from '../listen.ts';
 import { type ExternalConfig, ExternalSignaling } from './external-signaling.ts';
 import type { BruteForceAction } from '../../shared/constants.ts';
 
@@ -258,21 +259,10 @@ export class TalkSimulator {
 
   private readonly gcTimer: NodeJS.Timeout;
 
-  listen(port: number, host: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const onError = (e: Error): void => reject(e);
-      this.server.once('error', onError);
-      // A deep accept queue: thousands of guests joining in a burst must queue, not be reset.
-      this.server.listen({ port, host, backlog: 4096 }, () => {
-        this.server.off('error', onError);
-        const addr = this.server.address();
-        if (addr === null || typeof addr === 'string') return reject(new Error('no address'));
-        const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-        this.url = `http://${h}:${addr.port}`;
-        if (this.external) this.external.baseUrl = this.url;
-        resolve(this.url);
-      });
-    });
+  async listen(port: number, host: string): Promise<string> {
+    this.url = await listenHttp(this.server, port, host);
+    if (this.external) this.external.baseUrl = this.url;
+    return this.url;
   }
 
   close(): Promise<void> {
