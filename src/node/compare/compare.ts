@@ -10,6 +10,7 @@
 // signed-rank one over Walsh averages, distribution-free (Hollander and Wolfe, Nonparametric
 // Statistical Methods, 3.2). A verdict needs the whole interval beyond the minimum effect.
 
+import { HELD_ENDPOINT_IDS } from '../../shared/endpoints.ts';
 import { percentile, statusText, type EndpointSummary } from '../run/results.ts';
 import { MIN_SAMPLES } from '../gate/gate.ts';
 
@@ -125,9 +126,9 @@ export function compareSides(a: Side, b: Side, opts: CompareOptions, pairs: read
     const eb = b.endpoints[id];
     const la = a.latencies.get(id) ?? new Float64Array(0);
     const lb = b.latencies.get(id) ?? new Float64Array(0);
-    // The long-poll is held by design; its latency says nothing about a regression.
+    // Long-polls are held by design; their latency says nothing about a regression.
     for (const [measure, q, min] of [['median', 0.5, MIN_SAMPLES.p50], ['p95', 0.95, MIN_SAMPLES.p95]] as const) {
-      if (id === 'signaling_poll' || la.length < min || lb.length < min) continue;
+      if ((HELD_ENDPOINT_IDS as readonly string[]).includes(id) || la.length < min || lb.length < min) continue;
       const d = pairDifferences(pairs, id, q, MIN_PER_ROUND[measure]);
       if (d === null) continue;
       const s = pairedShift(d)!;

@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { BUDGETS, HPB_BUDGET, JOURNEY_BUDGET, POLL_ERROR_RATE } from '../../shared/budgets.ts';
-import { ENDPOINT_IDS, type EndpointId, isEndpointId } from '../../shared/endpoints.ts';
+import { ENDPOINT_IDS, type EndpointId, HELD_ENDPOINT_IDS, isEndpointId } from '../../shared/endpoints.ts';
 import { parseUserJson, UsageError } from '../cli/usage.ts';
 import { type LatencyMs, percentile, statusText, type RunSummary } from '../run/results.ts';
 
@@ -319,8 +319,8 @@ export function evaluate(summary: RunSummary, stats: Record<string, EndpointStat
     const throttled = e.throttled + e.tooManyRequests;
     checks.push({ endpoint: id, check: 'throttled', ok: throttled <= b.maxThrottled, detail: `${e.throttled} throttled, ${e.tooManyRequests}×429 (allowed ${b.maxThrottled})` });
 
-    // The long-poll is held by design; its latency says nothing about a regression.
-    if (id !== 'signaling_poll') checks.push(...regressionChecks(id, stats[id], baseline?.endpoints[id], opts));
+    // Long-polls are held by design; their latency says nothing about a regression.
+    if (!HELD_ENDPOINT_IDS.includes(id)) checks.push(...regressionChecks(id, stats[id], baseline?.endpoints[id], opts));
   }
   if (summary.hpb) checks.push(...hpbChecks(summary.hpb, stats, all.hpb, baseline, opts));
   return checks;

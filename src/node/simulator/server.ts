@@ -244,7 +244,13 @@ export class TalkSimulator {
     this.metrics = new SimMetrics(this.state, this.capacity);
     this.external = opts.external ? new ExternalSignaling(opts.external, this.metrics) : null;
     this.sessionCookie = this.state.instanceId;
-    this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+    // Idle connections stay open until the client closes them: no keep-alive timeout, and no
+    // headers timeout (Node's 60 s one also closes a connection that has sent nothing yet, with an
+    // unsolicited 408). k6 never closes an idle connection (also one it dialed and then did not
+    // need) and, when a server closes one just as k6 reuses it, retries only GETs: a PUT, POST or
+    // DELETE fails with EOF or a reset, or reads that 408 (seen in bench:scale at 10,000 guests).
+    // That race is k6's connection reuse against any server that closes idle connections, not Talk.
+    this.server = createServer({ keepAliveTimeout: 0, requestTimeout: 0 }, (req, res) => {
       this.serve(req, res).catch((e: unknown) => {
         // A bug in the simulator must not take it down; the client sees a 500 like PHP's.
         process.stderr.write(`talkload sim: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -252,7 +258,7 @@ export class TalkSimulator {
         else res.end();
       });
     });
-    this.server.headersTimeout = 60_000;
+    this.server.headersTimeout = 0;
     this.gcTimer = setInterval(() => this.state.collectPhpSessions(), 60_000);
     this.gcTimer.unref();
   }

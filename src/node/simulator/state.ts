@@ -70,6 +70,19 @@ export interface TalkSession {
   peerJsonKey: string;
   /** Joined to its room on the HPB (backend `room` join, until its `leave`). */
   hpbJoined: boolean;
+  /** Session state: 1 active, 0 inactive (`PUT .../participants/state`). */
+  state: number;
+}
+
+/** A chat message as `GET /chat/{token}` lists it (reference 2.21: only as load beside a call). */
+export interface ChatMessage {
+  readonly id: number;
+  readonly token: string;
+  readonly actorType: string;
+  readonly actorId: string;
+  readonly actorDisplayName: string;
+  readonly timestamp: number;
+  readonly message: string;
 }
 
 export interface Room {
@@ -95,6 +108,9 @@ export interface Room {
   /** Bumped on every change a peer list can show; with the second, keys the `GET /call` cache. */
   version: number;
   peersCache: { readonly key: string; readonly json: RawJson } | null;
+  /** Chat messages, oldest first, and the chat long-polls waiting for the next one. */
+  readonly chat: ChatMessage[];
+  readonly chatWaiters: Set<() => void>;
 }
 
 /** The PHP session behind the session cookie: who is logged in and room token -> Talk session id. */
@@ -158,6 +174,8 @@ export class TalkState {
   readonly instanceId = 'oc' + randomString(10, TOKEN_CHARS);
   private nextRoomId = 1;
   private nextAttendeeId = 1;
+  /** Chat message ids are global, as comment ids are in Nextcloud. */
+  nextMessageId = 1;
 
   readonly clock: Clock;
   readonly settings: ServerSettings;
@@ -231,6 +249,8 @@ export class TalkState {
       sessions: new Map(),
       version: 0,
       peersCache: null,
+      chat: [],
+      chatWaiters: new Set(),
     };
     this.rooms.set(token, room);
     return room;
@@ -259,6 +279,23 @@ export class TalkState {
     a.room.attendeeByActor.delete(`${a.actorType}/${a.actorId}`);
   }
 
+  /**
+   * An attendee is removed (by a moderator, by leaving for good, or by making the room private):
+   * its sessions leave the call and end at once, and the call ends when nobody fresh is left in it.
+   */
+  removeAttendeeAndSessions(a: Attendee): TalkSession[] {
+    const room = a.room;
+    const sessions = [...a.sessions];
+    for (const s of sessions) s.inCall = 0;
+    this.removeAttendee(a);
+    if (room.activeSince !== 0 && !this.hasActiveSessionsInCall(room)) {
+      room.activeSince = 0;
+      room.callFlag = 0;
+    }
+    this.refreshParticipants(room);
+    return sessions;
+  }
+
   userAttendee(room: Room, userId: string): Attendee | undefined {
     return room.attendeeByActor.get(`users/${userId}`);
   }
@@ -267,6 +304,7 @@ export class TalkState {
     for (const s of [...room.sessions.values()]) this.deleteSession(s);
     room.deleted = true;
     this.rooms.delete(room.token);
+    for (const wake of room.chatWaiters) wake();
   }
 
   // ---- Talk sessions ------------------------------------------------------------------------
@@ -298,6 +336,7 @@ export class TalkState {
       peerJson: '',
       peerJsonKey: '',
       hpbJoined: false,
+      state: 1,
     };
     attendee.sessions.add(s);
     attendee.room.sessions.set(id, s);
@@ -336,6 +375,11 @@ export class TalkState {
     if (a.permissions & Permission.custom) return a.permissions;
     if (a.room.defaultPermissions !== 0) return a.room.defaultPermissions;
     return DEFAULT_PERMISSIONS;
+  }
+
+  /** Held by the lobby: it is on and the attendee is neither a moderator nor allowed to ignore it. */
+  heldByLobby(a: Attendee): boolean {
+    return a.room.lobbyState !== 0 && !this.isModerator(a) && !(this.permissionsOf(a) & Permission.lobbyIgnore);
   }
 
   canStartCall(a: Attendee): boolean {

@@ -10,6 +10,8 @@ import { addParticipant, guestName, listParticipants } from './controllers/parti
 import { createRoom, deleteRoom, getRoom, joinRoom, leaveRoom, listRooms, setLobby, setPublic, setReadOnly } from './controllers/room.ts';
 import { pullMessages, sendMessages, signalingSettings } from './controllers/signaling.ts';
 import { signalingBackend } from './controllers/signaling-backend.ts';
+import { changeParticipantType, removeAttendee, removeSelf, setAttendeePermissions, setDefaultPermissions, setPassword, setSessionState } from './controllers/moderation.ts';
+import { receiveChat, sendChat } from './controllers/chat.ts';
 import type { ExternalSignaling } from './external-signaling.ts';
 
 export type { Ctx, Params, Result } from './controllers/common.ts';
@@ -17,6 +19,7 @@ export type { Ctx, Params, Result } from './controllers/common.ts';
 // ---- middleware (CanUseTalk + Injection) ----------------------------------------------------------
 
 type Requirement = 'none' | 'participant' | 'moderator' | 'loggedInModerator';
+// Logged-in-only endpoints (`RequireLoggedIn*`) are not `#[PublicPage]`: guests get 401 before this.
 
 interface Rules {
   readonly requires: Requirement;
@@ -39,6 +42,14 @@ const RULES: { readonly [K in Exclude<EndpointId, 'capabilities'>]: Rules } = {
   room_leave: { requires: 'none' },
   room_add_participant: { requires: 'loggedInModerator' },
   room_participants: { requires: 'participant', noLobby: true },
+  room_promote: { requires: 'moderator' },
+  room_demote: { requires: 'moderator' },
+  room_remove_attendee: { requires: 'moderator' },
+  room_remove_self: { requires: 'participant' },
+  room_password: { requires: 'moderator' },
+  room_session_state: { requires: 'participant' },
+  room_default_permissions: { requires: 'moderator' },
+  room_attendee_permissions: { requires: 'moderator' },
   guest_name: { requires: 'participant' },
   signaling_settings: { requires: 'none' },
   signaling_poll: { requires: 'none' },
@@ -49,6 +60,8 @@ const RULES: { readonly [K in Exclude<EndpointId, 'capabilities'>]: Rules } = {
   call_flags: { requires: 'participant' },
   call_ring: { requires: 'participant', callEnabled: true, permission: Permission.startCall },
   call_leave: { requires: 'participant' },
+  chat_send: { requires: 'participant', readWrite: true, noLobby: true, permission: Permission.chat },
+  chat_receive: { requires: 'participant', noLobby: true },
 };
 
 interface Resolved {
@@ -74,9 +87,7 @@ function middleware(id: Exclude<EndpointId, 'capabilities'>, ctx: Ctx): Resolved
     if (!ok) return r(403);
   }
   if (rules.readWrite && room.readOnly === ReadOnlyState.readOnly) return r(403);
-  if (rules.noLobby && room.lobbyState !== LobbyState.none) {
-    if (!st.isModerator(a) && !(st.permissionsOf(a) & Permission.lobbyIgnore)) return r(412);
-  }
+  if (rules.noLobby && st.heldByLobby(a)) return r(412);
   if (rules.permission !== undefined && !(st.permissionsOf(a) & rules.permission)) return r(403);
   return { room, participant };
 }
@@ -187,6 +198,26 @@ function dispatch(id: EndpointId, ctx: Ctx): Result | Promise<Result> {
         return ring(ctx, room, p);
       case 'call_leave':
         return leaveCall(ctx, room, p);
+      case 'room_promote':
+        return changeParticipantType(ctx, room, p, true);
+      case 'room_demote':
+        return changeParticipantType(ctx, room, p, false);
+      case 'room_remove_attendee':
+        return removeAttendee(ctx, room, p);
+      case 'room_remove_self':
+        return removeSelf(ctx, room, p);
+      case 'room_password':
+        return setPassword(ctx, room);
+      case 'room_session_state':
+        return setSessionState(ctx, p);
+      case 'room_default_permissions':
+        return setDefaultPermissions(ctx, room, p);
+      case 'room_attendee_permissions':
+        return setAttendeePermissions(ctx, room);
+      case 'chat_send':
+        return sendChat(ctx, room, p);
+      case 'chat_receive':
+        return receiveChat(ctx, room);
     }
   } catch (e) {
     if (e instanceof MissingParameter) return { status: 400, bare: true };

@@ -107,3 +107,11 @@ export async function guestInCall(world: World, token: string, flags = 7): Promi
   if (call.status !== 200) throw new Error(`call_join answered ${call.status}`);
   return g;
 }
+
+/** The attendee id of an actor, from a moderator's participant list. */
+export async function attendeeIdOf(moderator: TestClient, token: string, actorId: string): Promise<number> {
+  const list = await moderator.call('room_participants', { token });
+  const entry = ((list.data ?? []) as { actorId: string; attendeeId: number }[]).find((p) => p.actorId === actorId);
+  if (!entry) throw new Error(`${actorId} is not listed in ${token} (room_participants answered ${list.status})`);
+  return entry.attendeeId;
+}

@@ -114,12 +114,10 @@ export function participantOf(ctx: Ctx, room: Room): Participant | null {
   if (ctx.userId !== null) {
     const attendee = ctx.state.userAttendee(room, ctx.userId);
     if (!attendee) return null;
-    if (sid !== undefined) {
-      const s = room.sessions.get(sid);
-      return { attendee, session: s && s.attendee === attendee ? s : null };
-    }
-    const first = attendee.sessions.values().next();
-    return { attendee, session: first.done ? null : first.value };
+    // A user's Talk session lives in its cookie jar as a guest's does: Basic auth alone finds the
+    // attendee, not a session (call requests from a jar that has not joined answer 404).
+    const s = sid !== undefined ? room.sessions.get(sid) : undefined;
+    return { attendee, session: s && s.attendee === attendee ? s : null };
   }
   if (sid === undefined) return null;
   const s = room.sessions.get(sid);
@@ -132,6 +130,8 @@ export function formatRoom(st: TalkState, room: Room, p: Participant | null): Re
   const a = p?.attendee;
   const session = p?.session ?? null;
   const moderator = a ? st.isModerator(a) : false;
+  // Someone held by the lobby learns nothing of the call behind it.
+  const held = a ? st.heldByLobby(a) : room.lobbyState !== 0;
   return {
     id: room.id,
     token: room.token,
@@ -152,9 +152,9 @@ export function formatRoom(st: TalkState, room: Room, p: Participant | null): Re
     readOnly: room.readOnly,
     listable: 0,
     hasPassword: room.password !== '',
-    hasCall: room.activeSince !== 0,
+    hasCall: room.activeSince !== 0 && !held,
     callFlag: room.callFlag,
-    canStartCall: a ? st.canStartCall(a) : false,
+    canStartCall: a && !held ? st.canStartCall(a) : false,
     canDeleteConversation: moderator,
     canLeaveConversation: a?.actorType === ActorType.users,
     lobbyState: room.lobbyState,

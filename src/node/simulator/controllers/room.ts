@@ -4,6 +4,7 @@ import { ActorType, ConversationType, LobbyState, ParticipantType, Permission, R
 import type { Attendee, Room, TalkSession } from '../state.ts';
 
 
+import { removeUninvited } from './moderation.ts';
 import { notifyDelete, notifyDisinvite, notifyInCall, notifyInCallAll, notifyUpdate } from './backend-notifier.ts';
 import { type Ctx, type Participant, type Result, done, formatRoom, participantOf, phpBool, phpInt, phpString, r, requiredInt, roomForCaller, talkHash } from './common.ts';
 
@@ -71,6 +72,7 @@ export function setPublic(ctx: Ctx, room: Room, p: Participant, makePublic: bool
   } else {
     room.type = ConversationType.group;
     room.password = '';
+    removeUninvited(ctx, room);
   }
   notifyUpdate(ctx, room);
   return r(200, formatRoom(ctx.state, room, p));
@@ -88,7 +90,8 @@ export function setLobby(ctx: Ctx, room: Room, p: Participant): Result {
   if (state === LobbyState.nonModerators) {
     const kicked: TalkSession[] = [];
     for (const s of room.sessions.values()) {
-      if (s.inCall !== 0 && !(st.permissionsOf(s.attendee) & Permission.lobbyIgnore)) {
+      // Talk sends every non-moderator out of the call, "ignore lobby" or not (it may join again).
+      if (s.inCall !== 0 && !st.isModerator(s.attendee)) {
         s.inCall = 0;
         kicked.push(s);
       }

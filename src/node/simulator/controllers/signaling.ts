@@ -71,10 +71,10 @@ export function pullMessages(ctx: Ctx): Result | Promise<Result> {
   const ticks = st.settings.signalingPullSeconds;
 
   const take = (): QueuedMessage[] | 'refresh' | null => {
+    // A changed participant list ends the wait; messages queued beside it go out with it.
     if (session.refresh) {
       session.refresh = false;
-      session.messages = [];
-      return 'refresh';
+      if (session.messages.length === 0) return 'refresh';
     }
     if (session.messages.length > 0) {
       const m = session.messages;

@@ -1,0 +1,102 @@
+// ChatController, minimally (reference 2.21): the web client never sits in a call without its chat
+// long-poll, so a call load test may want that held request beside the signaling one. Posting and
+// reading; no mentions, reactions, threads or rich objects.
+
+import { Timeouts } from '../../../shared/constants.ts';
+import type { ChatMessage, Room } from '../state.ts';
+import { type Ctx, type Participant, type Result, phpInt, phpString, r, requiredString } from './common.ts';
+
+/** Talk's ChatManager::MAX_CHAT_LENGTH. */
+const MAX_CHAT_LENGTH = 32000;
+const MAX_LIMIT = 200;
+
+function format(m: ChatMessage): Record<string, unknown> {
+  return {
+    id: m.id,
+    token: m.token,
+    actorType: m.actorType,
+    actorId: m.actorId,
+    actorDisplayName: m.actorDisplayName,
+    timestamp: m.timestamp,
+    message: m.message,
+    messageParameters: [],
+    systemMessage: '',
+    messageType: 'comment',
+    isReplyable: true,
+    referenceId: '',
+    reactions: [],
+    expirationTimestamp: 0,
+    markdown: true,
+  };
+}
+
+const lastGiven = (list: readonly ChatMessage[], room: Room): Record<string, string> => ({
+  'X-Chat-Last-Given': String(list.at(-1)?.id ?? 0),
+  'X-Chat-Last-Common-Read': String(room.chat.at(-1)?.id ?? 0),
+});
+
+/** POST /chat/{token}: 201 with the message; wakes the chat long-polls of the room. */
+export function sendChat(ctx: Ctx, room: Room, p: Participant): Result {
+  const st = ctx.state;
+  const message = requiredString(ctx.params, 'message');
+  if (message.trim() === '') return r(400);
+  if ([...message].length > MAX_CHAT_LENGTH) return r(413, { error: 'message' });
+  const a = p.attendee;
+  const m: ChatMessage = {
+    id: st.nextMessageId++,
+    token: room.token,
+    actorType: a.actorType,
+    actorId: a.actorId,
+    actorDisplayName: a.displayName,
+    timestamp: st.nowSec(),
+    message,
+  };
+  room.chat.push(m);
+  room.lastActivity = m.timestamp;
+  for (const wake of room.chatWaiters) wake();
+  return r(201, format(m), { headers: lastGiven([m], room) });
+}
+
+/**
+ * GET /chat/{token}: history (`lookIntoFuture=0`, newest first, before `lastKnownMessageId`) or new
+ * messages (`lookIntoFuture=1`, oldest first, after it), held up to `timeout` (at most 30) seconds in
+ * one-second ticks as Talk's loop sleeps, then 304 with an empty body when nothing came.
+ */
+export function receiveChat(ctx: Ctx, room: Room): Result | Promise<Result> {
+  const future = phpInt(ctx.params.get('lookIntoFuture')) === 1;
+  const limit = Math.min(Math.max(phpInt(ctx.params.get('limit') ?? 100), 1), MAX_LIMIT);
+  const lastKnown = phpInt(ctx.params.get('lastKnownMessageId') ?? 0);
+  const timeout = Math.min(Math.max(phpInt(ctx.params.get('timeout') ?? Timeouts.signalingPullSeconds), 0), Timeouts.signalingPullSeconds);
+
+  const pick = (): ChatMessage[] => {
+    if (future) return room.chat.filter((m) => m.id > lastKnown).slice(0, limit);
+    const older = lastKnown > 0 ? room.chat.filter((m) => m.id < lastKnown) : room.chat;
+    return older.slice(-limit).reverse();
+  };
+  const answer = (list: ChatMessage[]): Result =>
+    list.length === 0 ? { status: 304, bare: true, headers: {} } : r(200, list.map(format), { headers: lastGiven(list, room) });
+
+  const first = pick();
+  if (first.length > 0 || !future || timeout === 0) return answer(first);
+  return new Promise<Result>((resolve) => {
+    const startMs = Date.now();
+    let tick: NodeJS.Timeout | null = null;
+    const finish = (): void => {
+      clearTimeout(deadline);
+      if (tick) clearTimeout(tick);
+      room.chatWaiters.delete(wake);
+      resolve(room.deleted ? r(404) : answer(pick()));
+    };
+    // A message posted now is seen at the poll's next one-second tick.
+    const wake = (): void => {
+      if (tick) return;
+      const elapsed = Date.now() - startMs;
+      tick = setTimeout(finish, Math.ceil((elapsed + 1) / 1000) * 1000 - elapsed);
+      tick.unref();
+    };
+    const deadline = setTimeout(finish, timeout * 1000);
+    deadline.unref();
+    room.chatWaiters.add(wake);
+  });
+}
+
