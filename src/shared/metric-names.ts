@@ -20,6 +20,11 @@ export const K6Metric = {
   callJoins: 'talk_call_joins',
   /** Rate: our own session was listed by `GET /call`. */
   selfListed: 'talk_self_listed',
+  /**
+   * Counter: our own session was not listed, but the answer came more than 29 s after the ping the
+   * server last had (the long-poll was between two requests): the server's 30 s window, not a fault.
+   */
+  selfListedPingEdge: 'talk_self_unlisted_at_ping_edge',
   /** With an HPB, Trends (time): welcome to hello answer, and room request to room answer. */
   hpbHello: 'talk_hpb_hello_duration',
   hpbRoom: 'talk_hpb_room_join_duration',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { joinedSession, parseOcsBody, peersInCallBody, type BodyKind } from './ocs.ts';
+import { joinedSession, newestMessageId, parseOcsBody, peersInCallBody, type BodyKind } from './ocs.ts';
 import { phpJson } from './php-json.ts';
 
 const TABLE: [string, string, string, BodyKind][] = [
@@ -110,3 +110,13 @@ test('an uncaught server error in OCS XML keeps its status code', () => {
   assert.deepEqual(parseOcsBody(body, 'text/xml; charset=UTF-8'), { kind: 'xml', meta: { status: 'failure', statuscode: 500, message: 'Internal Server Error' } });
   assert.deepEqual(parseOcsBody('<?xml version="1.0"?><feed/>', 'application/xml'), { kind: 'xml', meta: null });
 });
+
+const NEWEST: [string, unknown, number, number][] = [
+  ['two messages, oldest first', '{"ocs":{"data":[{"id":7,"referenceId":"","message":"a"},{"id":12,"message":"b"}]}}', 0, 12],
+  ['history, newest first', '{"ocs":{"data":[{"id":12},{"id":7}]}}', 0, 12],
+  ['a message text that looks like an id is escaped by the server', '{"ocs":{"data":[{"id":3,"message":"\\"id\\":99"}]}}', 0, 3],
+  ['304: no body', '', 5, 5],
+  ['not a string', undefined, 5, 5],
+  ['older than known', '{"ocs":{"data":[{"id":2}]}}', 5, 5],
+];
+for (const [name, body, known, want] of NEWEST) test(`newestMessageId: ${name}`, () => assert.equal(newestMessageId(body, known), want));

@@ -153,3 +153,12 @@ export function joinedSession(body: string): JoinedSession | undefined {
 function unique(list: string[]): string[] {
   return list.filter((v, i) => list.indexOf(v) === i);
 }
+
+/** The newest message id in a chat answer, or `known` (ids are integers: found by pattern, not JSON.parse). */
+export function newestMessageId(body: unknown, known: number): number {
+  if (typeof body !== 'string') return known;
+  let newest = known;
+  const re = /"id":(\d+)/g;
+  for (let m = re.exec(body); m !== null; m = re.exec(body)) newest = Math.max(newest, Number(m[1]));
+  return newest;
+}

@@ -11,6 +11,7 @@ import { HpbConnection, hpbClientUrl } from '../lib/hpb.ts';
 import { metrics } from '../lib/metrics.ts';
 import { type StayContext, checkPeers, joinFlags, stay } from '../lib/stay.ts';
 import type { TalkClient } from '../lib/talk-client.ts';
+import { startChat } from '../lib/chat.ts';
 
 /** How long a change may take to reach the guest before it counts as lost. */
 const PROPAGATION_MS = 10_000;
@@ -78,8 +79,11 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
   if (inCall) metrics.callJoins.add(1);
 
   const peersRequest = c.prepare('call_peers', { token, keepBody: true });
+  const leaveAt = Date.now() + config.stay * 1000;
+  const chat = config.chat ? startChat(c, token, leaveAt, []) : null;
   await stay({
-    leaveAt: Date.now() + config.stay * 1000,
+    leaveAt,
+    ...(chat ? { chat: { nextIn: () => jitter(config.chatEvery), post: chat.post } } : {}),
     nextPeersIn: () => jitter(config.peersEvery),
     nextFlagsIn: () => jitter(config.flagsEvery),
     peers: async () => checkPeers(c.record(peersRequest, await c.fire(peersRequest)), session, inCall),
@@ -93,6 +97,7 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
   });
 
   await c.callAsync('call_leave', { token });
+  await chat?.done;
   // Leave the HPB room, say bye, close; then leave the conversation.
   if (!conn.closed) {
     await conn.request('leave', 'room', '{"roomid":""}', ANSWER_MS);

@@ -14,6 +14,7 @@ import { metrics } from '../lib/metrics.ts';
 import { type Step, TalkClient } from '../lib/talk-client.ts';
 import { type StayContext, checkPeers, joinFlags, stay } from '../lib/stay.ts';
 import { hpbStay } from './guest-hpb.ts';
+import { startChat } from '../lib/chat.ts';
 import type { EndpointId } from '../../shared/endpoints.ts';
 import type { SetupData } from '../lib/rooms.ts';
 
@@ -23,11 +24,15 @@ const CHAOS = {
   call_join: [403, 412],
   call_peers: [403, 412],
   call_flags: [400],
+  chat: [403, 412],
 } as const;
-const chaos = (id: keyof typeof CHAOS): readonly number[] => (config.chaos ? CHAOS[id] : []);
+export const chaos = (id: keyof typeof CHAOS): readonly number[] => (config.chaos ? CHAOS[id] : []);
 
 interface PollState {
   stopping: boolean;
+  /** Clock ms at which the latest long-poll (the ping) was sent, and the one before it. */
+  sentAt: number;
+  previousSentAt: number;
   /** Cuts a retry wait short when the journey ends. */
   interrupt: (() => void) | null;
 }
@@ -37,6 +42,8 @@ async function pollLoop(c: TalkClient, token: string, state: PollState): Promise
   const poll = c.prepare('signaling_poll', { token, timeoutMs: Timeouts.signalingPollTimeoutSeconds * 1000 });
   let failures = 0;
   while (!state.stopping) {
+    state.previousSentAt = state.sentAt;
+    state.sentAt = Date.now();
     const res = c.record(poll, await c.fire(poll));
     if (res.status === 200) {
       failures = 0;
@@ -107,7 +114,7 @@ export async function guestJourney(data: SetupData, guestNo: number): Promise<vo
 /** Internal signaling: the long-poll loop runs beside the call for the whole stay. */
 async function internalStay(c: TalkClient, { token, session, random, jitter, done }: StayContext): Promise<void> {
   const sessionId = session.id;
-  const state: PollState = { stopping: false, interrupt: null };
+  const state: PollState = { stopping: false, sentAt: Date.now(), previousSentAt: Date.now(), interrupt: null };
   const polling = pollLoop(c, token, state);
 
   let flags = joinFlags(random);
@@ -120,14 +127,20 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
   const muteRequest = c.prepare('call_flags', { token, params: { flags: flags ^ CallFlag.withAudio }, alsoExpect: chaos('call_flags') });
   const unmuteRequest = c.prepare('call_flags', { token, params: { flags }, alsoExpect: chaos('call_flags') });
   let toggles = 0;
+  const leaveAt = Date.now() + config.stay * 1000;
+  const chat = config.chat ? startChat(c, token, leaveAt, chaos('chat')) : null;
 
   await stay({
-    leaveAt: Date.now() + config.stay * 1000,
+    leaveAt,
+    ...(chat ? { chat: { nextIn: () => jitter(config.chatEvery), post: chat.post } } : {}),
     nextPeersIn: () => jitter(config.peersEvery),
     nextFlagsIn: () => jitter(config.flagsEvery),
     peers: async () => {
+      // The ping the server may be counting: the poll sent last, or the one before it when the last
+      // left so recently that this request may overtake it (two connections, no order between them).
+      const pingSentAt = Date.now() - state.sentAt < 1000 ? state.previousSentAt : state.sentAt;
       const peers = c.record(peersRequest, await c.fire(peersRequest));
-      checkPeers(peers, session, inCall);
+      checkPeers(peers, session, inCall, Date.now() - pingSentAt);
     },
     flags: async () => {
       if (inCall) {
@@ -142,6 +155,7 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
   });
 
   await c.callAsync('call_leave', { token });
+  await chat?.done;
   // Stop the poll: a message to our own session ends the held request at its next 1 s tick.
   state.stopping = true;
   state.interrupt?.();

@@ -78,6 +78,10 @@ export const config = Object.freeze({
   peersEvery: duration('TALK_PEERS_EVERY', '4s'),
   /** Signaling: auto (as the server's settings say), internal (long-poll) or hpb (WebSocket to the HPB). */
   signaling: oneOf<'auto' | 'internal' | 'hpb'>('TALK_SIGNALING', ['auto', 'internal', 'hpb'], 'auto'),
+  /** Guests keep the chat long-poll open during their stay and post now and then. */
+  chat: bool('TALK_CHAT', false),
+  /** Seconds between a guest's chat messages. @default 60 */
+  chatEvery: duration('TALK_CHAT_EVERY', '60s'),
   /** Guests set a display name after joining. */
   guestNames: bool('TALK_GUEST_NAMES', true),
   /** Run the moderator journey (ring, participant list) beside the guests. */

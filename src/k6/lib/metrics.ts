@@ -13,6 +13,7 @@ export const metrics = {
   peersSeen: new Gauge(K6Metric.peersSeen),
   callJoins: new Counter(K6Metric.callJoins),
   selfListed: new Rate(K6Metric.selfListed),
+  selfListedPingEdge: new Counter(K6Metric.selfListedPingEdge),
   hpbHello: new Trend(K6Metric.hpbHello, true),
   hpbRoom: new Trend(K6Metric.hpbRoom, true),
   callPropagation: new Trend(K6Metric.callPropagation, true),

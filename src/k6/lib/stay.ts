@@ -1,7 +1,7 @@
 // The stay in the call, whatever the signaling: peer polls and flag changes on their own jittered
 // timers until the guest leaves. The journeys say what a poll and a flag change are.
 
-import { CallFlag } from '../../shared/constants.ts';
+import { CallFlag, Timeouts } from '../../shared/constants.ts';
 import { type JoinedSession, peersInCallBody } from '../../shared/ocs.ts';
 import { metrics } from './metrics.ts';
 import type { TalkResponse } from './talk-client.ts';
@@ -15,13 +15,16 @@ export interface StayPlan {
   readonly nextFlagsIn: () => number;
   readonly peers: () => Promise<void>;
   readonly flags: () => Promise<void>;
+  /** The chat beside the call (`--chat`): a message now and then. */
+  readonly chat?: { readonly nextIn: () => number; readonly post: () => Promise<void> };
 }
 
 export async function stay(p: StayPlan): Promise<void> {
   let nextFlags = Date.now() + p.nextFlagsIn();
   let nextPeers = Date.now() + p.nextPeersIn();
+  let nextChat = p.chat ? Date.now() + p.chat.nextIn() : Infinity;
   while (Date.now() < p.leaveAt) {
-    const wait = Math.min(nextFlags, nextPeers, p.leaveAt) - Date.now();
+    const wait = Math.min(nextFlags, nextPeers, nextChat, p.leaveAt) - Date.now();
     if (wait > 0) await delay(wait);
     const now = Date.now();
     if (now >= p.leaveAt) break;
@@ -32,6 +35,10 @@ export async function stay(p: StayPlan): Promise<void> {
     if (now >= nextFlags) {
       nextFlags = now + p.nextFlagsIn();
       await p.flags();
+    }
+    if (p.chat && now >= nextChat) {
+      nextChat = now + p.chat.nextIn();
+      await p.chat.post();
     }
   }
 }
@@ -50,11 +57,24 @@ export interface StayContext {
 export const joinFlags = (random: () => number): number =>
   random() < 0.5 ? CallFlag.inCall | CallFlag.withAudio | CallFlag.withVideo : CallFlag.inCall | CallFlag.withAudio;
 
-/** A peer poll's answer: how many peers, and (in the call) whether it lists this guest. */
-export function checkPeers(peers: TalkResponse, session: JoinedSession, inCall: boolean): void {
+/**
+ * Past this age of its last ping (ms between sending the ping and receiving the peer list) the server
+ * may rightly leave a session out: it lists sessions pinged within 30 s, counted in whole seconds.
+ */
+export const PING_EDGE_MS = (Timeouts.peerListSeconds - 1) * 1000;
+
+/**
+ * A peer poll's answer: how many peers, and (in the call) whether it lists this guest. `pingAgeMs`
+ * (internal signaling) is how long before this answer the long-poll that pinged last was sent: a
+ * guest left out while its poll was between two requests is at the server's 30 s edge, counted
+ * apart, since a real server does the same.
+ */
+export function checkPeers(peers: TalkResponse, session: JoinedSession, inCall: boolean, pingAgeMs = 0): void {
   if (peers.status !== 200 || typeof peers.body !== 'string') return;
   const seen = peersInCallBody(peers.body, session.forms);
   metrics.peersSeen.add(seen.count);
+  if (!inCall) return;
   // Our own session must be listed while we are in the call (the 30 s lastPing window).
-  if (inCall) metrics.selfListed.add(seen.listed);
+  if (!seen.listed && pingAgeMs > PING_EDGE_MS) metrics.selfListedPingEdge.add(1);
+  else metrics.selfListed.add(seen.listed);
 }

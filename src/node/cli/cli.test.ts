@@ -54,6 +54,8 @@ const USAGE_ERRORS: [string[], RegExp][] = [
   [['run', '--call-size', '5000'], /^talkload run: --call-size must be a whole number from 1 to 1000, got "5000"\n$/],
   [['run', '--guests-per-vu', '500'], /^talkload run: --guests-per-vu must be a whole number from 1 to 100, got "500"\n$/],
   [['run', '--seed', '99999999999'], /^talkload run: --seed must be a whole number from 1 to 2147483648, got "99999999999"\n$/],
+  [['run', '--chat-every', '10s'], /^talkload run: --chat-every needs --chat\n$/],
+  [['run', '--chat', '--chat-every', 'often'], /^talkload run: --chat-every must be a duration like 30s, 5m or 1h30m, got "often"\n$/],
   [['run', '--instances', '1000'], /^talkload run: --instances must be a whole number from 1 to 64, got "1000"\n$/],
   [['run', '--out', '/proc/x'], /^talkload run: --out \/proc\/x\/[^:]+: cannot create the results folder \(ENOENT on \/proc\/x\)\n$/],
   [['run', '--target', 'not a url'], /^talkload run: --target "not a url" is not a URL/],

@@ -55,6 +55,8 @@ Runs a k6 load test of the Talk call flow. Without --target, against the embedde
   --flags-every D         time between flag changes (default 8s)
   --peers-every D         time between GET /call polls (default 4s)
   --ring-user ID          user added to each conversation and rung (simulator: participant1)
+  --chat                  guests keep the chat long-poll open and post now and then (one more held PHP worker each)
+  --chat-every D          time between a guest's chat messages (default 60s; with --chat)
   --chaos                 moderator toggles lobby and read-only (412/403 become expected)
   --no-moderator          guests only
   --out DIR               results folder (default results/)
@@ -90,6 +92,9 @@ export interface RunPlan {
   staySeconds: number;
   flagsEverySeconds: number;
   peersEverySeconds: number;
+  /** Guests keep the chat long-poll open and post every chatEverySeconds. */
+  chat: boolean;
+  chatEverySeconds: number;
   ringUser: string;
   chaos: boolean;
   moderator: boolean;
@@ -150,6 +155,8 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
       duration: { type: 'string' },
       stay: { type: 'string', default: '20s' },
       'flags-every': { type: 'string', default: '8s' },
+      chat: { type: 'boolean' },
+      'chat-every': { type: 'string' },
       'peers-every': { type: 'string', default: '4s' },
       'ring-user': { type: 'string' },
       chaos: { type: 'boolean', default: false },
@@ -240,6 +247,7 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
   if (target !== null && (values['sim-fault'] !== undefined || values['sim-capacity'] !== undefined || values['sim-compat'] !== undefined || values['sim-signaling'] !== undefined || values.hpb !== undefined || values['sim-hpb-fault'] !== undefined || values['sim-port'] !== undefined)) {
     throw new UsageError('--sim-fault, --sim-capacity, --sim-compat, --sim-signaling and --hpb apply to the embedded simulator only, not to --target (its HPB is in its own settings)');
   }
+  if (values['chat-every'] !== undefined && !values.chat) throw new UsageError('--chat-every needs --chat');
   // The simulator's own checks run now, not after k6 was started.
   if (target === null) parseSimArgs(['--port', '0', ...simArgs], {});
   return {
@@ -256,6 +264,8 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
     staySeconds: parseDuration(values.stay ?? '20s', '--stay'),
     flagsEverySeconds: parseDuration(values['flags-every'] ?? '8s', '--flags-every'),
     peersEverySeconds: parseDuration(values['peers-every'] ?? '4s', '--peers-every'),
+    chat: values.chat ?? false,
+    chatEverySeconds: parseDuration(values['chat-every'] ?? '60s', '--chat-every'),
     ringUser,
     chaos: values.chaos ?? false,
     moderator: !values['no-moderator'],
@@ -448,6 +458,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       TALK_STAY: `${plan.staySeconds}s`,
       TALK_FLAGS_EVERY: `${plan.flagsEverySeconds}s`,
       TALK_PEERS_EVERY: `${plan.peersEverySeconds}s`,
+      TALK_CHAT: String(plan.chat),
+      TALK_CHAT_EVERY: `${plan.chatEverySeconds}s`,
       TALK_RING_USER: plan.ringUser,
       TALK_CHAOS: String(plan.chaos),
       TALK_MODERATOR: String(plan.moderator),
@@ -530,6 +542,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         staySeconds: plan.staySeconds,
         flagsEverySeconds: plan.flagsEverySeconds,
         peersEverySeconds: plan.peersEverySeconds,
+        ...(plan.chat ? { chat: true, chatEverySeconds: plan.chatEverySeconds } : {}),
         chaos: plan.chaos,
         moderator: plan.moderator,
       },

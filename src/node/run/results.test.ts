@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { aggregateSamples, endpointSummaries, evaluateThresholds, junit, percentile, statusText } from './results.ts';
+import { aggregateSamples, endpointSummaries, evaluateThresholds, junit, percentile, statusText, unexpectedLines } from './results.ts';
 import { thresholdSpec } from '../../shared/thresholds.ts';
 
 test('percentiles interpolate between closest ranks, like k6', () => {
@@ -72,4 +72,24 @@ test('junit has a failing case naming the endpoint of a broken threshold', () =>
   });
   assert.match(xml, /<testcase classname="talkload.call_flags" name="http_req_failed\{name:call_flags\} rate&lt;0.01"><failure/);
   assert.match(xml, /tests="1" failures="1"/);
+});
+
+test('unexpectedLines: one line per endpoint and HPB step with statuses in order, nothing when clean', () => {
+  const ep = (unexpectedStatuses: Record<string, number>) => ({
+    requests: 10, statuses: {}, unexpected: Object.values(unexpectedStatuses).reduce((a, b) => a + b, 0), unexpectedStatuses, throttled: 0, tooManyRequests: 0,
+    latencyMs: { p50: 1, p95: 1, p99: 1, max: 1, mean: 1 },
+  });
+  const base = {
+    schema: 'talkload.summary/v1' as const, runId: 'r', scenario: 's', profile: 'load', target: 'sim', targetKind: 'simulator' as const, startedAt: '', durationSeconds: 1, load: {},
+    k6: { version: 'v2.2.0', exitCode: 0 }, journeys: { count: 1, successRate: 1, selfListedRate: 1 }, thresholds: [], verdict: 'pass' as const,
+  };
+  assert.deepEqual(unexpectedLines({ ...base, endpoints: { call_join: ep({}) } }), []);
+  assert.deepEqual(
+    unexpectedLines({
+      ...base,
+      endpoints: { call_join: ep({}), call_peers: ep({ timeout: 3, '502': 1 }), room_join: ep({ '0': 2 }) },
+      hpb: { sessions: 1, helloMs: null, roomJoinMs: null, callJoinPropagationMs: null, flagsPropagationMs: null, unexpected: 2, unexpectedByStep: { hello: { too_many_requests: 2 } }, unexpectedCloses: { '1006': 4 }, messagesReceived: 0, bytesReceived: 0 },
+    }),
+    ['call_peers: 502×1 timeout×3', 'room_join: no-status×2', 'hpb hello: too_many_requests×2', 'hpb closes: 1006×4'],
+  );
 });

@@ -67,7 +67,13 @@ export interface RunSummary {
   load: Record<string, string | number | boolean>;
   k6: { version: string; exitCode: number };
   endpoints: Record<string, EndpointSummary>;
-  journeys: { count: number; successRate: number | null; selfListedRate: number | null };
+  journeys: {
+    count: number;
+    successRate: number | null;
+    selfListedRate: number | null;
+    /** Peer lists that left the guest out while its long-poll was between two requests (not in the rate). */
+    selfUnlistedAtPingEdge?: number;
+  };
   thresholds: ThresholdResult[];
   /** Guests that signalled through an HPB (absent when none did). */
   hpb?: HpbSummary;
@@ -106,7 +112,7 @@ export interface RawAggregate {
   dropped: number;
   journeys: { ok: number; total: number };
   callJoins: number;
-  selfListed: { ok: number; total: number };
+  selfListed: { ok: number; total: number; edge: number };
   firstTs: number;
   lastTs: number;
   hpb: { seen: boolean; sessions: number; trends: Map<string, Samples>; unexpected: Map<string, Map<string, number>>; closes: Map<string, number>; messages: number; bytes: number };
@@ -128,7 +134,7 @@ export async function aggregateSamples(files: readonly string[]): Promise<RawAgg
     dropped: 0,
     journeys: { ok: 0, total: 0 },
     callJoins: 0,
-    selfListed: { ok: 0, total: 0 },
+    selfListed: { ok: 0, total: 0, edge: 0 },
     firstTs: Infinity,
     lastTs: 0,
     hpb: { seen: false, sessions: 0, trends: new Map(HPB_TRENDS.map((m) => [m, new Samples()])), unexpected: new Map(), closes: new Map(), messages: 0, bytes: 0 },
@@ -238,6 +244,9 @@ export async function aggregateSamples(files: readonly string[]): Promise<RawAgg
           agg.selfListed.total++;
           if (value !== 0) agg.selfListed.ok++;
           break;
+        case K6Metric.selfListedPingEdge:
+          agg.selfListed.edge += value;
+          break;
         default:
           break;
       }
@@ -259,6 +268,7 @@ export function journeysOf(agg: RawAggregate): RunSummary['journeys'] {
     count: agg.journeys.total,
     successRate: agg.journeys.total ? agg.journeys.ok / agg.journeys.total : null,
     selfListedRate: agg.selfListed.total ? agg.selfListed.ok / agg.selfListed.total : null,
+    ...(agg.selfListed.edge > 0 ? { selfUnlistedAtPingEdge: agg.selfListed.edge } : {}),
   };
 }
 
@@ -414,6 +424,15 @@ export function statusText(statuses: Record<string, number>): string {
     .join(' ');
 }
 
+/** Every unexpected outcome of a run, one line per endpoint or HPB step: `call_peers: 502×1 timeout×3`. */
+export function unexpectedLines(s: RunSummary): string[] {
+  const out: string[] = [];
+  for (const [id, e] of Object.entries(s.endpoints)) if (e.unexpected > 0) out.push(`${id}: ${statusText(e.unexpectedStatuses)}`);
+  for (const [step, codes] of Object.entries(s.hpb?.unexpectedByStep ?? {})) out.push(`hpb ${step}: ${statusText(codes)}`);
+  if (Object.keys(s.hpb?.unexpectedCloses ?? {}).length > 0) out.push(`hpb closes: ${statusText(s.hpb!.unexpectedCloses)}`);
+  return out;
+}
+
 /** The per-endpoint table, as aligned text for the terminal. */
 export function textTable(s: RunSummary): string {
   const rows = [['endpoint', 'requests', 'statuses', 'unexpected', 'p50', 'p95', 'p99', 'max']];
@@ -452,7 +471,7 @@ export function markdown(s: RunSummary, files: Record<string, string>): string {
     lines.push(`| ${id} | ${e.requests} | ${statusText(e.statuses)} | ${unexpected} | ${ms(e.latencyMs.p50)} | ${ms(e.latencyMs.p95)} | ${ms(e.latencyMs.p99)} | ${ms(e.latencyMs.max)} |`);
   }
   const j = s.journeys;
-  lines.push('', `Guest journeys: ${j.count}, success ${j.successRate === null ? 'n/a' : (j.successRate * 100).toFixed(1) + ' %'}; own session listed by GET /call: ${j.selfListedRate === null ? 'n/a' : (j.selfListedRate * 100).toFixed(1) + ' %'}.`, '');
+  lines.push('', `Guest journeys: ${j.count}, success ${j.successRate === null ? 'n/a' : (j.successRate * 100).toFixed(1) + ' %'}; own session listed by GET /call: ${j.selfListedRate === null ? 'n/a' : (j.selfListedRate * 100).toFixed(1) + ' %'}${j.selfUnlistedAtPingEdge ? ` (left out ${j.selfUnlistedAtPingEdge} more times while its long-poll was between two requests: the server's 30 s window, not counted)` : ''}.`, '');
   lines.push('`signaling_poll` is the internal-signaling long-poll: it is held up to 30 s by design, so its latency is not a budget.', '');
   if (s.hpb) lines.push(...hpbMarkdown(s.hpb));
   lines.push('## Files', '', ...Object.entries(files).map(([k, v]) => `- ${k}: \`${v}\``), '');

@@ -60,6 +60,23 @@ test('healthy simulator: exit 0, every call endpoint and the long-poll used, gue
   assert.match(r.stdout, /talkload: PASS\. Results in .*healthy\//);
 });
 
+test('--chat: each guest keeps the chat long-poll open and posts; the others receive; the stay does not run long', { timeout: 240_000 }, async () => {
+  const out = mkdtempSync(join(tmpdir(), 'talkload-run-'));
+  const started = Date.now();
+  const r = await talkload(['run', '--guests', '3', '--call-size', '3', '--duration', '12s', '--stay', '10s', '--chat', '--chat-every', '2s', '--no-moderator', '--out', out, '--run-id', 'chat']);
+  assert.equal(r.code, 0, r.stdout.slice(-3000) + r.stderr);
+  const s = readSummary(out, 'chat');
+  const sent = s.endpoints['chat_send'];
+  const received = s.endpoints['chat_receive'];
+  assert.ok((sent?.statuses['201'] ?? 0) >= 3 * 3, `every guest posted: ${JSON.stringify(sent?.statuses)}`);
+  // Long-polls that returned with messages from the other guests (200), not only timeouts (304).
+  assert.ok((received?.statuses['200'] ?? 0) >= 3 * 2, `messages received: ${JSON.stringify(received?.statuses)}`);
+  for (const [id, e] of Object.entries(s.endpoints)) assert.equal(e.unexpected, 0, `${id} unexpected statuses`);
+  assert.deepEqual(s.load['chat'], true);
+  // Each guest's last chat poll is held only until its leave time, not 30 s beyond it.
+  assert.ok(Date.now() - started < 60_000, `run took ${Date.now() - started} ms`);
+});
+
 test('faults on call_flags: exit 99 and the endpoint is named', { timeout: 240_000 }, async () => {
   const out = mkdtempSync(join(tmpdir(), 'talkload-run-'));
   const r = await talkload(['run', '--guests', '2', '--duration', '8s', '--stay', '6s', '--flags-every', '2s', '--no-moderator', '--sim-fault', 'call_flags=error:500', '--out', out, '--run-id', 'faulty']);
