@@ -19,6 +19,6 @@ export function startChild(cmd: string, args: string[], env: NodeJS.ProcessEnv =
 }
 
 /** The embedded simulator without brute-force delays, as every benchmark uses it. */
-export function startSimulator(): Promise<{ child: ChildProcess; url: string }> {
-  return startChild(process.execPath, [BIN, 'sim', '--bruteforce', 'off']);
+export function startSimulator(args: string[] = []): Promise<{ child: ChildProcess; url: string }> {
+  return startChild(process.execPath, [BIN, 'sim', '--bruteforce', 'off', ...args]);
 }

@@ -1,6 +1,6 @@
 // Process figures from /proc for the benchmarks (Linux).
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 /** User + system CPU seconds of a process so far; 0 once it is gone. */
 export function cpuSeconds(pid: number): number {
@@ -17,6 +17,15 @@ export function cpuSeconds(pid: number): number {
 export function rssBytes(pid: number): number {
   try {
     return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** Open file descriptors of a process (sockets included); 0 once it is gone. */
+export function openFiles(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
   } catch {
     return 0;
   }

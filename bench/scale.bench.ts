@@ -1,23 +1,39 @@
 // How many concurrent guests one machine holds: steps of guests (the load profile: a ramp over a
-// fifth of the run, then the plateau) (each in a call, its signaling
-// long-poll open, polling peers) against the simulator, until a step breaks. Prints per step the
-// guests held, k6's peak RSS and CPU, and the simulator's CPU. Loopback only; every step bounded.
-// Held means: every guest joined, was in the call at the same time as all the others (the
+// fifth of the run, then the plateau) (each in a call, its signaling open, polling peers) against
+// the simulator, until a step breaks. Prints per step the guests held, k6's peak RSS and CPU, the
+// simulator's CPU, and every unexpected outcome by endpoint and status. Loopback only; every step
+// bounded. Held means: every guest joined, was in the call at the same time as all the others (the
 // simulator's in-call gauge reached the step), stayed listed in its own GET /call, and left, with
 // no unexpected status and no dropped join, within 8 GiB of k6 memory.
-//   SCALE_STEPS=2500,5000,10000 SCALE_GUESTS_PER_VU=20 npm run bench:scale
+//   SCALE_STEPS=2500,5000,10000 SCALE_GUESTS_PER_VU=20 npm run bench:scale   (SCALE_KEEP_GOING=1: past a broken step)
+// HPB mode (`-- --signaling hpb` or SCALE_SIGNALING=hpb): the simulator with its embedded HPB
+// emulator, guests over WebSockets; the steps as above (calls of 10), then call sizes
+// (SCALE_CALL_SIZES, default 10,50,100,200) at SCALE_SIZES_GUESTS guests until the propagation p95
+// passes 1 s: fan-out grows with the square of the call size.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import type { RunSummary } from '../src/node/run/results.ts';
+import { type RunSummary, unexpectedLines } from '../src/node/run/results.ts';
 import { startSimulator } from './child.ts';
-import { cpuSeconds, rssBytes } from './proc.ts';
+import { cpuSeconds, openFiles, rssBytes } from './proc.ts';
 
 const BIN = fileURLToPath(new URL('../bin/talkload.mjs', import.meta.url));
-const STEPS = (process.env['SCALE_STEPS'] ?? '2500,5000,7500,10000,12500,15000').split(',').map(Number);
+const { values: argv } = parseArgs({ options: { signaling: { type: 'string' } } });
+const HPB = (argv.signaling ?? process.env['SCALE_SIGNALING'] ?? 'internal') === 'hpb';
+const numbers = (v: string): number[] => v.split(',').map(Number);
+const STEPS = numbers(process.env['SCALE_STEPS'] ?? (HPB ? '2000,5000,8000' : '2500,5000,7500,10000,12500,15000'));
+const CALL_SIZES = numbers(process.env['SCALE_CALL_SIZES'] ?? '10,50,100,200');
+const SIZES_GUESTS = Number(process.env['SCALE_SIZES_GUESTS'] ?? 2000);
+// The call-size sweep changes flags more often, so that the fan-out of changes is measured too.
+const SIZES_FLAGS_EVERY = process.env['SCALE_SIZES_FLAGS_EVERY'] ?? '30s';
+const SIZES_DURATION = process.env['SCALE_SIZES_DURATION'] ?? '120s';
+const PROPAGATION_LIMIT_MS = 1000;
+// Run every step even after one broke (to see each step's breakdown, e.g. three runs of one size).
+const KEEP_GOING = process.env['SCALE_KEEP_GOING'] === '1';
 const PER_VU = Number(process.env['SCALE_GUESTS_PER_VU'] ?? 20);
 // A town-hall shape: every guest joins once during the ramp (a fifth of the run) and stays to the
 // end; mostly muted (a flag change every 2 min), peers fetched every 30 s.
@@ -45,6 +61,7 @@ function k6Pids(): number[] {
 
 interface Row {
   guests: number;
+  callSize: number;
   held: boolean;
   why: string;
   k6RssMiB: number;
@@ -53,17 +70,43 @@ interface Row {
   /** Most sessions the simulator had in a call at once (its nextcloud_talk_in_call_sessions). */
   peakInCall: number;
   p95JoinMs: number;
+  /** Most open files of one k6 process, and of the simulator (each may hold 20,000 here). */
+  k6Files: number;
+  simFiles: number;
+  /** HPB mode: p95 of call-join and flag propagation, hello. */
+  callPropagationP95: number | null;
+  flagsPropagationP95: number | null;
+  helloP95: number | null;
+  /** HPB mode: messages and bytes the guests received from the HPB. */
+  hpbMessages: number;
+  hpbBytes: number;
+  /** Every unexpected outcome: endpoint or HPB step, then status or code with its count. */
+  unexpected: string[];
+  summaryPath: string;
 }
 
-async function step(simUrl: string, simPid: number, guests: number, dir: string, pw: string): Promise<Row> {
-  const runId = `scale-${guests}`;
-  const args = [BIN, 'run', '--target', simUrl, '--user', 'admin', '--password-file', pw, '--profile', 'load', '--guests', String(guests), '--guests-per-vu', String(PER_VU), '--call-size', '10', '--duration', DURATION, '--stay', STAY, '--flags-every', FLAGS_EVERY, '--peers-every', PEERS_EVERY, '--no-moderator', '--instances', String(INSTANCES), '--out', dir, '--run-id', runId, '--', '--quiet'];
+let stepNo = 0;
+
+interface Shape {
+  readonly guests: number;
+  readonly callSize: number;
+  readonly flagsEvery: string;
+  /** Run length; each guest stays as long (a town hall: everybody joins once during the ramp). */
+  readonly duration: string;
+}
+
+async function step(simUrl: string, simPid: number, { guests, callSize, flagsEvery, duration }: Shape, dir: string, pw: string): Promise<Row> {
+  // Numbered: the same step may run more than once (SCALE_STEPS=10000,10000,10000).
+  const runId = `scale-${++stepNo}-${guests}-${callSize}`;
+  const args = [BIN, 'run', '--target', simUrl, '--user', 'admin', '--password-file', pw, '--profile', 'load', '--guests', String(guests), '--guests-per-vu', String(PER_VU), '--call-size', String(callSize), '--duration', duration, '--stay', duration === DURATION ? STAY : duration, '--flags-every', flagsEvery, '--peers-every', PEERS_EVERY, '--no-moderator', '--signaling', HPB ? 'hpb' : 'internal', '--instances', String(INSTANCES), '--out', dir, '--run-id', runId, '--', '--quiet'];
   const child = spawn(process.execPath, args, { stdio: 'ignore' });
   const simCpu0 = cpuSeconds(simPid);
   const started = Date.now();
   let peakRss = 0;
   let k6Cpu = 0;
   let peakInCall = 0;
+  let k6Files = 0;
+  let simFiles = 0;
   const inCallTimer = setInterval(() => {
     fetch(`${simUrl}/metrics`, { signal: AbortSignal.timeout(4000) })
       .then((r) => r.text())
@@ -75,7 +118,9 @@ async function step(simUrl: string, simPid: number, guests: number, dir: string,
   }, 2000);
   const timer = setInterval(() => {
     const pids = k6Pids();
+    simFiles = Math.max(simFiles, openFiles(simPid));
     if (pids.length > 0) {
+      k6Files = Math.max(k6Files, ...pids.map(openFiles));
       peakRss = Math.max(peakRss, pids.reduce((n, p) => n + rssBytes(p), 0));
       k6Cpu = Math.max(k6Cpu, pids.reduce((n, p) => n + cpuSeconds(p), 0));
     }
@@ -91,9 +136,10 @@ async function step(simUrl: string, simPid: number, guests: number, dir: string,
   clearInterval(inCallTimer);
   const wall = (Date.now() - started) / 1000;
   const simCpu = (cpuSeconds(simPid) - simCpu0) / wall;
+  const summaryPath = join(dir, runId, 'summary.json');
   let s: RunSummary | null = null;
   try {
-    s = JSON.parse(readFileSync(join(dir, runId, 'summary.json'), 'utf8')) as RunSummary;
+    s = JSON.parse(readFileSync(summaryPath, 'utf8')) as RunSummary;
   } catch {
     // no summary: the step broke before the end
   }
@@ -101,6 +147,7 @@ async function step(simUrl: string, simPid: number, guests: number, dir: string,
   // unexpected status and no dropped join, within 8 GiB of k6 memory. Latency is reported, not judged:
   // it is the simulator's answer to the load, not the generator's limit.
   const unexpected = s ? Object.values(s.endpoints).reduce((n, e) => n + e.unexpected, 0) : -1;
+  const hpbUnexpected = s?.hpb ? s.hpb.unexpected + Object.values(s.hpb.unexpectedCloses).reduce((a, b) => a + b, 0) : 0;
   const listed = s?.journeys.selfListedRate ?? 0;
   const success = s?.journeys.successRate ?? 0;
   const dropped = s?.thresholds.some((t) => t.metric === 'dropped_iterations' && !t.ok) ?? false;
@@ -109,6 +156,8 @@ async function step(simUrl: string, simPid: number, guests: number, dir: string,
     code !== 0 && code !== 99 ? `k6 exit ${code}`
     : s === null ? 'no summary'
     : unexpected !== 0 ? `${unexpected} unexpected statuses`
+    : hpbUnexpected !== 0 ? `${hpbUnexpected} unexpected HPB outcomes`
+    : HPB && !s.hpb ? 'no guest signalled through the HPB'
     : listed !== 1 ? `own session missing from ${((1 - listed) * 100).toPrecision(2)} % of peer polls`
     : success !== 1 ? `journey success ${(success * 100).toFixed(2)} %`
     : dropped ? 'dropped joins'
@@ -116,32 +165,91 @@ async function step(simUrl: string, simPid: number, guests: number, dir: string,
     : peakInCall < guests ? `only ${peakInCall} in the call at once`
     : 'held';
   const held = why === 'held';
-  return { guests, held, why, k6RssMiB: peakRss / 1048576, k6Cpu: k6Cpu / wall, simCpu, peakInCall, p95JoinMs: s?.endpoints['room_join']?.latencyMs.p95 ?? 0 };
+  return {
+    guests,
+    callSize,
+    held,
+    why,
+    k6RssMiB: peakRss / 1048576,
+    k6Cpu: k6Cpu / wall,
+    simCpu,
+    peakInCall,
+    p95JoinMs: s?.endpoints['room_join']?.latencyMs.p95 ?? 0,
+    k6Files,
+    simFiles,
+    callPropagationP95: s?.hpb?.callJoinPropagationMs?.p95 ?? null,
+    flagsPropagationP95: s?.hpb?.flagsPropagationMs?.p95 ?? null,
+    helloP95: s?.hpb?.helloMs?.p95 ?? null,
+    hpbMessages: s?.hpb?.messagesReceived ?? 0,
+    hpbBytes: s?.hpb?.bytesReceived ?? 0,
+    unexpected: s ? unexpectedLines(s) : [],
+    summaryPath,
+  };
+}
+
+const ms = (v: number | null): string => (v === null ? '-' : v.toFixed(1));
+const propagation = (r: Row): number => Math.max(r.callPropagationP95 ?? 0, r.flagsPropagationP95 ?? 0);
+
+function report(r: Row): void {
+  process.stderr.write(`bench:scale: ${r.guests} guests, calls of ${r.callSize}: ${r.why}${HPB ? `, propagation p95 ${ms(r.callPropagationP95)} ms (join) / ${ms(r.flagsPropagationP95)} ms (flags)` : ''}\n`);
+  for (const line of r.unexpected) process.stderr.write(`  unexpected ${line}\n`);
+}
+
+function table(rows: Row[]): void {
+  const hpbCols = HPB ? ' hello p95 ms | call-join propagation p95 ms | flags propagation p95 ms | HPB messages received | MB received |' : '';
+  console.log(`| guests | call size | result | in the call at once (simulator) | k6 peak RSS MiB (all processes) | k6 KiB per guest | k6 CPU (cores) | simulator CPU (cores) | open files (one k6 / simulator) | room_join p95 ms |${hpbCols}`);
+  console.log(`|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|${HPB ? '---:|---:|---:|---:|---:|' : ''}`);
+  for (const r of rows) {
+    const hpb = HPB ? ` ${ms(r.helloP95)} | ${ms(r.callPropagationP95)} | ${ms(r.flagsPropagationP95)} | ${r.hpbMessages} | ${(r.hpbBytes / 1e6).toFixed(0)} |` : '';
+    console.log(`| ${r.guests} | ${r.callSize} | ${r.why} | ${r.peakInCall} | ${r.k6RssMiB.toFixed(0)} | ${((r.k6RssMiB * 1024) / r.guests).toFixed(0)} | ${r.k6Cpu.toFixed(2)} | ${r.simCpu.toFixed(2)} | ${r.k6Files} / ${r.simFiles} | ${r.p95JoinMs.toFixed(1)} |${hpb}`);
+  }
+  const broken = rows.filter((r) => r.unexpected.length > 0);
+  if (broken.length > 0) {
+    console.log('\nUnexpected outcomes, by endpoint (or HPB step) and status (timeout, connect, reset: no HTTP status):');
+    for (const r of broken) console.log(`- ${r.guests} guests, calls of ${r.callSize}: ${r.unexpected.join('; ')}`);
+  }
 }
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'talkload-scale-'));
   const pw = join(dir, 'pw');
   writeFileSync(pw, 'admin\n');
-  const { child: sim, url: simUrl } = await startSimulator();
+  const { child: sim, url: simUrl } = await startSimulator(HPB ? ['--signaling', 'external'] : []);
   const rows: Row[] = [];
+  const sizes: Row[] = [];
   try {
     for (const guests of STEPS) {
-      process.stderr.write(`bench:scale: ${guests} guests (${PER_VU} per VU, stay ${STAY})...\n`);
-      const row = await step(simUrl, sim.pid!, guests, dir, pw);
+      process.stderr.write(`bench:scale: ${guests} guests (${PER_VU} per VU, stay ${STAY}${HPB ? ', over the HPB emulator' : ''})...\n`);
+      const row = await step(simUrl, sim.pid!, { guests, callSize: 10, flagsEvery: FLAGS_EVERY, duration: DURATION }, dir, pw);
       rows.push(row);
-      process.stderr.write(`bench:scale: ${guests}: ${row.why}\n`);
-      if (!row.held) break;
+      report(row);
+      if (!row.held && !KEEP_GOING) break;
+    }
+    if (HPB) {
+      for (const size of CALL_SIZES) {
+        process.stderr.write(`bench:scale: ${SIZES_GUESTS} guests in calls of ${size} (flags every ${SIZES_FLAGS_EVERY}, ${SIZES_DURATION})...\n`);
+        const row = await step(simUrl, sim.pid!, { guests: SIZES_GUESTS, callSize: size, flagsEvery: SIZES_FLAGS_EVERY, duration: SIZES_DURATION }, dir, pw);
+        sizes.push(row);
+        report(row);
+        if (propagation(row) > PROPAGATION_LIMIT_MS || row.callPropagationP95 === null) break;
+      }
     }
   } finally {
     sim.kill('SIGTERM');
   }
-  console.log(`\nGuests held on this machine (${INSTANCES} k6 process(es), ${PER_VU} guests per VU, calls of 10, load profile ${DURATION}, stay ${STAY}, peers every ${PEERS_EVERY}, flags every ${FLAGS_EVERY})\n`);
-  console.log('| guests | result | in the call at once (simulator) | k6 peak RSS MiB (all processes) | k6 CPU (cores) | simulator CPU (cores) | room_join p95 ms |');
-  console.log('|---:|---|---:|---:|---:|---:|---:|');
-  for (const r of rows) console.log(`| ${r.guests} | ${r.why} | ${r.peakInCall} | ${r.k6RssMiB.toFixed(0)} | ${r.k6Cpu.toFixed(2)} | ${r.simCpu.toFixed(2)} | ${r.p95JoinMs.toFixed(1)} |`);
+  const mode = HPB ? 'HPB mode: guests over WebSockets to the simulator\'s embedded HPB emulator (one process with the simulator)' : 'internal signaling';
+  console.log(`\nGuests held on this machine (${mode}; ${INSTANCES} k6 process(es), ${PER_VU} guests per VU, calls of 10, load profile ${DURATION}, stay ${STAY}, peers every ${PEERS_EVERY}, flags every ${FLAGS_EVERY})\n`);
+  table(rows);
   const held = rows.filter((r) => r.held).map((r) => r.guests);
-  console.log(`\nheld: ${held.length ? Math.max(...held) : 0} guests`);
+  const broke = rows.find((r) => !r.held && r.guests > Math.max(0, ...held)) ?? rows.find((r) => !r.held);
+  console.log(`\nheld: ${held.length ? Math.max(...held) : 0} guests${broke ? `; broke at ${broke.guests}: ${broke.why}` : ''}`);
+  console.log(`summaries: ${dir}`);
+  if (HPB && sizes.length > 0) {
+    console.log(`\nCall size at ${SIZES_GUESTS} guests (load profile ${SIZES_DURATION}, stay as long, flags every ${SIZES_FLAGS_EVERY}; fan-out grows with the square of the call size)\n`);
+    table(sizes);
+    const over = sizes.find((r) => propagation(r) > PROPAGATION_LIMIT_MS || r.callPropagationP95 === null);
+    console.log(over ? `\npropagation p95 passes 1 s at call size ${over.callSize} (${ms(propagation(over))} ms)` : `\npropagation p95 stays under 1 s up to call size ${sizes.at(-1)!.callSize}`);
+  }
 }
 
 main().catch((e: unknown) => {
