@@ -26,7 +26,7 @@ const CHAOS = {
   call_flags: [400],
   chat: [403, 412],
 } as const;
-export const chaos = (id: keyof typeof CHAOS): readonly number[] => (config.chaos ? CHAOS[id] : []);
+const chaos = (id: keyof typeof CHAOS): readonly number[] => (config.chaos ? CHAOS[id] : []);
 
 interface PollState {
   stopping: boolean;

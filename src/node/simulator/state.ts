@@ -288,10 +288,7 @@ export class TalkState {
     const sessions = [...a.sessions];
     for (const s of sessions) s.inCall = 0;
     this.removeAttendee(a);
-    if (room.activeSince !== 0 && !this.hasActiveSessionsInCall(room)) {
-      room.activeSince = 0;
-      room.callFlag = 0;
-    }
+    this.endCallIfEmpty(room);
     this.refreshParticipants(room);
     return sessions;
   }
@@ -411,11 +408,18 @@ export class TalkState {
       s.attendee.lastJoinedCall = this.nowSec();
       if (room.activeSince === 0) room.activeSince = this.nowSec();
       room.callFlag |= flags;
-    } else if (room.activeSince !== 0 && !this.hasActiveSessionsInCall(room)) {
+    } else {
+      this.endCallIfEmpty(room);
+    }
+    this.refreshParticipants(room);
+  }
+
+  /** The call ends when no session that pinged within 30 s is left in it. */
+  endCallIfEmpty(room: Room): void {
+    if (room.activeSince !== 0 && !this.hasActiveSessionsInCall(room)) {
       room.activeSince = 0;
       room.callFlag = 0;
     }
-    this.refreshParticipants(room);
   }
 
   endCallForEveryone(room: Room): void {
@@ -430,11 +434,7 @@ export class TalkState {
     const a = s.attendee;
     if (s.inCall !== 0) {
       s.inCall = 0;
-      const room = a.room;
-      if (room.activeSince !== 0 && !this.hasActiveSessionsInCall(room)) {
-        room.activeSince = 0;
-        room.callFlag = 0;
-      }
+      this.endCallIfEmpty(a.room);
     }
     this.deleteSession(s);
     if (!duplicated && a.actorType === 'users' && a.participantType === 5 && a.sessions.size === 0) {

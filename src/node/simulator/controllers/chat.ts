@@ -4,7 +4,7 @@
 
 import { Timeouts } from '../../../shared/constants.ts';
 import type { ChatMessage, Room } from '../state.ts';
-import { type Ctx, type Participant, type Result, phpInt, phpString, r, requiredString } from './common.ts';
+import { type Ctx, type Participant, type Result, holdPoll, phpInt, r, requiredString } from './common.ts';
 
 /** Talk's ChatManager::MAX_CHAT_LENGTH. */
 const MAX_CHAT_LENGTH = 32000;
@@ -78,25 +78,14 @@ export function receiveChat(ctx: Ctx, room: Room): Result | Promise<Result> {
 
   const first = pick();
   if (first.length > 0 || !future || timeout === 0) return answer(first);
-  return new Promise<Result>((resolve) => {
-    const startMs = Date.now();
-    let tick: NodeJS.Timeout | null = null;
-    const finish = (): void => {
-      clearTimeout(deadline);
-      if (tick) clearTimeout(tick);
-      room.chatWaiters.delete(wake);
-      resolve(room.deleted ? r(404) : answer(pick()));
-    };
-    // A message posted now is seen at the poll's next one-second tick.
-    const wake = (): void => {
-      if (tick) return;
-      const elapsed = Date.now() - startMs;
-      tick = setTimeout(finish, Math.ceil((elapsed + 1) / 1000) * 1000 - elapsed);
-      tick.unref();
-    };
-    const deadline = setTimeout(finish, timeout * 1000);
-    deadline.unref();
+  // A posted message wakes the poll; a deleted conversation too (then 404).
+  const look = (): Result | null => {
+    if (room.deleted) return r(404);
+    const got = pick();
+    return got.length > 0 ? answer(got) : null;
+  };
+  return holdPoll(timeout, look, () => look() ?? answer([]), (wake) => {
     room.chatWaiters.add(wake);
+    return () => room.chatWaiters.delete(wake);
   });
 }
-

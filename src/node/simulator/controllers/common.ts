@@ -92,6 +92,39 @@ export function requiredString(p: Params, name: string): string {
 }
 
 
+/**
+ * A request held as Talk's PHP loops hold it (the signaling and the chat long-poll): the loop looks
+ * once a second, so something that arrives is seen at the next whole second of the wait, and at
+ * `seconds` it gives up. `look` answers once there is something (null: keep waiting), `giveUp` at
+ * the deadline; `listen` registers the wake-up and returns how to unregister it.
+ */
+export function holdPoll<T>(seconds: number, look: () => T | null, giveUp: () => T, listen: (wake: () => void) => () => void): Promise<T> {
+  const startMs = Date.now();
+  return new Promise<T>((resolve) => {
+    let tick: NodeJS.Timeout | null = null;
+    const end = (value: T): void => {
+      clearTimeout(deadline);
+      if (tick) clearTimeout(tick);
+      unlisten();
+      resolve(value);
+    };
+    const wake = (): void => {
+      if (tick) return;
+      const elapsed = Date.now() - startMs;
+      tick = setTimeout(() => {
+        tick = null;
+        const got = look();
+        if (got !== null) end(got);
+      }, Math.ceil((elapsed + 1) / 1000) * 1000 - elapsed);
+      tick.unref();
+    };
+    // A held poll must not keep a process alive once its server is closed (a 30 s wait at exit).
+    const deadline = setTimeout(() => end(giveUp()), seconds * 1000);
+    deadline.unref();
+    const unlisten = listen(wake);
+  });
+}
+
 export interface Participant {
   readonly attendee: Attendee;
   readonly session: TalkSession | null;

@@ -96,10 +96,7 @@ export function setLobby(ctx: Ctx, room: Room, p: Participant): Result {
         kicked.push(s);
       }
     }
-    if (kicked.length > 0 && !st.hasActiveSessionsInCall(room)) {
-      room.activeSince = 0;
-      room.callFlag = 0;
-    }
+    if (kicked.length > 0) st.endCallIfEmpty(room);
     // Those sent out of the call are an in-call change for the HPB like any other.
     if (kicked.length > 0) notifyInCall(ctx, room, kicked, 0);
   }

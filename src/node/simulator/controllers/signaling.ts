@@ -4,7 +4,7 @@ import { ActorType, Timeouts } from '../../../shared/constants.ts';
 import type { QueuedMessage, Room, TalkState } from '../state.ts';
 
 import { phpJson } from '../../../shared/php-json.ts';
-import { type Ctx, type Result, done, phpString, r, roomForCaller } from './common.ts';
+import { type Ctx, type Result, done, holdPoll, phpString, r, roomForCaller } from './common.ts';
 
 export function signalingSettings(ctx: Ctx): Result {
   const token = phpString(ctx.params.get('token')) ?? '';
@@ -67,7 +67,6 @@ export function pullMessages(ctx: Ctx): Result | Promise<Result> {
   const pingTs = st.nowSec();
   session.lastPing = pingTs;
   session.attendee.room.version++;
-  const startMs = Date.now();
   const ticks = st.settings.signalingPullSeconds;
 
   const take = (): QueuedMessage[] | 'refresh' | null => {
@@ -100,39 +99,24 @@ export function pullMessages(ctx: Ctx): Result | Promise<Result> {
   if (first !== null) return finish(first === 'refresh' ? [] : first);
   if (ticks <= 0) return finish([]);
 
-  return new Promise<Result>((resolve) => {
-    let tickTimer: NodeJS.Timeout | null = null;
-    const cleanup = (): void => {
-      clearTimeout(deadline);
-      if (tickTimer) clearTimeout(tickTimer);
-      if (session.wake === wake) session.wake = null;
-    };
-    const check = (): void => {
-      tickTimer = null;
+  return holdPoll(
+    ticks,
+    () => {
       const got = take();
-      if (got !== null) {
-        cleanup();
-        resolve(finish(got === 'refresh' ? [] : got));
-      }
-    };
-    // The PHP loop looks once a second; something that arrives is seen at the next tick.
-    const wake = (): void => {
-      if (tickTimer) return;
-      const elapsed = Date.now() - startMs;
-      const next = Math.ceil((elapsed + 1) / 1000) * 1000;
-      tickTimer = setTimeout(check, next - elapsed);
-      tickTimer.unref();
-    };
-    const deadline = setTimeout(() => {
-      cleanup();
+      return got === null ? null : finish(got === 'refresh' ? [] : got);
+    },
+    () => {
       const got = take();
-      resolve(finish(got === null || got === 'refresh' ? [] : got));
-    }, ticks * 1000);
-    // A held poll must not keep a process alive once its server is closed (a 30 s wait at exit).
-    deadline.unref();
-    session.wake = wake;
-    if (session.deleted) wake();
-  });
+      return finish(got === null || got === 'refresh' ? [] : got);
+    },
+    (wake) => {
+      session.wake = wake;
+      if (session.deleted) wake();
+      return () => {
+        if (session.wake === wake) session.wake = null;
+      };
+    },
+  );
 }
 
 export function sendMessages(ctx: Ctx): Result {
