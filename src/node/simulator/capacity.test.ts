@@ -34,3 +34,32 @@ test('one endpoint\'s service time can be set (a slower build): the rest keep th
   assert.equal(c.serviceMs('call_flags'), base.serviceMs('call_flags'));
   assert.throws(() => parseCapacity('workers=8,video_call=30'), /unknown capacity setting "video_call"/);
 });
+
+test('a fractional service time is waited for exactly on average: timers get the whole ms or one more, the fraction carried over', () => {
+  const c = new Capacity(parseCapacity('workers=8,cores=2,call_join=29.7')!, seededRandom(3));
+  const waits = Array.from({ length: 4000 }, () => c.timerMs(c.serviceMs('call_join'), 'call_join'));
+  assert.deepEqual(new Set(waits), new Set([29, 30]));
+  const mean = waits.reduce((s, x) => s + x, 0) / waits.length;
+  assert.ok(Math.abs(mean - 29.7) < 0.05, `mean wait ${mean}`);
+  // Carried over, not drawn: any ten waits in a row hold seven of 30 ms, so a round's median is steady.
+  assert.deepEqual(waits.slice(100, 110).filter((w) => w === 30).length, 7);
+  assert.deepEqual(new Set(Array.from({ length: 20 }, () => c.timerMs(27, 'call_flags'))), new Set([27]));
+});
+
+test('enter() takes the fractional service time on a real timer: a 1.5 ms longer one is 1.5 ms longer on average', { timeout: 30_000 }, async () => {
+  const time = async (spec: string): Promise<number> => {
+    const c = new Capacity(parseCapacity(spec)!, seededRandom(5));
+    let total = 0;
+    for (let i = 0; i < 40; i++) {
+      const t = performance.now();
+      await c.enter('call_join');
+      c.leave();
+      total += performance.now() - t;
+    }
+    return total / 40;
+  };
+  // Side by side in time, so that a busy machine slows both alike.
+  const [base, slower] = await Promise.all([time('workers=8,cores=2,call_join=20'), time('workers=8,cores=2,call_join=21.5')]);
+  const shift = slower - base;
+  assert.ok(shift > 1.25 && shift < 1.75, `mean shift ${shift.toFixed(2)} ms for a 1.5 ms longer service time (Node's timers alone: 1 ms)`);
+});
