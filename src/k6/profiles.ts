@@ -22,9 +22,9 @@ function vusForRate(rate: number, stay: number): number {
 
 export function guestScenario(profile: ProfileName, i: ShapeInput): Scenario {
   const d = i.duration;
-  // A guest that is in the call when time is up still leaves properly: stay + one long-poll, which
-  // may wait for a worker as long as its timeout allows.
-  const gracefulStop = s(i.stay + Timeouts.signalingPollTimeoutSeconds + 10);
+  // A guest that is in the call when time is up still leaves properly: its stay (jittered, up to
+  // 1.2x) + one long-poll, which may wait for a worker as long as its timeout allows.
+  const gracefulStop = s(Math.ceil(i.stay * 1.2) + Timeouts.signalingPollTimeoutSeconds + 10);
   switch (profile) {
     case 'smoke':
       return { executor: 'constant-vus', vus: i.guests, duration: s(d), gracefulStop };

@@ -79,7 +79,7 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
   if (inCall) metrics.callJoins.add(1);
 
   const peersRequest = c.prepare('call_peers', { token, keepBody: true });
-  const leaveAt = Date.now() + config.stay * 1000;
+  const leaveAt = Date.now() + jitter(config.stay);
   const chat = config.chat ? startChat(c, token, leaveAt, []) : null;
   await stay({
     leaveAt,

@@ -68,6 +68,13 @@ async function pollLoop(c: TalkClient, token: string, state: PollState): Promise
 export async function guestJourneys(data: SetupData): Promise<void> {
   const k = config.guestsPerVu;
   const base = exec.scenario.iterationInTest * k;
+  // Constant-VU profiles start every VU at the same instant: a first wave of joins at once that
+  // measures the burst, not the endpoint (beside a CPU hog, the A/B gate's call_join medians moved
+  // by 9 ms from round to round with it, issue 16). The first guests arrive over the first second.
+  if (exec.vu.iterationInScenario === 0 && (config.profile === 'smoke' || config.profile === 'soak')) {
+    const random = config.seed ? seededRandom(config.seed * 7919 + exec.vu.idInTest) : Math.random;
+    await delay(Math.round(random() * Math.min(1000, config.stay * 500)));
+  }
   if (k === 1) return guestJourney(data, base);
   // Staggered so that a VU's guests do not join in the same millisecond.
   const journeys = [guestJourney(data, base)];
@@ -127,7 +134,8 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
   const muteRequest = c.prepare('call_flags', { token, params: { flags: flags ^ CallFlag.withAudio }, alsoExpect: chaos('call_flags') });
   const unmuteRequest = c.prepare('call_flags', { token, params: { flags }, alsoExpect: chaos('call_flags') });
   let toggles = 0;
-  const leaveAt = Date.now() + config.stay * 1000;
+  // ±20 % like the other timers, so that guests who joined together do not all leave together.
+  const leaveAt = Date.now() + jitter(config.stay);
   const chat = config.chat ? startChat(c, token, leaveAt, chaos('chat')) : null;
 
   await stay({
