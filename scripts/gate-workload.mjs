@@ -22,9 +22,9 @@ export const GATE_COMPARE = [
   '--guests', '10',
   '--call-size', '5',
   '--duration', '4s',
-  '--stay', '3s',
-  '--flags-every', '2s',
-  '--peers-every', '2s',
+  '--stay', '1s',
+  '--flags-every', '0.5s',
+  '--peers-every', '0.5s',
   '--seed', '42',
   '--sim-capacity', 'workers=64,cores=16',
 ];
