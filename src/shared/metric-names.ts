@@ -25,6 +25,14 @@ export const K6Metric = {
    * server last had (the long-poll was between two requests): the server's 30 s window, not a fault.
    */
   selfListedPingEdge: 'talk_self_unlisted_at_ping_edge',
+  /**
+   * Counter, tag endpoint: a guest whose join answered 200 got 404 on its next request (its attendee
+   * or session was removed under it, e.g. by Talk's cleanGuestParticipants during a moderator's
+   * participant list): one finding per guest, instead of 404s on every step after it.
+   */
+  guestVanished: 'talk_guest_vanished',
+  /** Counter, tag reason: a guest taken out of the call by the room (lobby, read-only: 412/403/400, or its own flags 0). */
+  evicted: 'talk_call_evictions',
   /** With an HPB, Trends (time): welcome to hello answer, and room request to room answer. */
   hpbHello: 'talk_hpb_hello_duration',
   hpbRoom: 'talk_hpb_room_join_duration',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { joinedSession, newestMessageId, parseOcsBody, peersInCallBody, type BodyKind } from './ocs.ts';
+import { joinedSession, looksLikeOcs, newestMessageId, parseOcsBody, peersInCallBody, type BodyKind } from './ocs.ts';
 import { phpJson } from './php-json.ts';
 
 const TABLE: [string, string, string, BodyKind][] = [
@@ -120,3 +120,14 @@ const NEWEST: [string, unknown, number, number][] = [
   ['older than known', '{"ocs":{"data":[{"id":2}]}}', 5, 5],
 ];
 for (const [name, body, known, want] of NEWEST) test(`newestMessageId: ${name}`, () => assert.equal(newestMessageId(body, known), want));
+
+// A peer list that cannot be read is bad_body on call_peers, checked without parsing (issue 24 item 10).
+const OCS_LIKE: [string, boolean][] = [
+  ['{"ocs":{"meta":{"status":"ok","statuscode":200,"message":"OK"},"data":[]}}', true],
+  ['{"ocs":{"meta":{"status":"ok","statuscode":200,"message":"OK"},"data":[]}}\n', true],
+  ['{"ocs":{"meta":{"status":"ok","statuscode":200', false], // the simulator's badjson: cut
+  ['<!DOCTYPE html><html><body>502 Bad Gateway</body></html>', false],
+  ['{"error":"x"}', false],
+  ['', false],
+];
+for (const [body, ok] of OCS_LIKE) test(`looksLikeOcs(${JSON.stringify(body.slice(0, 30))}) is ${ok}`, () => assert.equal(looksLikeOcs(body), ok));

@@ -162,3 +162,13 @@ export function newestMessageId(body: unknown, known: number): number {
   for (let m = re.exec(body); m !== null; m = re.exec(body)) newest = Math.max(newest, Number(m[1]));
   return newest;
 }
+
+/**
+ * Whether a kept body is a whole JSON object with an `ocs` key, checked without parsing it (the
+ * peer poll is the most frequent request a guest reads): a cut body does not end in `}`.
+ */
+export function looksLikeOcs(body: string): boolean {
+  let end = body.length - 1;
+  while (end > 0 && body.charCodeAt(end) <= 32) end--;
+  return body.charCodeAt(0) === 123 && body.charCodeAt(end) === 125 && body.includes('"ocs"');
+}

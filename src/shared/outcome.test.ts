@@ -23,7 +23,7 @@ test('a status is its own code label; an error class wins over a status', () => 
   assert.equal(outcomeCode(200, 'bad_body'), 'bad_body');
 });
 
-const K6_TABLE: [number, number | string | undefined, string][] = [
+const K6_TABLE: [number, number | string | undefined, string, string?][] = [
   [200, undefined, '200'],
   [500, '', '500'],
   [0, 1050, 'timeout'], // request timeout: a server that queued the request, not a dead one
@@ -35,5 +35,11 @@ const K6_TABLE: [number, number | string | undefined, string][] = [
   [0, 1301, 'tls'],
   [0, 1000, 'unknown'],
   [0, undefined, 'unknown'],
+  // A connection closed without an answer (the simulator's reset fault, a proxy that drops it): k6's
+  // generic code with the error text EOF, as its CSV writes it.
+  [0, '1000', 'reset', 'EOF'],
+  [0, 1000, 'reset', 'unexpected EOF'],
+  [0, 1000, 'unknown', 'something else'],
+  [200, 1000, '200', 'EOF'],
 ];
-for (const [status, code, label] of K6_TABLE) test(`k6 status ${status}, error_code ${String(code)} -> ${label}`, () => assert.equal(k6StatusLabel(status, code), label));
+for (const [status, code, label, error] of K6_TABLE) test(`k6 status ${status}, error_code ${String(code)}${error ? ` (${error})` : ''} -> ${label}`, () => assert.equal(k6StatusLabel(status, code, error), label));

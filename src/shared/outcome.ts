@@ -45,7 +45,14 @@ export function k6ErrorClass(errorCode: number): ErrorClass {
   return 'unknown';
 }
 
-/** The status label of a k6 response: its HTTP status, or its error class when it has none. */
-export function k6StatusLabel(status: number, errorCode: number | string | undefined): string {
-  return status !== 0 ? String(status) : k6ErrorClass(Number(errorCode ?? 0));
+/**
+ * The status label of a k6 response: its HTTP status, or its error class when it has none. A
+ * connection the server closed without an answer is k6's generic 1000 with the error "EOF" (or
+ * "unexpected EOF"): that is a reset, not an unknown error.
+ */
+export function k6StatusLabel(status: number, errorCode: number | string | undefined, error?: string): string {
+  if (status !== 0) return String(status);
+  const cls = k6ErrorClass(Number(errorCode ?? 0));
+  if (cls === 'unknown' && error !== undefined && /\bEOF\b|connection reset|broken pipe/i.test(error)) return 'reset';
+  return cls;
 }

@@ -15,6 +15,8 @@ export function thresholdSpec(opts: { readonly profile: ProfileName; readonly mo
   t['http_req_failed{name:signaling_poll}'] = [`rate<${POLL_ERROR_RATE}`];
   t[K6Metric.unexpectedStatus] = ['count==0'];
   t[K6Metric.tooManyRequests] = ['count==0'];
+  // A guest removed by the server right after it joined is a failure of the server, counted once.
+  t[K6Metric.guestVanished] = ['count==0'];
   t[K6Metric.journeySuccess] = [`rate>=${JOURNEY_BUDGET.minSuccessRate}`];
   // Rates judge only what happened: a run in which no guest finished, or none got into a call, fails.
   t[K6Metric.journeysEnded] = [`count>=${JOURNEY_BUDGET.minCount}`];

@@ -23,7 +23,7 @@ interface Settings {
   helloAuthParams?: { '1.0'?: { userid?: string | null; ticket?: string }; '2.0'?: { token?: string } };
 }
 
-export async function hpbStay(c: TalkClient, { token, session, random, jitter, done }: StayContext, settingsBody: string): Promise<void> {
+export async function hpbStay(c: TalkClient, { token, session, random, jitter, done }: StayContext, settingsBody: string): Promise<boolean> {
   let settings: Settings | undefined;
   try {
     settings = (JSON.parse(settingsBody) as { ocs?: { data?: Settings } }).ocs?.data;
@@ -32,12 +32,15 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
   }
   if (settings?.signalingMode !== 'external' || typeof settings.server !== 'string' || settings.server === '') {
     metrics.hpbUnexpected.add(1, { step: 'settings', code: settings ? `mode_${settings.signalingMode ?? 'none'}` : 'bad_body' });
+    await c.callAsync('room_leave', { token });
     return done(false);
   }
   const conn = new HpbConnection(hpbClientUrl(settings.server));
-  const finish = (ok: boolean): void => {
+  /** A guest whose HPB step failed leaves the conversation it joined (no session left behind). */
+  const finish = async (ok: boolean): Promise<boolean> => {
     conn.close();
-    done(ok && conn.failures === 0);
+    if (!c.vanished) await c.callAsync('room_leave', { token });
+    return done(ok && conn.failures === 0);
   };
   if (!(await conn.opened)) {
     conn.fail('connect', 'connect_failed');
@@ -86,7 +89,8 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
     ...(chat ? { chat: { nextIn: () => jitter(config.chatEvery), post: chat.post } } : {}),
     nextPeersIn: () => jitter(config.peersEvery),
     nextFlagsIn: () => jitter(config.flagsEvery),
-    peers: async () => checkPeers(c.record(peersRequest, await c.fire(peersRequest)), session, inCall),
+    stopped: () => c.vanished,
+    peers: async () => checkPeers(c.record(peersRequest, await c.fire(peersRequest)), session, inCall, 0, c),
     flags: async () => {
       if (!inCall || conn.closed) return;
       const next = flags ^ CallFlag.withAudio; // mute / unmute
@@ -96,6 +100,11 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
     },
   });
 
+  if (c.vanished) {
+    await chat?.done;
+    conn.close();
+    return done(false);
+  }
   await c.callAsync('call_leave', { token });
   await chat?.done;
   // Leave the HPB room, say bye, close; then leave the conversation.
@@ -105,6 +114,6 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
     await conn.request('bye', 'bye', '{}', ANSWER_MS);
   }
   conn.close();
-  await c.callAsync('room_leave', { token });
-  done(conn.failures === 0);
+  if (!c.vanished) await c.callAsync('room_leave', { token });
+  return done(conn.failures === 0);
 }

@@ -8,11 +8,12 @@ import { setTimeout } from 'k6/timers';
 import { CallFlag, Timeouts } from '../../shared/constants.ts';
 import { joinedSession } from '../../shared/ocs.ts';
 import { seededRandom } from '../../shared/random.ts';
+import { failurePauseMs } from '../../shared/backoff.ts';
 import { config } from '../lib/env.ts';
 import { delay } from '../lib/timers.ts';
 import { metrics } from '../lib/metrics.ts';
-import { type Step, TalkClient } from '../lib/talk-client.ts';
-import { type StayContext, checkPeers, joinFlags, stay } from '../lib/stay.ts';
+import { type Step, TalkClient, type TalkResponse, ocsData } from '../lib/talk-client.ts';
+import { type StayContext, checkPeers, joinFlags, listsSelf, stay } from '../lib/stay.ts';
 import { hpbStay } from './guest-hpb.ts';
 import { startChat } from '../lib/chat.ts';
 import type { EndpointId } from '../../shared/endpoints.ts';
@@ -27,6 +28,9 @@ const CHAOS = {
   chat: [403, 412],
 } as const;
 const chaos = (id: keyof typeof CHAOS): readonly number[] => (config.chaos ? CHAOS[id] : []);
+
+/** Failures in a row of this VU's journeys (each VU is its own JS runtime); see failurePauseMs. */
+let failuresInARow = 0;
 
 interface PollState {
   stopping: boolean;
@@ -75,14 +79,22 @@ export async function guestJourneys(data: SetupData): Promise<void> {
     const random = config.seed ? seededRandom(config.seed * 7919 + exec.vu.idInTest) : Math.random;
     await delay(Math.round(random() * Math.min(1000, config.stay * 500)));
   }
-  if (k === 1) return guestJourney(data, base);
-  // Staggered so that a VU's guests do not join in the same millisecond.
-  const journeys = [guestJourney(data, base)];
-  for (let i = 1; i < k; i++) journeys.push(delay(i * 200).then(() => guestJourney(data, base + i)));
-  await Promise.all(journeys);
+  const started = Date.now();
+  let ok: boolean;
+  if (k === 1) ok = await guestJourney(data, base);
+  else {
+    // Staggered so that a VU's guests do not join in the same millisecond.
+    const journeys = [guestJourney(data, base)];
+    for (let i = 1; i < k; i++) journeys.push(delay(i * 200).then(() => guestJourney(data, base + i)));
+    ok = (await Promise.all(journeys)).every(Boolean);
+  }
+  failuresInARow = ok ? 0 : failuresInARow + 1;
+  const pause = failurePauseMs(failuresInARow, Date.now() - started, config.stay * 1000, Math.random);
+  if (pause > 0) await delay(pause);
 }
 
-export async function guestJourney(data: SetupData, guestNo: number): Promise<void> {
+/** One guest's journey; true when it went as expected. */
+export async function guestJourney(data: SetupData, guestNo: number): Promise<boolean> {
   const started = Date.now();
   // Arrival-rate VUs are reused across guests, so spread by guest number, not by VU.
   const token = data.rooms[guestNo % data.rooms.length]!;
@@ -91,10 +103,12 @@ export async function guestJourney(data: SetupData, guestNo: number): Promise<vo
   /** ±20 % so that a thousand guests do not act in lockstep; whole ms, as k6 timers count them. */
   const jitter = (seconds: number): number => Math.round(seconds * 1000 * (0.8 + random() * 0.4));
   const c = new TalkClient(config.target);
-  const done = (ok: boolean): void => {
-    metrics.journeySuccess.add(ok && c.unexpected === 0);
+  const done = (ok: boolean): boolean => {
+    const success = ok && c.unexpected === 0 && !c.vanished;
+    metrics.journeySuccess.add(success);
     metrics.journeysEnded.add(1);
     metrics.journeyDuration.add(Date.now() - started);
+    return success;
   };
 
   // Until the long-poll starts, a guest alone on its VU has nothing to run beside its requests, and
@@ -104,22 +118,28 @@ export async function guestJourney(data: SetupData, guestNo: number): Promise<vo
   const joined = await early('room_join', { token, checkBody: true });
   const session = joined.status === 200 && typeof joined.body === 'string' ? joinedSession(joined.body) : undefined;
   if (session === undefined) return done(false);
+  c.joined = true;
   if (config.guestNames) {
     await early('guest_name', { token, params: { displayName: `talkload guest ${guestNo}` } });
+    if (c.vanished) return done(false);
   }
   const settings = await early('signaling_settings', { params: { token }, keepBody: true });
   const ctx: StayContext = { token, session, random, jitter, done };
   // With an HPB the guest signals over a WebSocket to it (auto: as the server's settings say).
   const external = typeof settings.body === 'string' && settings.body.includes('"signalingMode":"external"');
   if (config.signaling === 'hpb' || (config.signaling === 'auto' && external)) {
-    if (settings.status !== 200 || typeof settings.body !== 'string') return done(false);
+    if (settings.status !== 200 || typeof settings.body !== 'string') {
+      // Leave the conversation the guest joined: a failed guest leaves no session behind.
+      await c.callAsync('room_leave', { token });
+      return done(false);
+    }
     return hpbStay(c, ctx, settings.body);
   }
   return internalStay(c, ctx);
 }
 
 /** Internal signaling: the long-poll loop runs beside the call for the whole stay. */
-async function internalStay(c: TalkClient, { token, session, random, jitter, done }: StayContext): Promise<void> {
+async function internalStay(c: TalkClient, { token, session, random, jitter, done }: StayContext): Promise<boolean> {
   const sessionId = session.id;
   const state: PollState = { stopping: false, sentAt: Date.now(), previousSentAt: Date.now(), interrupt: null };
   const polling = pollLoop(c, token, state);
@@ -128,9 +148,19 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
   const joinCall = (): Promise<boolean> => c.callAsync('call_join', { token, params: { flags }, alsoExpect: chaos('call_join'), checkBody: true }).then((r) => r.status === 200 && !c.badBody(r));
   let inCall = await joinCall();
   if (inCall) metrics.callJoins.add(1);
+  /**
+   * The room took the guest out of the call (lobby, read-only: issue 24 item 3). Out of the call
+   * until it joins again; it tries again at its next flag change, as the web client rejoins when the
+   * room allows it, and its peer polls meanwhile do not look for its own session.
+   */
+  const evicted = (reason: string): void => {
+    inCall = false;
+    metrics.evicted.add(1, { reason });
+  };
 
   // The requests that repeat during the stay, prepared once: mute and unmute alternate.
   const peersRequest = c.prepare('call_peers', { token, keepBody: true, alsoExpect: chaos('call_peers') });
+  const roomRequest = config.chaos ? c.prepare('room_get', { token, keepBody: true }) : null;
   const muteRequest = c.prepare('call_flags', { token, params: { flags: flags ^ CallFlag.withAudio }, alsoExpect: chaos('call_flags') });
   const unmuteRequest = c.prepare('call_flags', { token, params: { flags }, alsoExpect: chaos('call_flags') });
   let toggles = 0;
@@ -140,6 +170,7 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
 
   await stay({
     leaveAt,
+    stopped: () => c.vanished,
     ...(chat ? { chat: { nextIn: () => jitter(config.chatEvery), post: chat.post } } : {}),
     nextPeersIn: () => jitter(config.peersEvery),
     nextFlagsIn: () => jitter(config.flagsEvery),
@@ -148,20 +179,38 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
       // left so recently that this request may overtake it (two connections, no order between them).
       const pingSentAt = Date.now() - state.sentAt < 1000 ? state.previousSentAt : state.sentAt;
       const peers = c.record(peersRequest, await c.fire(peersRequest));
-      checkPeers(peers, session, inCall, Date.now() - pingSentAt);
+      if (config.chaos && inCall) {
+        // Lobby or read-only on: GET /call answers 412/403 to a guest it took out of the call.
+        if (peers.status === 412 || peers.status === 403) return evicted(String(peers.status));
+        // Off again before this poll: 200 without us. The room says whether we are still in the call
+        // (participantFlags of our own session), as the web client learns it from its signaling.
+        if (peers.status === 200 && roomRequest !== null && !listsSelf(peers, session)) {
+          const room = c.record(roomRequest, await c.fire(roomRequest));
+          if (room.status === 200 && ownCallFlags(room) === 0) return evicted('flags_0');
+        }
+      }
+      checkPeers(peers, session, inCall, Date.now() - pingSentAt, c);
     },
     flags: async () => {
       if (inCall) {
         flags ^= CallFlag.withAudio; // mute / unmute
         const request = toggles++ % 2 === 0 ? muteRequest : unmuteRequest;
         const r = c.record(request, await c.fire(request));
-        if (r.status === 400) inCall = false; // kicked by lobby or read-only
+        if (r.status === 400) evicted('400'); // not in the call any more (lobby, read-only)
       } else if (config.chaos) {
         inCall = await joinCall();
       }
     },
   });
 
+  if (c.vanished) {
+    // The session is gone: nothing to leave; stop the poll (it ends on its own 404) and the chat.
+    state.stopping = true;
+    state.interrupt?.();
+    await chat?.done;
+    await polling;
+    return done(false);
+  }
   await c.callAsync('call_leave', { token });
   await chat?.done;
   // Stop the poll: a message to our own session ends the held request at its next 1 s tick.
@@ -170,6 +219,12 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
   const fn = JSON.stringify({ to: sessionId, type: 'leaving', payload: {} });
   await c.callAsync('signaling_send', { token, params: { messages: JSON.stringify([{ ev: 'message', fn, sessionId }]) } });
   await polling;
-  await c.callAsync('room_leave', { token });
-  done(true);
+  if (!c.vanished) await c.callAsync('room_leave', { token });
+  return done(true);
+}
+
+/** `participantFlags` of the caller's own session in a room object it kept (0: not in the call). */
+function ownCallFlags(room: TalkResponse): number | null {
+  const data = ocsData(room) as { participantFlags?: unknown } | undefined;
+  return typeof data?.participantFlags === 'number' ? data.participantFlags : null;
 }

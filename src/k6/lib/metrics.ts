@@ -14,6 +14,8 @@ export const metrics = {
   callJoins: new Counter(K6Metric.callJoins),
   selfListed: new Rate(K6Metric.selfListed),
   selfListedPingEdge: new Counter(K6Metric.selfListedPingEdge),
+  guestVanished: new Counter(K6Metric.guestVanished),
+  evicted: new Counter(K6Metric.evicted),
   hpbHello: new Trend(K6Metric.hpbHello, true),
   hpbRoom: new Trend(K6Metric.hpbRoom, true),
   callPropagation: new Trend(K6Metric.callPropagation, true),

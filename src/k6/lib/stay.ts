@@ -2,9 +2,9 @@
 // timers until the guest leaves. The journeys say what a poll and a flag change are.
 
 import { CallFlag, Timeouts } from '../../shared/constants.ts';
-import { type JoinedSession, peersInCallBody } from '../../shared/ocs.ts';
+import { type JoinedSession, looksLikeOcs, peersInCallBody } from '../../shared/ocs.ts';
 import { metrics } from './metrics.ts';
-import type { TalkResponse } from './talk-client.ts';
+import type { TalkClient, TalkResponse } from './talk-client.ts';
 import { delay } from './timers.ts';
 
 export interface StayPlan {
@@ -15,6 +15,8 @@ export interface StayPlan {
   readonly nextFlagsIn: () => number;
   readonly peers: () => Promise<void>;
   readonly flags: () => Promise<void>;
+  /** The stay ends early (the guest's session vanished). */
+  readonly stopped?: () => boolean;
   /** The chat beside the call (`--chat`): a message now and then. */
   readonly chat?: { readonly nextIn: () => number; readonly post: () => Promise<void> };
 }
@@ -23,11 +25,11 @@ export async function stay(p: StayPlan): Promise<void> {
   let nextFlags = Date.now() + p.nextFlagsIn();
   let nextPeers = Date.now() + p.nextPeersIn();
   let nextChat = p.chat ? Date.now() + p.chat.nextIn() : Infinity;
-  while (Date.now() < p.leaveAt) {
+  while (Date.now() < p.leaveAt && !p.stopped?.()) {
     const wait = Math.min(nextFlags, nextPeers, nextChat, p.leaveAt) - Date.now();
     if (wait > 0) await delay(wait);
     const now = Date.now();
-    if (now >= p.leaveAt) break;
+    if (now >= p.leaveAt || p.stopped?.()) break;
     if (now >= nextPeers) {
       nextPeers = now + p.nextPeersIn();
       await p.peers();
@@ -50,7 +52,8 @@ export interface StayContext {
   readonly random: () => number;
   /** ±20 % around a number of seconds, in whole ms. */
   readonly jitter: (seconds: number) => number;
-  readonly done: (ok: boolean) => void;
+  /** Records the journey's end; returns whether it succeeded. */
+  readonly done: (ok: boolean) => boolean;
 }
 
 /** Half the guests join with video, all with audio (the web client's default is 7). */
@@ -69,12 +72,22 @@ export const PING_EDGE_MS = (Timeouts.peerListSeconds - 1) * 1000;
  * guest left out while its poll was between two requests is at the server's 30 s edge, counted
  * apart, since a real server does the same.
  */
-export function checkPeers(peers: TalkResponse, session: JoinedSession, inCall: boolean, pingAgeMs = 0): void {
+export function checkPeers(peers: TalkResponse, session: JoinedSession, inCall: boolean, pingAgeMs = 0, c?: TalkClient): void {
   if (peers.status !== 200 || typeof peers.body !== 'string') return;
+  // A body that cannot be read is bad_body on call_peers (issue 24 item 10), not a guest missing.
+  if (!looksLikeOcs(peers.body)) {
+    c?.recordBadBody('call_peers');
+    return;
+  }
   const seen = peersInCallBody(peers.body, session.forms);
   metrics.peersSeen.add(seen.count);
   if (!inCall) return;
   // Our own session must be listed while we are in the call (the 30 s lastPing window).
   if (!seen.listed && pingAgeMs > PING_EDGE_MS) metrics.selfListedPingEdge.add(1);
   else metrics.selfListed.add(seen.listed);
+}
+
+/** Whether the guest's own session is listed in a peer list it kept. */
+export function listsSelf(peers: TalkResponse, session: JoinedSession): boolean {
+  return typeof peers.body === 'string' && peersInCallBody(peers.body, session.forms).listed;
 }

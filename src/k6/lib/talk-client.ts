@@ -45,6 +45,11 @@ interface Route {
 }
 
 const ROUTES = {} as Record<EndpointId, Route>;
+/**
+ * A guest's steps that need its attendee and session: after a join that answered 200, a 404 on one
+ * of these means the guest was removed under it (issue 24 item 4), not that the endpoint failed.
+ */
+const NEEDS_SESSION: ReadonlySet<EndpointId> = new Set<EndpointId>(['guest_name', 'call_join', 'call_flags', 'call_peers', 'call_leave', 'signaling_poll', 'signaling_send', 'room_leave', 'chat_send', 'chat_receive']);
 for (const id of ENDPOINT_IDS) ROUTES[id] = { tags: { name: id }, throttles: ENDPOINTS[id].bruteForce.length > 0 };
 
 /** A request of one client, ready to send (see TalkClient.prepare). */
@@ -83,6 +88,13 @@ export class TalkClient {
   readonly jar: CookieJar;
   /** Responses outside their step's expected set, for the journey's verdict. */
   unexpected = 0;
+  /**
+   * Set by the journey once the guest's room join answered 200; from then on the first 404 on a step
+   * that needs the session marks the guest as vanished (counted once, not as unexpected statuses).
+   */
+  joined = false;
+  /** The guest's session is gone: the journey stops making requests. */
+  vanished = false;
   /** Responses of `checkBody` steps whose body was cut or not OCS. */
   private readonly badBodies = new WeakSet<object>();
   private readonly headers: Readonly<Record<string, string>>;
@@ -164,10 +176,22 @@ export class TalkClient {
       metrics.unexpected.add(1, { endpoint: r.id, status: 'bad_body', documented: 'no' });
       return res;
     }
+    if (status === 404 && this.joined && NEEDS_SESSION.has(r.id)) {
+      // One finding per guest: the first 404 names the step, later ones (a poll in flight) are its echo.
+      if (!this.vanished) metrics.guestVanished.add(1, { endpoint: r.id });
+      this.vanished = true;
+      return res;
+    }
     this.unexpected++;
     // No status: a timeout or a connection error, told apart by k6's error code.
-    metrics.unexpected.add(1, { endpoint: r.id, status: k6StatusLabel(status, res.error_code), documented: isDocumented(r.id, status) ? 'yes' : 'no' });
+    metrics.unexpected.add(1, { endpoint: r.id, status: k6StatusLabel(status, res.error_code, res.error), documented: isDocumented(r.id, status) ? 'yes' : 'no' });
     return res;
+  }
+
+  /** A kept body that is not an OCS answer (a proxy cut it, garbage): `bad_body` on its endpoint. */
+  recordBadBody(id: EndpointId): void {
+    this.unexpected++;
+    metrics.unexpected.add(1, { endpoint: id, status: 'bad_body', documented: 'no' });
   }
 
   /** A response of a `checkBody` step that had an expected status and a body that is not OCS. */

@@ -1,6 +1,7 @@
 // `talkload hpb`: the HPB emulator as a process, and the flags both it and `talkload sim
 // --signaling external` share (the shared secret, URLs).
 
+import { OCS_HEADERS, once } from '../run/checks.ts';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { HpbEmulator, HpbFaultError, parseHpbFaults } from '../hpb/emulator.ts';
@@ -93,10 +94,24 @@ export async function hpbCommand(argv: string[]): Promise<number> {
     throw new UsageError(`cannot bind --listen ${host}:${port} (${code ?? 'error'})`);
   }
   process.stdout.write(`talkload hpb listening on ${url} (clients: ${url.replace(/^http/, 'ws')}/spreed, backend ${backend})\n`);
+  // The backend is asked once: an HPB may start before its Talk, so this warns and keeps serving.
+  const problem = await backendProblem(backend);
+  if (problem !== null) process.stderr.write(`talkload hpb: warning: backend ${backend} ${problem}; every hello will fail until it answers\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
   await hpb.close();
   return 0;
+}
+
+/** Whether Talk at `backend` answers its capabilities from here; null when it does. */
+async function backendProblem(backend: string): Promise<string | null> {
+  try {
+    const res = await once('GET', `${backend}/ocs/v2.php/cloud/capabilities`, OCS_HEADERS, 5_000);
+    return res.status === 200 ? null : `answered HTTP ${res.status} for its capabilities (not a Nextcloud there?)`;
+  } catch (e) {
+    const err = e as { code?: string; name?: string };
+    return err.name === 'TimeoutError' ? 'gave no answer within 5 s' : `is unreachable (${err.code ?? err.name ?? 'network error'})`;
+  }
 }

@@ -1,7 +1,7 @@
 // The `talkload` command: dispatches subcommands; turns errors into one line and an exit code.
 
 import { simCommand } from './sim.ts';
-import { RunError, UsageError } from './usage.ts';
+import { EXIT_CODES_HELP, RunError, UsageError } from '../exit-codes.ts';
 
 const HELP = `Usage: talkload <command> [options]
 
@@ -17,7 +17,8 @@ Commands:
   baseline  accept a run as the baseline to commit
 
 Run "talkload <command> --help" for a command's options.
-`;
+
+${EXIT_CODES_HELP}`;
 
 type Command = (argv: string[]) => Promise<number>;
 

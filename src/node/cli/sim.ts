@@ -59,6 +59,40 @@ export interface SimCliOptions {
   sim: ConstructorParameters<typeof TalkSimulator>[0];
 }
 
+/**
+ * parseSimArgs for a command that takes the simulator's options under its own names (run's
+ * `--sim-fault`, compare's `--b-sim-fault`): a usage error names the flag the user typed, not the
+ * inner one (issue 24 item 6). `names` maps inner flag to outer, e.g. { fault: 'sim-fault' }.
+ */
+export function parseSimArgsAs(argv: string[], names: Readonly<Record<string, string>>): SimCliOptions {
+  try {
+    return parseSimArgs(argv, {});
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    // Longest names first, whole flags only: --hpb-fault before --hpb.
+    const inner = Object.keys(names).sort((a, b) => b.length - a.length);
+    const re = new RegExp(`(?<![\\w-])--(${inner.map((n) => n.replace(/[-]/g, '\\-')).join('|')})(?![\\w-])`, 'g');
+    throw new UsageError(e.message.replace(re, (_, n: string) => `--${names[n]}`));
+  }
+}
+
+/**
+ * What of the simulator decides its latencies, for a run's summary and the baseline taken from it:
+ * a baseline of another capacity model or service-time table measures another server (issue 24
+ * item 8: a baseline accepted before the service times changed failed healthy builds).
+ */
+export function simulatorProvenance(o: SimCliOptions): Record<string, unknown> {
+  const sim = o.sim ?? {};
+  const c = sim.capacity;
+  const service = c ? Object.fromEntries(Object.entries(c.serviceMs).sort(([x], [y]) => x.localeCompare(y))) : null;
+  return {
+    capacity: c ? { workers: c.workers, cores: c.cores, spread: c.spread, defaultServiceMs: c.defaultServiceMs, serviceMs: service } : 'off',
+    compat: sim.settings?.compat ?? 'latest',
+    signaling: sim.external ? 'external' : 'internal',
+    faults: (sim.faults ?? []).map((f) => JSON.stringify(f)),
+  };
+}
+
 export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv): SimCliOptions {
   const { values } = parseArgs({
     args: argv,

@@ -5,8 +5,8 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import type { Limit } from '../../shared/limits.ts';
 import { durationSeconds } from '../../shared/duration.ts';
 
-/** Bad input from the user: one line on stderr, exit 2. */
-export class UsageError extends Error {}
+import { EXIT_CODES_HELP, UsageError } from '../exit-codes.ts';
+export { RunError, UsageError } from '../exit-codes.ts';
 
 /** JSON from a file the user named; `notJson` is the one-line error when it does not parse. */
 export function parseUserJson(text: string, notJson: string): unknown {
@@ -17,14 +17,6 @@ export function parseUserJson(text: string, notJson: string): unknown {
   }
 }
 
-/** A failure that is not the user's input (target down, k6 failed): one line, exit 1. */
-export class RunError extends Error {
-  readonly exitCode: number;
-  constructor(message: string, exitCode = 1) {
-    super(message);
-    this.exitCode = exitCode;
-  }
-}
 
 export function parsePort(text: string, flag = '--port'): number {
   if (!/^\d+$/.test(text) || Number(text) > 65535) throw new UsageError(`${flag} must be a port number 0-65535, got "${text}"`);
@@ -71,7 +63,8 @@ export function readUserFile(path: string, what: string): string {
 /** `--help`/`-h`: prints the command's help; true when the command should stop there. */
 export function printedHelp(argv: readonly string[], help: string): boolean {
   if (!argv.includes('--help') && !argv.includes('-h')) return false;
-  process.stdout.write(help);
+  // One exit-code table, the same under every command's help.
+  process.stdout.write(`${help}\n${EXIT_CODES_HELP}`);
   return true;
 }
 

@@ -7,11 +7,13 @@ import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RunError, UsageError, checkWritableDir, makeDirs, parsePositiveNumber, printedHelp, readUserFile } from '../cli/usage.ts';
-import { parseSimArgs, startSimulator } from '../cli/sim.ts';
-import { defaultGateBudgets, evaluate, parseBudgets, type Check } from '../gate/gate.ts';
-import { planRun, preflight } from '../run/command.ts';
+import { parseSimArgs, parseSimArgsAs, startSimulator } from '../cli/sim.ts';
+import { EXIT } from '../exit-codes.ts';
+import { type Budgets, defaultGateBudgets, evaluate, parseBudgets, type Check } from '../gate/gate.ts';
+import { planRun } from '../run/command.ts';
+import { checkCredentials, checkSignaling, preflight } from '../run/checks.ts';
 import { projectRoot } from '../run/k6-binary.ts';
-import { SUMMARY_SCHEMA, aggregateSamples, endpointSummaries, type EndpointSummary, hpbLatencies, hpbOf, journeysOf, sortedLatencies, xml, type RunSummary } from '../run/results.ts';
+import { IncompleteSamplesError, SUMMARY_SCHEMA, aggregateSamples, endpointSummaries, type EndpointSummary, hpbLatencies, hpbOf, journeysOf, requireComplete, sortedLatencies, xml, type RunSummary } from '../run/results.ts';
 import { compareSides, type Comparison, type Side } from './compare.ts';
 
 export const COMPARE_HELP = `Usage: talkload compare --a TARGET --b TARGET [options]
@@ -19,7 +21,7 @@ export const COMPARE_HELP = `Usage: talkload compare --a TARGET --b TARGET [opti
 Runs the same seeded workload against A and B in alternating rounds (A B B A A B ...), so that what
 a busy machine does to one it does to the other, and judges B against A per endpoint: the shift of
 the median and of the p95, the error rate, statuses B answers that A never did. Exit 0 when nothing
-regressed and B keeps its budgets, 1 when something did, 2 on bad input.
+regressed and B keeps its budgets, 99 when something did (see the exit codes below).
 
   --a TARGET, --b TARGET    a Nextcloud base URL, or "sim" for an embedded simulator of its own
   --a-sim-fault F, --b-sim-fault F         faults of that side's simulator (repeatable; see talkload sim)
@@ -28,19 +30,24 @@ regressed and B keeps its budgets, 1 when something did, 2 on bad input.
                             the HPB steps (hello, room join, propagation) compared like endpoints
   --a-sim-hpb-fault F, --b-sim-hpb-fault F faults of that side's HPB emulator (drop-pings, fanout-delay:MS, close:MS)
   --user ID, --password-file F             moderator account on URL targets (the same on both)
+  --ring-user ID            user added to each conversation and rung, on URL targets (simulators:
+                            participant1); without it the workload does not ring and nothing judges rings
   --allow-target HOST       load-test a non-loopback host (repeatable: one per side)
   --rounds N                rounds per side (default 6, at least 4)
   --schedule S              alternate: A and B one after another, ABBA (default); together: each
                             pair of rounds at the same time, both sides under the same load
   --min-effect-pct P        changes below P % of A's figure are no change (default 5)
   --min-effect-ms M         changes below M ms are no change (default 2)
-  --budgets FILE            budgets B's figures must keep (default: src/shared/budgets.ts)
+  --budgets FILE            budgets B's figures must keep (default: src/shared/budgets.ts for a simulator;
+                            for a URL target only statuses and errors, as fixed latency budgets fit no
+                            particular server: give that server's budgets here)
   --out DIR, --run-id ID    results in DIR/ID (default results/, a time-stamped id)
   Workload of each round, as for talkload run (defaults: a short smoke round):
   --profile P (smoke) --guests N (10) --call-size N (5) --duration D (6s) --stay D (4s)
   --flags-every D (2s) --peers-every D (2s) --seed S (42) --no-moderator
 
-Results: DIR/ID/compare.md, compare.json, compare-junit.xml, and each round's run under rounds/.
+Results: DIR/ID/compare.md, compare.json, compare-junit.xml, and each round's run under rounds/;
+an interrupted compare writes them too, marked interrupted, from the pairs of rounds done so far.
 `;
 
 interface SideSpec {
@@ -63,6 +70,8 @@ export interface CompareReport {
   readonly verdict: 'pass' | 'fail';
   readonly comparisons: Comparison[];
   readonly budgets: Check[];
+  /** Stopped by a signal: the comparisons cover the pairs of rounds done before it. */
+  readonly interrupted?: { readonly pairsDone: number };
 }
 
 const WORKLOAD_DEFAULTS: Record<string, string> = {
@@ -76,7 +85,7 @@ const WORKLOAD_DEFAULTS: Record<string, string> = {
   seed: '42',
 };
 
-function parseSide(name: 'A' | 'B', text: string | undefined, faults: string[], capacity: string | undefined, compat: string | undefined, signaling?: string, hpbFaults: string[] = []): SideSpec {
+function parseSide(name: 'A' | 'B', text: string | undefined, faults: string[], capacity: string | undefined, compat: string | undefined, signaling?: string, hpbFaults: string[] = [], sharedCapacity = false): SideSpec {
   if (text === undefined) throw new UsageError(`--${name.toLowerCase()} is missing: give a Nextcloud base URL or "sim"`);
   const simArgs: string[] = [];
   for (const f of faults) simArgs.push('--fault', f);
@@ -85,7 +94,9 @@ function parseSide(name: 'A' | 'B', text: string | undefined, faults: string[], 
   if (signaling !== undefined) simArgs.push('--signaling', signaling);
   for (const f of hpbFaults) simArgs.push('--hpb-fault', f);
   if (text === 'sim') {
-    parseSimArgs(simArgs, {}); // bad faults or capacities are usage errors before anything starts
+    // Bad faults or capacities are usage errors before anything starts, naming the flag as typed.
+    const x = name.toLowerCase();
+    parseSimArgsAs(simArgs, { fault: `${x}-sim-fault`, capacity: sharedCapacity ? 'sim-capacity' : `${x}-sim-capacity`, compat: 'sim-compat', signaling: 'sim-signaling', 'hpb-fault': `${x}-sim-hpb-fault` });
     return { name, url: null, simArgs };
   }
   if (simArgs.length > 0) throw new UsageError(`--${name.toLowerCase()}-sim-* flags apply to an embedded simulator only (--${name.toLowerCase()} sim)`);
@@ -137,7 +148,7 @@ function runRound(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: numbe
 }
 
 async function sideOf(files: string[]): Promise<{ side: Side; summary: RunSummary }> {
-  const agg = await aggregateSamples(files);
+  const agg = requireComplete(await aggregateSamples(files), 'compare');
   const endpoints = endpointSummaries(agg);
   const summary: RunSummary = {
     schema: SUMMARY_SCHEMA,
@@ -177,7 +188,7 @@ function markdown(r: CompareReport): string {
   const bad = r.comparisons.filter((c) => c.verdict === 'regressed');
   const badBudgets = r.budgets.filter((c) => !c.ok);
   const lines = [
-    `### talkload compare: ${r.verdict === 'pass' ? 'PASS' : `FAIL (${bad.length} regressed, ${badBudgets.length} budgets broken)`}`,
+    `### talkload compare: ${r.interrupted ? `INTERRUPTED after ${r.interrupted.pairsDone} of ${r.rounds} pairs of rounds (partial)` : r.verdict === 'pass' ? 'PASS' : `FAIL (${bad.length} regressed, ${badBudgets.length} budgets broken)`}`,
     '',
     `B \`${r.b}\` against A \`${r.a}\`, ${r.rounds} rounds each in the order ${r.order}; minimum effect ${r.minEffectPct} % and ${r.minEffectMs} ms.`,
     '',
@@ -207,8 +218,28 @@ function junit(r: CompareReport): string {
         : `  <testcase classname="talkload.compare.budget.${xml(c.endpoint)}" name="${c.check}"><failure message="${xml(`${c.endpoint} ${c.check}: ${c.detail}`)}"/></testcase>`,
     ),
   ];
-  const failures = r.comparisons.filter((c) => c.verdict === 'regressed').length + r.budgets.filter((c) => !c.ok).length;
+  if (r.interrupted) cases.push(`  <testcase classname="talkload.compare" name="complete"><failure message="interrupted after ${r.interrupted.pairsDone} of ${r.rounds} pairs of rounds"/></testcase>`);
+  const failures = r.comparisons.filter((c) => c.verdict === 'regressed').length + r.budgets.filter((c) => !c.ok).length + (r.interrupted ? 1 : 0);
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="talkload compare ${xml(r.runId)}" tests="${cases.length}" failures="${failures}">\n${cases.join('\n')}\n</testsuite>\n`;
+}
+
+/** compare.json, compare.md and compare-junit.xml; returns the markdown. */
+function writeReports(outDir: string, report: CompareReport): string {
+  writeFileSync(join(outDir, 'compare.json'), JSON.stringify(report, null, 2) + '\n');
+  const md = markdown(report);
+  writeFileSync(join(outDir, 'compare.md'), md);
+  writeFileSync(join(outDir, 'compare-junit.xml'), junit(report));
+  return md;
+}
+
+/** Budgets without p95/p99 limits: statuses, errors, throttling and samples only. */
+function withoutLatencyBudgets(b: Budgets): Budgets {
+  const endpoints = { ...b.endpoints };
+  for (const id of Object.keys(endpoints) as (keyof typeof endpoints)[]) {
+    const { p95Ms: _p95, p99Ms: _p99, ...rest } = endpoints[id];
+    endpoints[id] = rest;
+  }
+  return { ...b, endpoints };
 }
 
 export async function compareCommand(argv: string[]): Promise<number> {
@@ -248,16 +279,22 @@ export async function compareCommand(argv: string[]): Promise<number> {
       'peers-every': { type: 'string' },
       seed: { type: 'string' },
       'no-moderator': { type: 'boolean', default: false },
+      'ring-user': { type: 'string' },
     },
   });
-  const a = parseSide('A', values.a, values['a-sim-fault'] ?? [], values['a-sim-capacity'] ?? values['sim-capacity'], values['sim-compat'], values['sim-signaling'], values['a-sim-hpb-fault']);
-  const b = parseSide('B', values.b, values['b-sim-fault'] ?? [], values['b-sim-capacity'] ?? values['sim-capacity'], values['sim-compat'], values['sim-signaling'], values['b-sim-hpb-fault']);
+  const a = parseSide('A', values.a, values['a-sim-fault'] ?? [], values['a-sim-capacity'] ?? values['sim-capacity'], values['sim-compat'], values['sim-signaling'], values['a-sim-hpb-fault'], values['a-sim-capacity'] === undefined);
+  const b = parseSide('B', values.b, values['b-sim-fault'] ?? [], values['b-sim-capacity'] ?? values['sim-capacity'], values['sim-compat'], values['sim-signaling'], values['b-sim-hpb-fault'], values['b-sim-capacity'] === undefined);
   if (a.url !== null && a.url === b.url) throw new UsageError(`--a and --b are the same target (${a.url}): compare two servers`);
   const rounds = parsePositiveNumber(values.rounds ?? '6', '--rounds', { integer: true, min: 4, max: 100 });
   if (values.schedule !== 'alternate' && values.schedule !== 'together') throw new UsageError(`--schedule must be alternate or together, got "${values.schedule}"`);
   const minEffectPct = parsePositiveNumber(values['min-effect-pct'] ?? '5', '--min-effect-pct', { max: 1000 });
   const minEffectMs = parsePositiveNumber(values['min-effect-ms'] ?? '2', '--min-effect-ms');
-  const budgets = values.budgets === undefined ? defaultGateBudgets() : parseBudgets(readUserFile(values.budgets, 'budgets file'), values.budgets);
+  // Fixed latency budgets suit the simulator's workload, not a given server (issue 24 item 9: an A/A
+  // compare of a real 2-core server broke them on identical builds): against a URL, B keeps its
+  // statuses and errors; its latency budgets come from the user's file.
+  const budgets = values.budgets === undefined ? (b.url === null ? defaultGateBudgets() : withoutLatencyBudgets(defaultGateBudgets())) : parseBudgets(readUserFile(values.budgets, 'budgets file'), values.budgets);
+  const ringUser = values['ring-user'] ?? '';
+  if (ringUser !== '' && !/^[A-Za-z0-9_.@-]{1,64}$/.test(ringUser)) throw new UsageError(`--ring-user "${ringUser}" is not a Nextcloud user id`);
   const root = projectRoot();
 
   const workload: string[] = [];
@@ -298,10 +335,19 @@ export async function compareCommand(argv: string[]): Promise<number> {
       } else {
         urls[side.name] = side.url;
       }
+    }
+    // Both targets and both sets of credentials before the first round (a refused password on B was
+    // found after A's whole round): unreachable is 1, refused credentials 2, as for talkload run.
+    for (const side of [a, b]) {
+      const url = urls[side.name];
       try {
-        await preflight(urls[side.name]);
+        await preflight(url);
+        if (side.url !== null) await checkCredentials(url, creds[side.name].user, creds[side.name].password);
+        await checkSignaling(url, 'auto');
       } catch (e) {
-        throw new UsageError(`${side.name}: ${(e as Error).message}`);
+        if (e instanceof UsageError) throw new UsageError(`${side.name}: ${e.message}`);
+        if (e instanceof RunError) throw new RunError(`${side.name}: ${e.message}`, e.exitCode);
+        throw e;
       }
     }
     makeDirs(join(outDir, 'rounds'), '--out');
@@ -317,6 +363,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
       const spec = name === 'A' ? a : b;
       const args = [...workload, '--target', urls[name], '--user', creds[name].user, '--out', join(outDir, 'rounds'), '--run-id', id];
       if (spec.url === null) args.push('--ring-user', 'participant1');
+      else if (ringUser !== '') args.push('--ring-user', ringUser);
       if (spec.url !== null) args.push(...allowFor(spec.url));
       args.push('--', '--quiet');
       // The password goes by environment, never on a command line (process titles are public).
@@ -326,26 +373,47 @@ export async function compareCommand(argv: string[]): Promise<number> {
       done++;
       process.stdout.write(`talkload compare: round ${id} done (${done}/${order.length}), ${Math.round((Date.now() - started) / 1000)} s\n`);
     };
-    for (let p = 0; p < rounds; p++) {
-      const pair = order.slice(2 * p, 2 * p + 2);
-      const id = (name: 'A' | 'B'): number => 2 * p + pair.indexOf(name);
-      if (together) {
-        // Both rounds end (an interrupted one cleans up) before any error is thrown.
-        const settled = await Promise.allSettled(pair.map((name) => runOne(id(name), name)));
-        const failed = settled.find((r) => r.status === 'rejected');
-        if (failed) throw failed.reason;
+    let stoppedBy: RunError | null = null;
+    try {
+      for (let p = 0; p < rounds; p++) {
+        const pair = order.slice(2 * p, 2 * p + 2);
+        const id = (name: 'A' | 'B'): number => 2 * p + pair.indexOf(name);
+        if (together) {
+          // Both rounds end (an interrupted one cleans up) before any error is thrown.
+          const settled = await Promise.allSettled(pair.map((name) => runOne(id(name), name)));
+          const failed = settled.find((r) => r.status === 'rejected');
+          if (failed) throw failed.reason;
+        }
+        if (!together) for (const name of pair) await runOne(id(name), name);
+        for (const name of ['A', 'B'] as const) files[name].push(join(outDir, 'rounds', `${String(id(name) + 1).padStart(2, '0')}-${name}`, 'samples.csv.gz'));
       }
-      if (!together) for (const name of pair) await runOne(id(name), name);
-      for (const name of ['A', 'B'] as const) files[name].push(join(outDir, 'rounds', `${String(id(name) + 1).padStart(2, '0')}-${name}`, 'samples.csv.gz'));
+    } catch (e) {
+      // Interrupted: the report is still written, from the pairs of rounds done, and says so.
+      if (!(e instanceof RunError) || e.exitCode !== EXIT.interrupted) throw e;
+      stoppedBy = e;
+    }
+    const pairsDone = files.A.length;
+    if (stoppedBy !== null && pairsDone === 0) {
+      const report: CompareReport = { schema: 'talkload.compare/v1', runId, a: values.a!, b: values.b!, rounds, order: order.join(''), workload, minEffectPct, minEffectMs, verdict: 'fail', comparisons: [], budgets: [], interrupted: { pairsDone } };
+      writeReports(outDir, report);
+      throw new RunError(`${stoppedBy.message}; no pair of rounds was complete, nothing compared (${relative(process.cwd(), join(outDir, 'compare.md'))})`, EXIT.interrupted);
     }
 
-    const A = await sideOf(files.A);
-    const B = await sideOf(files.B);
+    let A, B;
     const pairs: [Side, Side][] = [];
-    for (let i = 0; i < rounds; i++) pairs.push([(await sideOf([files.A[i]!])).side, (await sideOf([files.B[i]!])).side]);
+    try {
+      A = await sideOf(files.A);
+      B = await sideOf(files.B);
+      for (let i = 0; i < pairsDone; i++) pairs.push([(await sideOf([files.A[i]!])).side, (await sideOf([files.B[i]!])).side]);
+    } catch (e) {
+      if (e instanceof IncompleteSamplesError) throw new UsageError(e.message);
+      throw e;
+    }
     const comparisons = compareSides(A.side, B.side, { minEffectPct: minEffectPct / 100, minEffectMs }, pairs);
-    // B's budgets know the workload: without the moderator there are no rings or participant lists.
-    B.summary.load = { moderator: !workload.includes('--no-moderator') };
+    // B's budgets know the workload: without the moderator there are no rings or participant lists,
+    // without a ring user no rings.
+    const sideB = b.url === null ? 'participant1' : ringUser;
+    B.summary.load = { moderator: !workload.includes('--no-moderator'), ring: sideB !== '' };
     const budgetChecks = evaluate(B.summary, {}, budgets, null, { tolerance: 0, tailTolerance: 0, minEffectMs });
     const regressed = comparisons.filter((c) => c.verdict === 'regressed');
     const broken = budgetChecks.filter((c) => !c.ok);
@@ -359,22 +427,24 @@ export async function compareCommand(argv: string[]): Promise<number> {
       workload,
       minEffectPct,
       minEffectMs,
-      verdict: regressed.length === 0 && broken.length === 0 ? 'pass' : 'fail',
+      verdict: stoppedBy === null && regressed.length === 0 && broken.length === 0 ? 'pass' : 'fail',
       comparisons,
       budgets: budgetChecks,
+      ...(stoppedBy !== null ? { interrupted: { pairsDone } } : {}),
     };
-    writeFileSync(join(outDir, 'compare.json'), JSON.stringify(report, null, 2) + '\n');
-    const md = markdown(report);
-    writeFileSync(join(outDir, 'compare.md'), md);
-    writeFileSync(join(outDir, 'compare-junit.xml'), junit(report));
+    const md = writeReports(outDir, report);
     const stepSummary = process.env['GITHUB_STEP_SUMMARY'];
     if (stepSummary) appendFileSync(stepSummary, md);
     process.stdout.write(`\n${table(comparisons)}\n\n`);
     for (const c of regressed) process.stdout.write(`compare: FAIL ${c.endpoint} ${c.measure}: ${c.detail}\n`);
     for (const c of broken) process.stdout.write(`compare: FAIL ${c.endpoint} ${c.check} (budget of B): ${c.detail}\n`);
     const shown = relative(process.cwd(), outDir);
+    if (stoppedBy !== null) {
+      process.stdout.write(`talkload compare: INTERRUPTED after ${pairsDone} of ${rounds} pairs of rounds; partial reports: ${shown}/compare.md, compare.json, compare-junit.xml\n`);
+      return EXIT.interrupted;
+    }
     process.stdout.write(`talkload compare: ${report.verdict.toUpperCase()} (${regressed.length} regressed, ${broken.length} budgets broken) in ${Math.round((Date.now() - started) / 1000)} s. Reports: ${shown}/compare.md, compare.json, compare-junit.xml\n`);
-    return report.verdict === 'pass' ? 0 : 1;
+    return report.verdict === 'pass' ? EXIT.pass : EXIT.verdictFail;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -3,6 +3,8 @@
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { EXIT } from '../exit-codes.ts';
+import { talkloadVersion } from '../version.ts';
 import { UsageError, makeDirs, parsePositiveNumber, printedHelp, readUserFile } from '../cli/usage.ts';
 import { SUMMARY_SCHEMA, aggregateSamples, hpbLatencies, sortedLatencies, xml, type RunSummary } from '../run/results.ts';
 import { type Baseline, type Check, type EndpointStats, baselineMismatch, checkSummaryFields, defaultGateBudgets, evaluate, parseBaseline, parseBudgets, readJson, statsOf } from './gate.ts';
@@ -10,6 +12,7 @@ import { type Baseline, type Check, type EndpointStats, baselineMismatch, checkS
 export const GATE_HELP = `Usage: talkload gate RESULTS_DIR [options]
 
 Judges a run (results/<run-id>/) against per-endpoint budgets and, optionally, a baseline.
+Exit 99 when a check fails (see the exit codes below).
 Writes gate.json, gate-junit.xml and gate.md into RESULTS_DIR (gate.md also to $GITHUB_STEP_SUMMARY).
 
   --budgets FILE        budgets JSON (default: src/shared/budgets.ts; see README "Use it as a CI gate")
@@ -21,11 +24,17 @@ Writes gate.json, gate-junit.xml and gate.md into RESULTS_DIR (gate.md also to $
 
 Besides the endpoints, the gate judges whole journeys (budgets file key "journeys": minCount,
 minSuccessRate, minSelfListedRate; defaults from src/shared/budgets.ts).
+`;
 
-Exit codes: 0 pass, 1 fail, 2 usage error.
+export const BASELINE_HELP = `Usage: talkload baseline accept RESULTS_DIR [--out FILE] [--force]
 
-Usage: talkload baseline accept RESULTS_DIR [--out FILE] [--force]
-  Writes the baseline to commit (default results/baseline.json) from a passing run.
+Writes the baseline to commit (default results/baseline.json) from a passing run: per endpoint the
+median, p95 and their spread from the run's raw samples, and what produced them (talkload version,
+target, workload, the simulator's capacity model and service times), so that "talkload gate
+--baseline" refuses a baseline that no longer fits.
+
+  --out FILE    where to write it (default results/baseline.json)
+  --force       accept a run that failed its thresholds
 `;
 
 function readSummary(dir: string): RunSummary {
@@ -39,11 +48,14 @@ function readSummary(dir: string): RunSummary {
   return s as RunSummary;
 }
 
-async function statsFor(dir: string): Promise<Record<string, EndpointStats>> {
+async function statsFor(dir: string, interrupted = false): Promise<Record<string, EndpointStats>> {
   const out: Record<string, EndpointStats> = {};
   const samples = join(dir, 'samples.csv.gz');
   if (!existsSync(samples)) return out;
+  // A truncated or unreadable samples file is a usage error: a baseline or a verdict from part of a
+  // run would look whole (issue 24 item 2). An interrupted run says so in its summary and fails.
   const agg = await aggregateSamples([samples]);
+  if (agg.incomplete.length > 0 && !interrupted) throw new UsageError(`${samples} is incomplete (${agg.incomplete.map((f) => f.slice(f.lastIndexOf(': ') + 2)).join('; ')}): refusing to judge or keep partial samples; run again`);
   // HPB steps (hpb_*) beside the endpoints: a baseline keeps them and the gate judges them alike.
   for (const [id, sorted] of [...sortedLatencies(agg), ...hpbLatencies(agg)]) out[id] = statsOf(sorted);
   return out;
@@ -113,11 +125,12 @@ export async function gateCommand(argv: string[]): Promise<number> {
     baseline = parseBaseline(readUserFile(values.baseline, 'baseline file'), values.baseline);
     const mismatch = baselineMismatch(summary, baseline);
     if (mismatch !== null) {
-      if (!values['any-baseline']) throw new UsageError(`baseline ${values.baseline} does not fit run ${summary.runId}: ${mismatch} (compare like with like, or pass --any-baseline)`);
+      const refresh = summary.targetKind === 'simulator' ? `; refresh it: npm run gate -- --stored (or talkload run with this workload), then talkload baseline accept results/<run-id> --out ${values.baseline}` : '';
+      if (!values['any-baseline']) throw new UsageError(`baseline ${values.baseline} does not fit run ${summary.runId}: ${mismatch} (compare like with like, or pass --any-baseline)${refresh}`);
       process.stdout.write(`!!! gate: baseline ${values.baseline} does not fit this run: ${mismatch}; regressions below compare unlike things\n`);
     }
   }
-  const stats = await statsFor(dir);
+  const stats = await statsFor(dir, summary.interrupted === true);
   if (baseline !== null && Object.keys(stats).length === 0) throw new UsageError(`no raw samples (samples.csv.gz) in ${dir}: a baseline comparison needs them`);
   const checks = evaluate(summary, stats, budgets, baseline, { tolerance, tailTolerance, minEffectMs });
   const failed = checks.filter((c) => !c.ok);
@@ -131,11 +144,11 @@ export async function gateCommand(argv: string[]): Promise<number> {
   process.stdout.write(`${table(checks)}\n\n`);
   for (const c of failed) process.stdout.write(`gate: FAIL ${c.endpoint} ${c.check}: ${c.detail}\n`);
   process.stdout.write(`talkload gate: ${verdict.toUpperCase()} (${failed.length} of ${checks.length} checks failed). Reports: ${relative(process.cwd(), join(dir, 'gate.md'))}, gate.json, gate-junit.xml\n`);
-  return failed.length === 0 ? 0 : 1;
+  return failed.length === 0 ? EXIT.pass : EXIT.verdictFail;
 }
 
 export async function baselineCommand(argv: string[]): Promise<number> {
-  if (printedHelp(argv, GATE_HELP)) return 0;
+  if (printedHelp(argv, BASELINE_HELP)) return 0;
   const [verb, ...rest] = argv;
   if (verb !== 'accept') throw new UsageError(`unknown baseline action "${verb ?? ''}" (accept)`);
   const { values, positionals } = parseArgs({
@@ -159,6 +172,7 @@ export async function baselineCommand(argv: string[]): Promise<number> {
     scenario: summary.scenario,
     profile: summary.profile,
     load: summary.load,
+    producedBy: { talkload: summary.talkload ?? talkloadVersion(), simulator: summary.simulator ?? null },
     endpoints: stats,
   };
   const out = values.out ?? 'results/baseline.json';

@@ -118,10 +118,16 @@ test('HPB runs: propagation and hello against their budgets and the baseline, un
 });
 
 test('a baseline of another target, scenario, profile or workload does not fit', () => {
-  const base: Baseline = { schema: 'talkload.baseline/v1', acceptedAt: '', runId: 'b', targetKind: 'simulator', target: 'simulator', scenario: 's', profile: 'smoke', load: { guests: 10 }, endpoints: {} };
-  const run = { ...summary(30), load: { guests: 10 } };
+  const sim = { capacity: { workers: 64, cores: 16, spread: 0.45, defaultServiceMs: 20, serviceMs: { call_join: 27, room_delete: 12 } }, compat: 'latest', signaling: 'internal', faults: [] };
+  const base: Baseline = { schema: 'talkload.baseline/v1', acceptedAt: '', runId: 'b', targetKind: 'simulator', target: 'simulator', scenario: 's', profile: 'smoke', load: { guests: 10 }, producedBy: { talkload: '0.1.0', simulator: sim }, endpoints: {} };
+  const run = { ...summary(30), load: { guests: 10 }, simulator: sim };
   assert.equal(baselineMismatch(run, base), null);
   assert.equal(baselineMismatch(run, { ...base, targetKind: undefined, target: undefined, scenario: undefined }), null, 'old baselines are simulator baselines');
+  // What produced it (issue 24 item 8): a baseline of other service times measures another server.
+  assert.match(baselineMismatch(run, { ...base, producedBy: undefined })!, /does not record the simulator that produced it/);
+  const slower = { ...sim, capacity: { ...sim.capacity, serviceMs: { call_join: 27, room_delete: 45 } } };
+  assert.equal(baselineMismatch({ ...run, simulator: slower }, base), 'the simulator changed since the baseline was accepted (service times room_delete 12 -> 45 ms)');
+  assert.match(baselineMismatch({ ...run, simulator: { ...sim, compat: 'talk19' } }, base)!, /compat "latest" -> "talk19"/);
   assert.match(baselineMismatch({ ...run, targetKind: 'external', target: 'http://127.0.0.1:8080' }, base)!, /measured on the embedded simulator, this run on the server http:\/\/127\.0\.0\.1:8080/);
   assert.match(baselineMismatch({ ...run, targetKind: 'external', target: 'http://a' }, { ...base, targetKind: 'external', target: 'http://b' })!, /measured on http:\/\/b, this run on http:\/\/a/);
   assert.match(baselineMismatch({ ...run, profile: 'load' }, base)!, /profile smoke, this run load/);
@@ -139,7 +145,7 @@ test('gate usage errors: one line, exit 2', () => {
   const realRun = { ...summary(30), targetKind: 'external', target: 'http://127.0.0.1:8080' };
   mkdirSync(join(dir, 'real'));
   writeFileSync(join(dir, 'real', 'summary.json'), JSON.stringify(realRun));
-  writeFileSync(join(dir, 'sim-baseline.json'), JSON.stringify({ schema: 'talkload.baseline/v1', acceptedAt: '', runId: 'b', targetKind: 'simulator', target: 'simulator', scenario: 's', profile: 'smoke', load: {}, endpoints: {} }));
+  writeFileSync(join(dir, 'sim-baseline.json'), JSON.stringify({ schema: 'talkload.baseline/v1', acceptedAt: '', runId: 'b', targetKind: 'simulator', target: 'simulator', scenario: 's', profile: 'smoke', load: {}, producedBy: { talkload: '0.1.0', simulator: null }, endpoints: {} }));
   // Input files the gate must not trust: a null latency passes every budget if taken as it is.
   const malformed = (name: string, edit: (s: ReturnType<typeof summary>) => void): void => {
     const s = structuredClone(summary(30));

@@ -161,6 +161,11 @@ export interface Baseline {
   readonly scenario?: string;
   readonly profile: string;
   readonly load: Record<string, string | number | boolean>;
+  /**
+   * What produced it: talkload's version and, on the embedded simulator, its capacity model and
+   * service-time table (absent in baselines accepted before talkload recorded it: refused).
+   */
+  readonly producedBy?: { readonly talkload: string; readonly simulator: Record<string, unknown> | null };
   readonly endpoints: Record<string, EndpointStats>;
 }
 
@@ -249,7 +254,33 @@ export function baselineMismatch(s: RunSummary, b: Baseline): string | null {
   const keys = [...new Set([...Object.keys(b.load), ...Object.keys(s.load)])].sort();
   const differ = keys.filter((k) => JSON.stringify(b.load[k]) !== JSON.stringify(s.load[k]));
   if (differ.length > 0) return `the workload differs (${differ.map((k) => `${k} ${JSON.stringify(b.load[k] ?? null)} -> ${JSON.stringify(s.load[k] ?? null)}`).join(', ')})`;
+  if (kind === 'simulator') {
+    if (b.producedBy === undefined) return 'the baseline does not record the simulator that produced it (accepted by an older talkload)';
+    const sim = simulatorDifference(b.producedBy.simulator, s.simulator ?? null);
+    if (sim !== null) return `the simulator changed since the baseline was accepted (${sim})`;
+  }
   return null;
+}
+
+/** Which of the simulator's settings differ, in words; null when none. */
+export function simulatorDifference(base: Record<string, unknown> | null, now: Record<string, unknown> | null): string | null {
+  if (JSON.stringify(base) === JSON.stringify(now)) return null;
+  if (base === null || now === null) return base === null ? 'the baseline has no simulator settings' : 'this run has no simulator settings';
+  const out: string[] = [];
+  for (const k of [...new Set([...Object.keys(base), ...Object.keys(now)])].sort()) {
+    const x = base[k];
+    const y = now[k];
+    if (JSON.stringify(x) === JSON.stringify(y)) continue;
+    const xs = (x as { serviceMs?: Record<string, number> } | undefined)?.serviceMs;
+    const ys = (y as { serviceMs?: Record<string, number> } | undefined)?.serviceMs;
+    if (k === 'capacity' && xs && ys) {
+      const ids = [...new Set([...Object.keys(xs), ...Object.keys(ys)])].sort().filter((id) => xs[id] !== ys[id]);
+      if (ids.length > 0) out.push(`service times ${ids.map((id) => `${id} ${xs[id] ?? '-'} -> ${ys[id] ?? '-'} ms`).join(', ')}`);
+      const rest = (o: object): string => JSON.stringify({ ...o, serviceMs: undefined });
+      if (rest(x as object) !== rest(y as object)) out.push(`capacity ${rest(x as object)} -> ${rest(y as object)}`);
+    } else out.push(`${k} ${JSON.stringify(x ?? null)} -> ${JSON.stringify(y ?? null)}`);
+  }
+  return out.join('; ');
 }
 
 // ---- the verdict ------------------------------------------------------------------------------
@@ -284,6 +315,7 @@ function journeyChecks(summary: RunSummary, b: JourneyBudget): Check[] {
   // A run stopped by a signal measured part of its load: never a pass, whatever its figures.
   if (summary.interrupted === true) checks.push({ endpoint: 'journey', check: 'complete', ok: false, detail: 'the run was interrupted (Ctrl-C or SIGTERM): its figures cover only part of the planned load' });
   if (j.successRate !== null) checks.push({ endpoint: 'journey', check: 'journey-success', ok: j.successRate >= b.minSuccessRate, detail: `${pct(j.successRate)} of journeys succeeded (budget ${pct(b.minSuccessRate)})` });
+  if (j.guestsVanished) checks.push({ endpoint: 'journey', check: 'journey-success', ok: false, detail: `${j.guestsVanished.count} guests' sessions vanished right after joining (the server answered 404 after a 200 join)` });
   if (j.selfListedRate !== null) {
     checks.push({ endpoint: 'journey', check: 'self-listed', ok: j.selfListedRate >= b.minSelfListedRate, detail: `own session listed in ${pct(j.selfListedRate)} of GET /call polls while in the call (budget ${pct(b.minSelfListedRate)})` });
   }
@@ -297,6 +329,8 @@ export function evaluate(summary: RunSummary, stats: Record<string, EndpointStat
   // HPB, no internal signaling.
   const unused = new Set<string>([
     ...(summary.load['moderator'] === false ? ['call_ring', 'room_participants'] : []),
+    // No user to ring (a URL target without --ring-user): the workload makes no ring.
+    ...(summary.load['ring'] === false ? ['call_ring'] : []),
     ...(summary.hpb ? ['signaling_send', 'signaling_poll'] : []),
   ]);
   const required = ENDPOINT_IDS.filter((id) => budgets[id].minSamples > 0 && !unused.has(id));

@@ -124,6 +124,10 @@ export function manifests(argv: string[], root = projectRoot()): { m: Manifests;
     }
     prometheus = url.origin;
   }
+  // A namespace is a DNS label (RFC 1123): kubectl would refuse the manifests later, less clearly.
+  if (values.namespace !== undefined && (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(values.namespace) || values.namespace.length > 63)) {
+    throw new UsageError(`--namespace "${values.namespace}" is not a Kubernetes namespace (a DNS label: lower-case letters, digits and '-', at most 63, starting and ending with a letter or digit)`);
+  }
   const name = `talkload-${scenario}-${runId}`.slice(0, 63).replace(/-+$/, '');
   const labels = { 'app.kubernetes.io/name': 'talkload', 'talkload/testid': runId };
   const meta = (n: string): { [k: string]: Yaml } => ({ name: n, ...(values.namespace ? { namespace: values.namespace } : {}), labels });

@@ -1,6 +1,7 @@
 // `talkload probe`: runs the Talk call journey against each target every interval and serves the
 // results on /metrics for Prometheus, with /-/healthy and /-/ready.
 
+import { talkloadVersion } from '../version.ts';
 import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,15 +25,19 @@ Runs the Talk call journey against each target every interval; serves /metrics, 
   --password-file FILE  its app password
   --room TOKEN          use this public conversation instead of creating one
   --check               validate the configuration and exit
+
+HPB mode: when a target's signaling settings say "external", the journey signals through its HPB
+as the web client does (WebSocket, hello v2 or v1, room), times the call join and the flag change
+to the HPB event that shows them (talkprobe_hpb_step_duration_seconds{step}), and counts failed
+steps (talkprobe_hpb_failures_total{step,code}). The first round is short; the second and every
+Nth after it (config hpb.stayEvery, default 10) stay hpb.stay seconds (default 35) in the call
+and check that GET /call still lists the probe (talkprobe_hpb_self_listed): the HPB's pings.
+A room creation that answers 500 on such a target is logged with what to check (Talk's
+notification to the HPB). A guest removed right after its join counts in
+talkprobe_guest_vanished_total, once.
 `;
 
-function version(): string {
-  try {
-    return (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
+const version = talkloadVersion;
 
 export class Prober {
   readonly config: ProbeConfig;

@@ -80,8 +80,9 @@ export class ProbeClient {
       const type = res.headers['content-type'];
       const parsed = parseOcsBody(text, Array.isArray(type) ? (type[0] ?? '') : (type ?? ''));
       const duration = (performance.now() - started) / 1000;
-      // An answer that should be an OCS envelope but is HTML or garbage is a bad body, whatever its status.
-      const bad = parsed.kind === 'html' || parsed.kind === 'garbage' || (parsed.kind === 'empty' && res.statusCode !== 405);
+      // The step's own status with an HTML or garbage body is a bad body; any other status keeps its
+      // code (a proxy's HTML 502 is a 502: issue 24 item 6), as k6's side counts it.
+      const bad = ENDPOINTS[endpoint].success.includes(res.statusCode) && (parsed.kind === 'html' || parsed.kind === 'garbage' || parsed.kind === 'empty');
       return { endpoint, status: res.statusCode, error: bad ? 'bad_body' : null, duration, ttfb, body: parsed };
     } catch (e) {
       return { endpoint, status: null, error: classifyError(e), duration: (performance.now() - started) / 1000, ttfb, body: null };

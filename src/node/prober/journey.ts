@@ -11,6 +11,7 @@ import { type StepOutcome, ProbeClient, type Timeouts } from './http.ts';
 import { type HpbProbeStep, type ProbeMetrics } from './metrics.ts';
 import { type HpbStepOutcome, HpbSession } from './hpb.ts';
 import type { ProbeTarget } from './config.ts';
+import { HPB_NOTIFY_HINT } from '../run/checks.ts';
 
 export interface JourneyResult {
   readonly success: boolean;
@@ -41,8 +42,15 @@ export class TargetProber {
 
   private readonly hpbOptions: { readonly stayEvery: number; readonly staySeconds: number };
   private rounds = 0;
+  /** The guest of the running journey, once its room join answered 200; and whether it vanished. */
+  private joinedGuest: ProbeClient | null = null;
+  private vanished = false;
+  /** The HPB hint is logged once per target, not every interval. */
+  private hinted = false;
+  private readonly log: (line: string) => void;
 
-  constructor(target: ProbeTarget, metrics: ProbeMetrics, agent: Agent, timeouts: Timeouts, hpb = { stayEvery: 10, staySeconds: 35 }) {
+  constructor(target: ProbeTarget, metrics: ProbeMetrics, agent: Agent, timeouts: Timeouts, hpb = { stayEvery: 10, staySeconds: 35 }, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)) {
+    this.log = log;
     this.target = target;
     this.metrics = metrics;
     this.agent = agent;
@@ -78,6 +86,15 @@ export class TargetProber {
 
   private async run(c: ProbeClient, id: EndpointId, opts: Parameters<ProbeClient['step']>[1] = {}): Promise<StepOutcome & { ok: boolean }> {
     const o = await c.step(id, opts);
+    if (c === this.joinedGuest && o.status === 404 && id !== 'signaling_settings') {
+      // The join answered 200 and now the session is gone: one finding, not a 404 per step.
+      if (!this.vanished) this.metrics.guestVanished.inc({ target: this.target.name });
+      this.vanished = true;
+      const t = this.target.name;
+      this.metrics.requests.inc({ target: t, endpoint: o.endpoint, method: ENDPOINTS[o.endpoint].method, code: '404' });
+      this.metrics.duration.observe({ target: t, endpoint: o.endpoint, method: ENDPOINTS[o.endpoint].method }, o.duration);
+      return { ...o, ok: false };
+    }
     return { ...o, ok: this.record(o) };
   }
 
@@ -87,15 +104,26 @@ export class TargetProber {
     const m = this.client(true);
     const created = await this.run(m, 'room_create', { params: { roomType: ConversationType.public, roomName: 'talkload prober' } });
     const token = (dataOf(created) as { token?: unknown } | undefined)?.token;
+    if (created.status === 500 && !this.hinted) await this.hintIfHpb('room_create');
     if (!created.ok || typeof token !== 'string') return null;
     this.room = token;
     this.created = true;
     return token;
   }
 
+  /** Talk with an HPB answers 500 when its notification to the HPB fails: say so, once. */
+  private async hintIfHpb(step: EndpointId): Promise<void> {
+    this.hinted = true;
+    const settings = await this.client(false).step('signaling_settings');
+    if ((dataOf(settings) as SignalingSettings | undefined)?.signalingMode === 'external') this.log(`talkload probe: ${this.target.name}: ${step} answered 500: ${HPB_NOTIFY_HINT}`);
+  }
+
   async journey(): Promise<JourneyResult> {
     const started = performance.now();
-    const result = await this.steps();
+    this.joinedGuest = null;
+    this.vanished = false;
+    const steps = await this.steps();
+    const result = this.vanished ? { success: false, failure: 'guest_vanished' } : steps;
     const duration = (performance.now() - started) / 1000;
     const t = this.target.name;
     this.metrics.journeySuccess.set({ target: t }, result.success ? 1 : 0);
@@ -122,6 +150,7 @@ export class TargetProber {
     }
     const sessionId = (dataOf(joined) as { sessionId?: unknown } | undefined)?.sessionId;
     if (!joined.ok || typeof sessionId !== 'string') return fail('room_join');
+    this.joinedGuest = g;
     let inCall = false;
     let failure: string | null = null;
     try {
@@ -146,10 +175,12 @@ export class TargetProber {
       if (!listed) failure = 'self_not_listed';
       failure ??= await this.moderatorIfUser(token);
     } finally {
-      // Leave what was joined, also after a failed step or a SIGTERM.
-      if (inCall) failure ??= await this.leaveCall(g, token);
-      const leftRoom = await this.run(g, 'room_leave', { token });
-      if (!leftRoom.ok) failure ??= 'room_leave';
+      // Leave what was joined, also after a failed step or a SIGTERM (a vanished guest has nothing).
+      if (inCall && !this.vanished) failure ??= await this.leaveCall(g, token);
+      if (!this.vanished) {
+        const leftRoom = await this.run(g, 'room_leave', { token });
+        if (!leftRoom.ok) failure ??= 'room_leave';
+      }
     }
     return { success: failure === null, failure };
   }
@@ -177,7 +208,11 @@ export class TargetProber {
       const flagsSeen = hpb.awaitFlags(flags, ms);
       if (!(await this.run(g, 'call_flags', { token, params: { flags } })).ok) return { success: false, failure: 'call_flags' };
       if (!this.hpbStep('flags_propagation', await flagsSeen())) failure ??= 'hpb_flags_propagation';
-      const stay = this.hpbOptions.stayEvery > 0 && this.rounds++ % this.hpbOptions.stayEvery === 0;
+      // The first round is short, so that journey_success exists within one interval of the start;
+      // the second and every Nth after it stay long enough to prove the HPB's pings.
+      const round = this.rounds++;
+      const every = this.hpbOptions.stayEvery;
+      const stay = every > 0 && round % every === 1 % every;
       if (stay) await this.sleep(this.hpbOptions.staySeconds * 1000);
       const listed = await this.selfListed(g, token, sessionId);
       if (listed === null) return { success: false, failure: 'call_peers' };
@@ -189,7 +224,7 @@ export class TargetProber {
       }
       failure ??= await this.moderatorIfUser(token);
     } finally {
-      if (inCall) failure ??= await this.leaveCall(g, token);
+      if (inCall && !this.vanished) failure ??= await this.leaveCall(g, token);
       if (hpb.hpbSessionId !== null && !this.hpbStep('leave', await hpb.leave(ms))) failure ??= 'hpb_leave';
       hpb.close();
     }

@@ -16,6 +16,7 @@ export const PROBE_METRICS = {
   hpbStepDuration: 'talkprobe_hpb_step_duration_seconds',
   hpbFailures: 'talkprobe_hpb_failures_total',
   hpbSelfListed: 'talkprobe_hpb_self_listed',
+  guestVanished: 'talkprobe_guest_vanished_total',
 } as const;
 
 /** HPB steps of the probe journey: the `step` label. */
@@ -48,6 +49,7 @@ export interface ProbeMetrics {
   readonly hpbStepDuration: Histogram<'target' | 'step'>;
   readonly hpbFailures: Counter<'target' | 'step' | 'code'>;
   readonly hpbSelfListed: Gauge<'target'>;
+  readonly guestVanished: Counter<'target'>;
 }
 
 export function createProbeMetrics(opts: { version: string; processMetrics: boolean }): ProbeMetrics {
@@ -76,6 +78,7 @@ export function createProbeMetrics(opts: { version: string; processMetrics: bool
       registers,
     }),
     hpbFailures: new Counter({ name: PROBE_METRICS.hpbFailures, help: 'With an HPB: steps that failed, by step and code (HPB error code, timeout, closed, bye_<reason>).', labelNames: ['target', 'step', 'code'] as const, registers }),
+    guestVanished: new Counter({ name: PROBE_METRICS.guestVanished, help: "Journeys whose guest got 404 right after a join that answered 200: the server removed its session (counted once, not as unexpected statuses).", labelNames: targetLabels, registers }),
     hpbSelfListed: new Gauge({ name: PROBE_METRICS.hpbSelfListed, help: 'With an HPB: whether GET /call still listed the probe after its last long stay (1) or not (0): the HPB ping path.', labelNames: targetLabels, registers }),
   };
 }

@@ -84,3 +84,25 @@ for (const f of FAULTS) {
     assert.ok(out.includes('talkprobe_journey_success{target="sim"} 0'));
   });
 }
+
+test('HPB mode: the first round is short (journey_success within one interval of the start), the second stays long', async () => {
+  world = await startHpbWorld('emulator', { pingIntervalMs: 200 });
+  prober = new Prober(
+    {
+      targets: [{ name: 'sim', url: world.simUrl, user: 'admin', password: 'admin', room: null }],
+      intervalSeconds: 15,
+      listenHost: '127.0.0.1',
+      listenPort: 0,
+      timeouts: { connect: 2000, headers: 2000, body: 2000, total: 2000 },
+      // The default: a long stay every 10th round, 35 s long.
+      hpb: { stayEvery: 10, staySeconds: 35 },
+    },
+    createProbeMetrics({ version: 'test', processMetrics: false }),
+  );
+  const t0 = Date.now();
+  await prober.round();
+  const out = (await prober.metrics.registry.metrics()).split('\n');
+  assert.ok(out.includes('talkprobe_journey_success{target="sim"} 1'), out.filter((l) => l.includes('journey')).join('\n'));
+  assert.ok(Date.now() - t0 < 10_000, `the first round took ${Date.now() - t0} ms; a 35 s stay would have delayed the first journey_success`);
+  assert.ok(!out.some((l) => l.startsWith('talkprobe_hpb_self_listed{')), 'no long stay yet');
+});

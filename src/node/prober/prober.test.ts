@@ -86,7 +86,9 @@ describe('prober against the simulator', () => {
     // An uncaught error is OCS XML on a real server: a status, not a bad body.
     ['uncaught 500 in OCS XML', 'signaling_poll=error:500', 'signaling_poll', '500'],
     ['reset', 'call_peers=reset', 'call_peers', 'reset'],
-    ['HTML', 'capabilities=html:502', 'capabilities', 'bad_body'],
+    // A proxy's HTML error page keeps its status (issue 24 item 6); the step's own status with HTML is a bad body.
+    ['HTML 502', 'capabilities=html:502', 'capabilities', '502'],
+    ['HTML 200', 'capabilities=html:200', 'capabilities', 'bad_body'],
     ['bad JSON', 'call_flags=badjson', 'call_flags', 'bad_body'],
     ['hang', 'call_join=hang', 'call_join', 'timeout'],
   ];
@@ -166,5 +168,41 @@ test('target down, then up: connect errors become metrics, the next interval rec
     }
   } finally {
     await prober.stop();
+  }
+});
+
+test('a guest removed right after its join (Talk 19 race): one vanished finding, no unexpected 404s, nothing left to leave', async () => {
+  const sim = new TalkSimulator({ settings: { bruteForce: 'off' } });
+  const url = await sim.listen(0, '127.0.0.1');
+  const prober = newProber(url);
+  try {
+    await prober.round(); // creates the conversation while healthy
+    sim.faults.rules = parseFaultRules('call_join=vanish');
+    await prober.round();
+    const out = await lines(prober);
+    assert.ok(out.includes('talkprobe_guest_vanished_total{target="sim"} 1'), out.join('\n'));
+    assert.ok(!out.some((l) => l.startsWith('talkprobe_unexpected_status_total') && l.includes('code="404"')), 'the 404 is the finding, not an unexpected status');
+    assert.ok(out.includes('talkprobe_journey_success{target="sim"} 0'));
+    // The guest's leave steps are skipped: its session is gone (one room_leave from the healthy round).
+    assert.ok(!out.some((l) => l.includes('endpoint="room_leave"') && l.includes('code="404"')), out.join('\n'));
+  } finally {
+    await prober.stop();
+    await sim.close();
+  }
+});
+
+test('an HTML 502 from a proxy in front of Talk counts as 502 on its endpoint', async () => {
+  const sim = new TalkSimulator({ settings: { bruteForce: 'off' } });
+  const url = await sim.listen(0, '127.0.0.1');
+  const prober = newProber(url);
+  try {
+    await prober.round();
+    sim.faults.rules = parseFaultRules('call_peers=html:502');
+    await prober.round();
+    const out = await lines(prober);
+    assert.ok(out.includes(req('call_peers', 'GET', '502', 1)), out.filter((l) => l.includes('call_peers')).join('\n'));
+  } finally {
+    await prober.stop();
+    await sim.close();
   }
 });

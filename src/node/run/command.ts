@@ -5,18 +5,22 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { request } from 'undici';
 import { parseOcsBody } from '../../shared/ocs.ts';
 import { TOKEN_PATTERN } from '../../shared/constants.ts';
+import { basic, checkCredentials, checkRemoteWrite, checkSignaling, HPB_NOTIFY_HINT, OCS_HEADERS, once, preflight, remoteWriteNote } from './checks.ts';
+import { EXIT, K6_EXIT_CODES, exitForK6 } from '../exit-codes.ts';
 import { RunError, UsageError, checkWritableDir, formatDuration, makeDirs, parseDuration, parseLimited, parsePort, printedHelp, readUserFile } from '../cli/usage.ts';
 import { LIMITS } from '../../shared/limits.ts';
-import { parseSimArgs, startSimulator } from '../cli/sim.ts';
+import { parseSimArgs, parseSimArgsAs, simulatorProvenance, startSimulator } from '../cli/sim.ts';
+import { talkloadVersion } from '../version.ts';
 import { findK6, projectRoot } from './k6-binary.ts';
 import { segment, segmentSequence } from '../../shared/segments.ts';
 import { thresholdSpec } from '../../shared/thresholds.ts';
 import {
   SUMMARY_SCHEMA,
+  addRequest,
   aggregateSamples,
+  findingLines,
   endpointSummaries,
   journeysOf,
   hpbOf,
@@ -32,7 +36,8 @@ import {
 } from './results.ts';
 
 export { PROFILE_NAMES as PROFILES } from '../../shared/load.ts';
-import { PROFILE_NAMES as PROFILES, peakGuests, type ProfileName as Profile } from '../../shared/load.ts';
+import { PROFILE_NAMES as PROFILES, isArrivalRate, peakGuests, type ProfileName as Profile } from '../../shared/load.ts';
+import { classifyError } from '../../shared/outcome.ts';
 
 const DEFAULT_DURATION: Record<Profile, string> = { smoke: '30s', load: '5m', stress: '10m', soak: '1h', spike: '5m', breakpoint: '10m' };
 
@@ -74,8 +79,6 @@ Runs a k6 load test of the Talk call flow. Without --target, against the embedde
   --guests-per-vu K       one VU carries K guests at once (async): ~1 MB of k6 memory per VU, not per guest
   --instances N           split the load over N k6 processes (execution segments), results merged
   --seed N                seed the guests' choices and the simulator's faults (comparable CI runs)
-
-Exit codes: 0 pass, 99 thresholds broken (as k6), 2 usage error, 1 other failure.
 `;
 
 export interface RunPlan {
@@ -132,6 +135,9 @@ function parseTarget(text: string, allow: string | undefined): string {
   }
   return url.origin + url.pathname.replace(/\/+$/, '');
 }
+
+/** The simulator's own flags under the names `run` takes them. */
+const RUN_SIM_FLAGS = { fault: 'sim-fault', capacity: 'sim-capacity', compat: 'sim-compat', signaling: 'sim-signaling', hpb: 'hpb', 'hpb-secret-file': 'hpb-secret-file', 'hpb-fault': 'sim-hpb-fault', port: 'sim-port', seed: 'seed' } as const;
 
 export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): RunPlan {
   const dash = argv.indexOf('--');
@@ -249,7 +255,7 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
   }
   if (values['chat-every'] !== undefined && !values.chat) throw new UsageError('--chat-every needs --chat');
   // The simulator's own checks run now, not after k6 was started.
-  if (target === null) parseSimArgs(['--port', '0', ...simArgs], {});
+  if (target === null) parseSimArgsAs(['--port', '0', ...simArgs], RUN_SIM_FLAGS);
   return {
     scenario,
     profile,
@@ -281,81 +287,8 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
   };
 }
 
-const OCS_HEADERS = { 'OCS-APIRequest': 'true', Accept: 'application/json' } as const;
-
-/** One request with explicit timeouts (undici: no fetch port blocklist, no retries). */
-async function once(method: 'GET' | 'POST' | 'DELETE', url: string, headers: Record<string, string>, timeoutMs: number, form?: Record<string, string>): Promise<{ status: number; type: string; text: string }> {
-  const body = form === undefined ? undefined : new URLSearchParams(form).toString();
-  const res = await request(url, {
-    method,
-    headers: body === undefined ? headers : { ...headers, 'Content-Type': 'application/x-www-form-urlencoded' },
-    ...(body !== undefined ? { body } : {}),
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const text = await res.body.text();
-  const type = res.headers['content-type'];
-  return { status: res.statusCode, type: Array.isArray(type) ? (type[0] ?? '') : (type ?? ''), text };
-}
-
-/** Fails fast, in one line, when the target is down or is not a Nextcloud with Talk. */
-export async function preflight(target: string): Promise<void> {
-  let res: { status: number; type: string; text: string };
-  try {
-    res = await once('GET', `${target}/ocs/v2.php/cloud/capabilities`, OCS_HEADERS, 10_000);
-  } catch (e) {
-    const err = e as { name?: string; code?: string };
-    if (err.name === 'TimeoutError' || err.code === 'UND_ERR_HEADERS_TIMEOUT') throw new RunError(`target ${target} did not answer within 10 s`);
-    throw new RunError(`target ${target} is unreachable (${err.code ?? err.name ?? 'network error'})`);
-  }
-  const body = parseOcsBody(res.text, res.type);
-  if (body.kind !== 'ocs') {
-    const what = body.kind === 'html' ? 'an HTML page' : body.kind === 'empty' ? 'an empty body' : body.kind === 'garbage' ? 'something that is not JSON' : `${body.kind} instead of an OCS envelope`;
-    throw new RunError(`target ${target} answered ${what} (HTTP ${res.status}) for the capabilities: is it a Nextcloud?`);
-  }
-  const spreed = (body.data as { capabilities?: { spreed?: { features?: string[] } } } | undefined)?.capabilities?.spreed;
-  if (!spreed?.features?.includes('conversation-v4')) throw new RunError(`target ${target} answers OCS but has no Talk (spreed) with conversation-v4`);
-}
-
-/**
- * Before the run, so that a dead --prometheus is not a PASS with a k6 error every 2 s: the
- * remote-write receiver answers. A POST without a proper body gets 400 or 415 from a receiver and
- * 404 from a Prometheus started without --web.enable-remote-write-receiver.
- */
-async function checkRemoteWrite(prom: string): Promise<void> {
-  let status: number;
-  try {
-    status = (await once('POST', `${prom}/api/v1/write`, {}, 5_000, {})).status;
-  } catch (e) {
-    const err = e as { name?: string; code?: string };
-    throw new RunError(`--prometheus ${prom} is unreachable (${err.name === 'TimeoutError' ? 'no answer within 5 s' : (err.code ?? err.name ?? 'network error')}); start it with "talkload stack" or leave out --prometheus`);
-  }
-  if (status === 404) throw new RunError(`--prometheus ${prom} does not accept remote write (404): start Prometheus with --web.enable-remote-write-receiver, as talkload stack does`);
-}
-
-/** After the run: did Prometheus get its samples? The verdict does not depend on it; the user is told. */
-async function remoteWriteNote(prom: string, runId: string): Promise<string | null> {
-  const q = `count(k6_http_reqs_total{testid="${runId}"})`;
-  try {
-    const res = await once('GET', `${prom}/api/v1/query?query=${encodeURIComponent(q)}`, {}, 5_000);
-    const body = JSON.parse(res.text) as { status?: string; data?: { result?: unknown[] } };
-    if (res.status === 200 && body.status === 'success' && (body.data?.result?.length ?? 0) > 0) return null;
-    return `Prometheus ${prom} has no samples of this run (k6_http_reqs_total{testid="${runId}"}): remote write failed; see k6's errors above`;
-  } catch {
-    return `Prometheus ${prom} could not be asked whether it got this run's samples (it stopped answering during the run?)`;
-  }
-}
-
-const basic = (user: string, password: string): string => 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
-
-async function checkCredentials(target: string, user: string, password: string): Promise<void> {
-  const res = await once('GET', `${target}/ocs/v2.php/cloud/capabilities`, { ...OCS_HEADERS, Authorization: basic(user, password) }, 15_000).catch(() => null);
-  if (res && res.status === 401) throw new UsageError(`the target rejected the credentials of user ${user}`);
-}
-
 /** k6's exit code for a run stopped from outside (a signal); talkload exits with it too. */
-export const EXIT_INTERRUPTED = 105;
+export const EXIT_INTERRUPTED = EXIT.interrupted;
 
 /**
  * Signals during a run. k6 runs in its own process group, so that a terminal's Ctrl-C (or a CI
@@ -423,8 +356,10 @@ export async function runCommand(argv: string[]): Promise<number> {
   const interrupts = new Interrupts();
   let stopSim: (() => Promise<void>) | null = null;
   let target = plan.target;
+  let simulator: Record<string, unknown> | undefined;
   if (target === null) {
     const simOpts = parseSimArgs(['--port', '0', ...plan.simArgs], {});
+    simulator = simulatorProvenance(simOpts);
     const { sim, url } = await startSimulator(simOpts);
     stopSim = () => sim.close();
     target = url;
@@ -432,8 +367,12 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   try {
     await preflight(target);
-    if (plan.prometheus !== null) await checkRemoteWrite(plan.prometheus);
     if (plan.target !== null && plan.user !== '') await checkCredentials(target, plan.user, plan.password);
+    // What the server says decides the guests' signaling, before any load (auto resolves here, so
+    // that k6 judges only the thresholds of the mode the run uses).
+    const targetSignaling = await checkSignaling(target, plan.signaling);
+    const signaling = plan.signaling === 'auto' ? (targetSignaling.mode === 'external' ? 'hpb' : 'internal') : plan.signaling;
+    if (plan.prometheus !== null) await checkRemoteWrite(plan.prometheus);
     const k6 = findK6();
     makeDirs(outDir, '--out');
     const files = {
@@ -466,7 +405,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       TALK_ROOMS: plan.rooms.join(','),
       TALK_SEED: String(plan.seed),
       TALK_GUESTS_PER_VU: String(plan.guestsPerVu),
-      TALK_SIGNALING: plan.signaling,
+      TALK_SIGNALING: signaling,
+      TALK_TARGET_SIGNALING: targetSignaling.mode,
       K6_WEB_DASHBOARD: 'true',
       K6_WEB_DASHBOARD_PORT: '-1', // no server: only the HTML export at the end
       K6_WEB_DASHBOARD_EXPORT: files.report,
@@ -484,9 +424,11 @@ export async function runCommand(argv: string[]): Promise<number> {
     const n = plan.instances;
     // Several processes share one set of conversations, created here, so calls keep their size.
     let shared: string[] = [];
+    /** Requests talkload made itself (shared conversations), merged into the summary's rows. */
+    const sideRequests: SideRequest[] = [];
     if (n > 1 && plan.rooms.length === 0) {
       const count = Math.max(1, Math.ceil(peakGuests(plan.profile, { guests: plan.guests, joinRate: plan.joinRate, duration: plan.durationSeconds, stay: plan.staySeconds }) / plan.callSize));
-      shared = await createRooms(target, plan, count);
+      shared = await createRooms(target, plan, count, sideRequests, targetSignaling.mode);
       env['TALK_ROOMS'] = shared.join(',');
     }
     const instanceFile = (base: string, i: number): string => (n === 1 ? base : base.replace(/(\.[a-z]+(\.gz)?)$/, `-${i}$1`));
@@ -504,27 +446,36 @@ export async function runCommand(argv: string[]): Promise<number> {
     ];
     if (interrupts.interrupted) {
       if (shared.length > 0) await ensureDeleted(target, plan.user, plan.password, shared, shared.length);
-      throw new RunError('interrupted before k6 started; nothing was run', EXIT_INTERRUPTED);
+      throw new RunError('interrupted before k6 started; nothing was run', EXIT.interrupted);
     }
     const startedAt = new Date();
-    process.stdout.write(`talkload: run ${plan.runId}: ${plan.scenario}/${plan.profile}, ${plan.guests} guests, calls of ${plan.callSize}, ${formatDuration(plan.durationSeconds)}; k6 ${k6.version}${n > 1 ? `, ${n} k6 processes (execution segments)` : ''}\n`);
+    const peak = peakGuests(plan.profile, { guests: plan.guests, joinRate: plan.joinRate, duration: plan.durationSeconds, stay: plan.staySeconds });
+    const guestsText = isArrivalRate(plan.profile) ? `up to ${peak} guests at once (${plan.joinRate} joins/s at the peak)` : `${plan.guests} guests`;
+    process.stdout.write(`talkload: run ${plan.runId}: ${plan.scenario}/${plan.profile}, ${guestsText}, calls of ${plan.callSize}, ${signaling} signaling, ${formatDuration(plan.durationSeconds)}; k6 ${k6.version}${n > 1 ? `, ${n} k6 processes (execution segments)` : ''}\n`);
     const codes = await Promise.all(Array.from({ length: n }, (_, i) => interrupts.runK6(k6.path, argsFor(i), i === 0 ? env : { ...env, K6_WEB_DASHBOARD: 'false' })));
     const interrupted = interrupts.interrupted;
-    const failedCode = interrupted ? EXIT_INTERRUPTED : codes.find((c) => c !== 0 && c !== 99);
+    const failedCode = interrupted ? EXIT.interrupted : codes.map(exitForK6).find((c) => c !== 0 && c !== 99);
 
     const created = [...shared, ...codes.flatMap((_, i) => setupData(instanceFile(files.k6Summary, i))?.created ?? [])];
-    if (created.length > 0) await ensureDeleted(target, plan.user, plan.password, created, shared.length);
+    if (created.length > 0) await ensureDeleted(target, plan.user, plan.password, created, shared.length, sideRequests);
     // An aborted k6 wrote no setup data: find the run's conversations by their names.
     if (plan.target !== null && plan.user !== '' && (interrupted || failedCode !== undefined)) await sweepRunRooms(target, plan, created);
 
     const k6Judged = n === 1 && existsSync(files.k6Summary);
     if (!interrupted && !existsSync(instanceFile(files.k6Summary, 0))) {
-      throw new RunError(`k6 stopped before the test ran (exit ${failedCode ?? codes[0]}); see its output above. Partial results: ${relative(process.cwd(), outDir)}`);
+      const code = failedCode ?? EXIT.failure;
+      const why = K6_EXIT_CODES[code] ? ` (${K6_EXIT_CODES[code]})` : '';
+      // Talk with an HPB answers 500 to a room creation when its notification to the HPB fails.
+      const hint = targetSignaling.mode === 'external' ? `. If k6 says a conversation creation gave status 500: ${HPB_NOTIFY_HINT}` : '';
+      throw new RunError(`k6 stopped before the test ran (exit ${codes[0]}${why}); see its output above${hint}. Partial results: ${relative(process.cwd(), outDir)}`, code);
     }
     const agg = await aggregateSamples(codes.map((_, i) => instanceFile(files.samples, i)));
+    for (const r of sideRequests) addRequest(agg, r);
     // One process: k6's own verdict. Several, or an aborted k6: judge the merged samples.
-    const thresholds = k6Judged ? readThresholds(files.k6Summary) : evaluateThresholds(thresholdSpec({ profile: plan.profile, moderator: plan.moderator, signaling: plan.signaling }), agg);
-    const exitCode = failedCode ?? (n === 1 ? (codes[0] ?? 1) : thresholds.every((t) => t.ok) ? 0 : 99);
+    const thresholds = k6Judged ? readThresholds(files.k6Summary) : evaluateThresholds(thresholdSpec({ profile: plan.profile, moderator: plan.moderator, signaling }), agg);
+    // Samples cut short without an interrupt (a full disk, a k6 that died): the run says so and fails.
+    const incomplete = agg.incomplete;
+    const exitCode = failedCode ?? (incomplete.length > 0 ? EXIT.failure : n === 1 ? exitForK6(codes[0] ?? 1) : thresholds.every((t) => t.ok) ? 0 : 99);
     const summary: RunSummary = {
       schema: SUMMARY_SCHEMA,
       runId: plan.runId,
@@ -545,13 +496,19 @@ export async function runCommand(argv: string[]): Promise<number> {
         ...(plan.chat ? { chat: true, chatEverySeconds: plan.chatEverySeconds } : {}),
         chaos: plan.chaos,
         moderator: plan.moderator,
+        ring: plan.moderator && plan.ringUser !== '',
+        signaling,
+        ...(peak !== plan.guests ? { peakGuests: peak } : {}),
       },
       k6: { version: k6.version, exitCode },
+      talkload: talkloadVersion(),
+      ...(simulator ? { simulator } : {}),
       endpoints: endpointSummaries(agg),
       journeys: journeysOf(agg),
       ...(hpbOf(agg) ? { hpb: hpbOf(agg)! } : {}),
       thresholds,
       ...(interrupted ? { interrupted: true } : {}),
+      ...(incomplete.length > 0 ? { incompleteSamples: incomplete.map((f) => relative(outDir, f.split(': ')[0]!) + ': ' + f.split(': ').slice(1).join(': ')) } : {}),
       verdict: exitCode === 0 && thresholds.every((t) => t.ok) ? 'pass' : 'fail',
     };
     const shown: Record<string, string> = {};
@@ -572,10 +529,13 @@ export async function runCommand(argv: string[]): Promise<number> {
     for (const [id, e] of Object.entries(summary.endpoints)) {
       if (e.unexpected > 0) process.stdout.write(`unexpected statuses on ${id}: ${statusText(e.unexpectedStatuses)}\n`);
     }
-    const verdictWord = interrupted ? 'INTERRUPTED (partial results)' : summary.verdict.toUpperCase();
+    for (const line of findingLines(summary)) process.stdout.write(`${line}\n`);
+    if (targetSignaling.mode === 'external' && ['room_create', 'room_list'].some((id) => (summary.endpoints[id]?.statuses['500'] ?? 0) > 0)) process.stdout.write(`room_create answered 500: ${HPB_NOTIFY_HINT}\n`);
+    const verdictWord = interrupted ? 'INTERRUPTED (partial results)' : incomplete.length > 0 ? 'FAIL (samples incomplete: the figures cover part of the run)' : summary.verdict.toUpperCase();
     process.stdout.write(`talkload: ${verdictWord}. Results in ${relative(process.cwd(), outDir)}/ (report: ${shown['summaryMd']}, ${existsSync(files.report) ? shown['report'] : 'no HTML report: k6 skips it for very short runs'})\n`);
     if (exitCode === 0 || exitCode === 99 || interrupted) return exitCode;
-    throw new RunError(`k6 exited with ${exitCode}; see its output above`, exitCode);
+    if (incomplete.length > 0 && failedCode === undefined) throw new RunError(`samples incomplete, the results cover part of the run: ${incomplete.join('; ')}`, exitCode);
+    throw new RunError(`k6 exited with ${codes.find((c) => c !== 0 && c !== 99) ?? exitCode}${K6_EXIT_CODES[exitCode] ? ` (${K6_EXIT_CODES[exitCode]})` : ''}; see its output above`, exitCode);
   } finally {
     await stopSim?.();
     interrupts.dispose();
@@ -583,9 +543,10 @@ export async function runCommand(argv: string[]): Promise<number> {
 }
 
 /** Belt and braces for teardown(): conversations the run created must be gone from the target. */
-async function ensureDeleted(target: string, user: string, password: string, tokens: readonly string[], ownedByRunner = 0): Promise<void> {
+async function ensureDeleted(target: string, user: string, password: string, tokens: readonly string[], ownedByRunner = 0, log?: SideRequest[]): Promise<void> {
   for (const [i, token] of tokens.entries()) {
-    const res = await once('DELETE', `${target}/ocs/v2.php/apps/spreed/api/v4/room/${token}`, { ...OCS_HEADERS, Authorization: basic(user, password) }, 10_000).catch(() => null);
+    // Those talkload created itself are its own requests, in the summary; the rest are checks.
+    const res = await timed(i < ownedByRunner ? log : undefined, 'room_delete', () => once('DELETE', `${target}/ocs/v2.php/apps/spreed/api/v4/room/${token}`, { ...OCS_HEADERS, Authorization: basic(user, password) }, 10_000)).catch(() => null);
     if (res && res.status === 200 && i >= ownedByRunner) process.stdout.write(`talkload: deleted conversation ${token} that teardown() left behind\n`);
   }
 }
@@ -608,20 +569,42 @@ async function sweepRunRooms(target: string, plan: RunPlan, alreadyDeleted: read
   if (left.length > 0) await ensureDeleted(target, plan.user, plan.password, left);
 }
 
-/** For runs over several k6 processes: the conversations all of them share. */
-async function createRooms(target: string, plan: RunPlan, count: number): Promise<string[]> {
+/**
+ * For runs over several k6 processes: the conversations all of them share, created here. Each
+ * request is kept in `log`, so that the merged summary has its rows as a one-process run has.
+ */
+async function createRooms(target: string, plan: RunPlan, count: number, log: SideRequest[], signalingMode: 'internal' | 'external'): Promise<string[]> {
   const tokens: string[] = [];
   const headers = { ...OCS_HEADERS, Authorization: basic(plan.user, plan.password) };
   for (let i = 0; i < count; i++) {
-    const res = await once('POST', `${target}/ocs/v2.php/apps/spreed/api/v4/room`, headers, 15_000, { roomType: '3', roomName: `talkload ${plan.runId} #${i + 1}` });
+    const res = await timed(log, 'room_create', () => once('POST', `${target}/ocs/v2.php/apps/spreed/api/v4/room`, headers, 15_000, { roomType: '3', roomName: `talkload ${plan.runId} #${i + 1}` }));
     const body = parseOcsBody(res.text, res.type);
     const token = body.kind === 'ocs' ? (body.data as { token?: unknown } | null)?.token : undefined;
     if (res.status !== 201 || typeof token !== 'string') {
-      await ensureDeleted(target, plan.user, plan.password, tokens, tokens.length);
-      throw new RunError(`creating conversation ${i + 1} of ${count} as ${plan.user} gave status ${res.status}`);
+      await ensureDeleted(target, plan.user, plan.password, tokens, tokens.length, log);
+      throw new RunError(`creating conversation ${i + 1} of ${count} as ${plan.user} gave status ${res.status}${res.status === 500 && signalingMode === 'external' ? `: ${HPB_NOTIFY_HINT}` : ''}`);
     }
     tokens.push(token);
-    if (plan.ringUser !== '') await once('POST', `${target}/ocs/v2.php/apps/spreed/api/v4/room/${token}/participants`, headers, 15_000, { newParticipant: plan.ringUser, source: 'users' });
+    if (plan.ringUser !== '') await timed(log, 'room_add_participant', () => once('POST', `${target}/ocs/v2.php/apps/spreed/api/v4/room/${token}/participants`, headers, 15_000, { newParticipant: plan.ringUser, source: 'users' }));
   }
   return tokens;
+}
+
+/** A request talkload made itself, for the summary. */
+export interface SideRequest {
+  readonly id: string;
+  readonly status: string;
+  readonly ms: number;
+}
+
+async function timed<T extends { status: number }>(log: SideRequest[] | undefined, id: string, send: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  try {
+    const res = await send();
+    log?.push({ id, status: String(res.status), ms: performance.now() - t0 });
+    return res;
+  } catch (e) {
+    log?.push({ id, status: classifyError(e), ms: performance.now() - t0 });
+    throw e;
+  }
 }

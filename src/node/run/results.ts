@@ -3,7 +3,7 @@
 
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { constants as zlibConstants, createGunzip } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import { K6Metric } from '../../shared/metric-names.ts';
 import { k6StatusLabel } from '../../shared/outcome.ts';
 
@@ -73,12 +73,24 @@ export interface RunSummary {
     selfListedRate: number | null;
     /** Peer lists that left the guest out while its long-poll was between two requests (not in the rate). */
     selfUnlistedAtPingEdge?: number;
+    /**
+     * Guests whose join answered 200 and whose next request answered 404: the server removed them
+     * (one finding per guest, not unexpected statuses). `firstAtSeconds` is into the run.
+     */
+    guestsVanished?: { count: number; byStep: Record<string, number>; firstAtSeconds: number };
+    /** Times the room took a guest out of the call (lobby, read-only), by the answer that showed it. */
+    evictions?: Record<string, number>;
   };
   thresholds: ThresholdResult[];
   /** Guests that signalled through an HPB (absent when none did). */
   hpb?: HpbSummary;
   /** Stopped by a signal (Ctrl-C, SIGTERM): the figures cover only part of the planned run. */
   interrupted?: boolean;
+  /** talkload's version, and for the embedded simulator what decides its latencies (cli/sim.ts simulatorProvenance). */
+  talkload?: string;
+  simulator?: Record<string, unknown>;
+  /** Sample files that ended early or could not be read: the figures cover only what was read. */
+  incompleteSamples?: string[];
   verdict: 'pass' | 'fail';
 }
 
@@ -115,6 +127,10 @@ export interface RawAggregate {
   selfListed: { ok: number; total: number; edge: number };
   firstTs: number;
   lastTs: number;
+  vanished: { count: number; byStep: Map<string, number>; firstTs: number };
+  evictions: Map<string, number>;
+  /** Files that were missing, cut short (a gzip stream without its end) or not readable, with why. */
+  incomplete: string[];
   hpb: { seen: boolean; sessions: number; trends: Map<string, Samples>; unexpected: Map<string, Map<string, number>>; closes: Map<string, number>; messages: number; bytes: number };
 }
 
@@ -137,6 +153,9 @@ export async function aggregateSamples(files: readonly string[]): Promise<RawAgg
     selfListed: { ok: 0, total: 0, edge: 0 },
     firstTs: Infinity,
     lastTs: 0,
+    vanished: { count: 0, byStep: new Map(), firstTs: Infinity },
+    evictions: new Map(),
+    incomplete: [],
     hpb: { seen: false, sessions: 0, trends: new Map(HPB_TRENDS.map((m) => [m, new Samples()])), unexpected: new Map(), closes: new Map(), messages: 0, bytes: 0 },
   };
   const hpb = agg.hpb;
@@ -149,111 +168,174 @@ export async function aggregateSamples(files: readonly string[]): Promise<RawAgg
     return e;
   };
   for (const file of files) {
-    if (!existsSync(file)) continue;
-    // A k6 that was aborted leaves a gzip stream without its end: read what is there.
-    const input = file.endsWith('.gz') ? createReadStream(file).pipe(createGunzip({ finishFlush: zlibConstants.Z_SYNC_FLUSH })) : createReadStream(file);
-    const lines = createInterface({ input, crlfDelay: Infinity });
-    let col: Record<string, number> = {};
-    for await (const line of lines) {
-      if (line.startsWith('metric_name,')) {
-        col = Object.fromEntries(line.split(',').map((c, i) => [c, i]));
-        continue;
-      }
-      const f = line.split(',');
-      // A line cut short by an abort is not a sample.
-      if (f.length < Object.keys(col).length) continue;
-      const metric = f[col['metric_name']!] ?? '';
-      const value = Number(f[col['metric_value']!]);
-      const ts = Number(f[col['timestamp']!]);
-      if (ts < agg.firstTs) agg.firstTs = ts;
-      if (ts > agg.lastTs) agg.lastTs = ts;
-      switch (metric) {
-        case 'http_reqs': {
-          const e = ep(f[col['name']!] || 'unnamed').summary;
-          // No status: timeout, connect, reset, tls (k6's error_code), as the prober labels them.
-          const status = k6StatusLabel(Number(f[col['status']!] || 0), f[col['error_code']!]);
-          e.requests += value;
-          e.statuses[status] = (e.statuses[status] ?? 0) + value;
-          break;
-        }
-        case 'http_req_duration':
-          ep(f[col['name']!] || 'unnamed').latency.push(value);
-          break;
-        case 'http_req_failed': {
-          const e = ep(f[col['name']!] || 'unnamed').failed;
-          e.total++;
-          if (value !== 0) e.n++;
-          break;
-        }
-        case 'dropped_iterations':
-          agg.dropped += value;
-          break;
-        case 'ws_sessions':
-          hpb.seen = true;
-          hpb.sessions += value;
-          break;
-        case K6Metric.hpbHello:
-        case K6Metric.hpbRoom:
-        case K6Metric.callPropagation:
-        case K6Metric.flagsPropagation:
-          hpb.seen = true;
-          hpb.trends.get(metric)!.push(value);
-          break;
-        case K6Metric.hpbUnexpected:
-        case K6Metric.hpbCloses: {
-          hpb.seen = true;
-          const tags = parseTags(f[col['extra_tags']!] ?? '');
-          const code = tags.get('code') ?? 'unknown';
-          if (metric === K6Metric.hpbCloses) hpb.closes.set(code, (hpb.closes.get(code) ?? 0) + value);
-          else {
-            const step = tags.get('step') ?? 'unknown';
-            let byCode = hpb.unexpected.get(step);
-            if (!byCode) hpb.unexpected.set(step, (byCode = new Map()));
-            byCode.set(code, (byCode.get(code) ?? 0) + value);
-          }
-          break;
-        }
-        case K6Metric.hpbEvents:
-          hpb.messages += value;
-          break;
-        case K6Metric.hpbBytes:
-          hpb.bytes += value;
-          break;
-        case K6Metric.unexpectedStatus:
-        case K6Metric.throttled:
-        case K6Metric.tooManyRequests: {
-          const tags = parseTags(f[col['extra_tags']!] ?? '');
-          const e = ep(tags.get('endpoint') ?? 'unnamed').summary;
-          if (metric === K6Metric.unexpectedStatus) {
-            // `status` is a k6 system tag, so it lands in its own column, not in extra_tags.
-            const status = f[col['status']!] || tags.get('status') || '0';
-            e.unexpected += value;
-            e.unexpectedStatuses[status] = (e.unexpectedStatuses[status] ?? 0) + value;
-          } else if (metric === K6Metric.throttled) e.throttled += value;
-          else e.tooManyRequests += value;
-          break;
-        }
-        case K6Metric.journeySuccess:
-          agg.journeys.total++;
-          if (value !== 0) agg.journeys.ok++;
-          break;
-        case K6Metric.callJoins:
-          agg.callJoins += value;
-          break;
-        case K6Metric.selfListed:
-          agg.selfListed.total++;
-          if (value !== 0) agg.selfListed.ok++;
-          break;
-        case K6Metric.selfListedPingEdge:
-          agg.selfListed.edge += value;
-          break;
-        default:
-          break;
-      }
+    if (!existsSync(file)) {
+      agg.incomplete.push(`${file}: missing`);
+      continue;
     }
+    // A k6 that was aborted (or a full disk) leaves a gzip stream without its end: what is there is
+    // read, and the file is listed as incomplete, so that no caller uses partial data unawares.
+    const raw = createReadStream(file);
+    const gunzip = file.endsWith('.gz') ? createGunzip() : null;
+    let broken: string | null = null;
+    const onError = (e: Error): void => {
+      broken ??= (e as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' || /unexpected end/i.test(e.message) ? 'cut short (the gzip stream has no end)' : `unreadable (${(e as NodeJS.ErrnoException).code ?? e.message})`;
+    };
+    raw.on('error', onError);
+    gunzip?.on('error', onError);
+    const input = gunzip ? raw.pipe(gunzip) : raw;
+    const lines = createInterface({ input, crlfDelay: Infinity });
+    // readline passes its input's error on, and its iterator throws it: what was read is kept.
+    lines.on('error', onError);
+    let col: Record<string, number> = {};
+    let header = false;
+    try {
+      for await (const line of lines) {
+        if (line.startsWith('metric_name,')) {
+          col = Object.fromEntries(line.split(',').map((c, i) => [c, i]));
+          header = true;
+          continue;
+        }
+        if (!header) {
+          broken ??= 'not a k6 CSV output (no metric_name header)';
+          break;
+        }
+        const f = line.split(',');
+        // A line cut short by an abort is not a sample.
+        if (f.length < Object.keys(col).length) continue;
+        const metric = f[col['metric_name']!] ?? '';
+        const value = Number(f[col['metric_value']!]);
+        const ts = Number(f[col['timestamp']!]);
+        if (ts < agg.firstTs) agg.firstTs = ts;
+        if (ts > agg.lastTs) agg.lastTs = ts;
+        switch (metric) {
+          case 'http_reqs': {
+            const e = ep(f[col['name']!] || 'unnamed').summary;
+            // No status: timeout, connect, reset, tls (k6's error_code), as the prober labels them.
+            const status = k6StatusLabel(Number(f[col['status']!] || 0), f[col['error_code']!], f[col['error']!]);
+            e.requests += value;
+            e.statuses[status] = (e.statuses[status] ?? 0) + value;
+            break;
+          }
+          case 'http_req_duration':
+            ep(f[col['name']!] || 'unnamed').latency.push(value);
+            break;
+          case 'http_req_failed': {
+            const e = ep(f[col['name']!] || 'unnamed').failed;
+            e.total++;
+            if (value !== 0) e.n++;
+            break;
+          }
+          case 'dropped_iterations':
+            agg.dropped += value;
+            break;
+          case 'ws_sessions':
+            hpb.seen = true;
+            hpb.sessions += value;
+            break;
+          case K6Metric.hpbHello:
+          case K6Metric.hpbRoom:
+          case K6Metric.callPropagation:
+          case K6Metric.flagsPropagation:
+            hpb.seen = true;
+            hpb.trends.get(metric)!.push(value);
+            break;
+          case K6Metric.hpbUnexpected:
+          case K6Metric.hpbCloses: {
+            hpb.seen = true;
+            const tags = parseTags(f[col['extra_tags']!] ?? '');
+            const code = tags.get('code') ?? 'unknown';
+            if (metric === K6Metric.hpbCloses) hpb.closes.set(code, (hpb.closes.get(code) ?? 0) + value);
+            else {
+              const step = tags.get('step') ?? 'unknown';
+              let byCode = hpb.unexpected.get(step);
+              if (!byCode) hpb.unexpected.set(step, (byCode = new Map()));
+              byCode.set(code, (byCode.get(code) ?? 0) + value);
+            }
+            break;
+          }
+          case K6Metric.hpbEvents:
+            hpb.messages += value;
+            break;
+          case K6Metric.hpbBytes:
+            hpb.bytes += value;
+            break;
+          case K6Metric.unexpectedStatus:
+          case K6Metric.throttled:
+          case K6Metric.tooManyRequests: {
+            const tags = parseTags(f[col['extra_tags']!] ?? '');
+            const e = ep(tags.get('endpoint') ?? 'unnamed').summary;
+            if (metric === K6Metric.unexpectedStatus) {
+              // `status` is a k6 system tag, so it lands in its own column, not in extra_tags.
+              const status = f[col['status']!] || tags.get('status') || '0';
+              e.unexpected += value;
+              e.unexpectedStatuses[status] = (e.unexpectedStatuses[status] ?? 0) + value;
+            } else if (metric === K6Metric.throttled) e.throttled += value;
+            else e.tooManyRequests += value;
+            break;
+          }
+          case K6Metric.journeySuccess:
+            agg.journeys.total++;
+            if (value !== 0) agg.journeys.ok++;
+            break;
+          case K6Metric.callJoins:
+            agg.callJoins += value;
+            break;
+          case K6Metric.selfListed:
+            agg.selfListed.total++;
+            if (value !== 0) agg.selfListed.ok++;
+            break;
+          case K6Metric.selfListedPingEdge:
+            agg.selfListed.edge += value;
+            break;
+          case K6Metric.guestVanished: {
+            const step = parseTags(f[col['extra_tags']!] ?? '').get('endpoint') ?? 'unknown';
+            agg.vanished.count += value;
+            agg.vanished.byStep.set(step, (agg.vanished.byStep.get(step) ?? 0) + value);
+            if (ts < agg.vanished.firstTs) agg.vanished.firstTs = ts;
+            break;
+          }
+          case K6Metric.evicted: {
+            const reason = parseTags(f[col['extra_tags']!] ?? '').get('reason') ?? 'unknown';
+            agg.evictions.set(reason, (agg.evictions.get(reason) ?? 0) + value);
+            break;
+          }
+          default:
+            break;
+        }
+      }
+    } catch (e) {
+      onError(e as Error);
+    }
+    if (!header) broken ??= 'empty (no k6 CSV header)';
+    if (broken !== null) agg.incomplete.push(`${file}: ${broken}`);
   }
   return agg;
 }
+
+/** A request talkload made itself (not k6), added to its endpoint's row. */
+export function addRequest(agg: RawAggregate, r: { readonly id: string; readonly status: string; readonly ms: number }): void {
+  let e = agg.endpoints.get(r.id);
+  if (!e) {
+    e = { summary: { requests: 0, statuses: {}, unexpected: 0, unexpectedStatuses: {}, throttled: 0, tooManyRequests: 0 }, latency: new Samples(), failed: { n: 0, total: 0 } };
+    agg.endpoints.set(r.id, e);
+  }
+  e.summary.requests++;
+  e.summary.statuses[r.status] = (e.summary.statuses[r.status] ?? 0) + 1;
+  e.latency.push(r.ms);
+  e.failed.total++;
+  if (!/^2\d\d$/.test(r.status)) e.failed.n++;
+}
+
+/**
+ * For commands that judge or keep samples (baseline accept, gate, compare, report): partial data is
+ * a one-line usage error (exit 2), never used silently (issue 24 item 2).
+ */
+export function requireComplete(agg: RawAggregate, what: string): RawAggregate {
+  if (agg.incomplete.length > 0) throw new IncompleteSamplesError(`${what}: samples incomplete, refusing to use them: ${agg.incomplete.join('; ')}`);
+  return agg;
+}
+
+export class IncompleteSamplesError extends Error {}
 
 /** Sorted latency samples (ms) per endpoint. */
 export function sortedLatencies(agg: RawAggregate): Map<string, Float64Array> {
@@ -269,6 +351,10 @@ export function journeysOf(agg: RawAggregate): RunSummary['journeys'] {
     successRate: agg.journeys.total ? agg.journeys.ok / agg.journeys.total : null,
     selfListedRate: agg.selfListed.total ? agg.selfListed.ok / agg.selfListed.total : null,
     ...(agg.selfListed.edge > 0 ? { selfUnlistedAtPingEdge: agg.selfListed.edge } : {}),
+    ...(agg.vanished.count > 0
+      ? { guestsVanished: { count: agg.vanished.count, byStep: Object.fromEntries([...agg.vanished.byStep].sort(([a], [b]) => a.localeCompare(b))), firstAtSeconds: Math.max(0, agg.vanished.firstTs - agg.firstTs) } }
+      : {}),
+    ...(agg.evictions.size > 0 ? { evictions: Object.fromEntries([...agg.evictions].sort(([a], [b]) => a.localeCompare(b))) } : {}),
   };
 }
 
@@ -371,6 +457,7 @@ export function evaluateThresholds(spec: Record<string, string[]>, agg: RawAggre
       else if (base === K6Metric.journeySuccess) value = agg.journeys.total ? agg.journeys.ok / agg.journeys.total : null;
       else if (base === K6Metric.journeysEnded) value = agg.journeys.total;
       else if (base === K6Metric.callJoins) value = agg.callJoins;
+      else if (base === K6Metric.guestVanished) value = agg.vanished.count;
       else if (base === K6Metric.selfListed) value = agg.selfListed.total ? agg.selfListed.ok / agg.selfListed.total : null;
       else if (base === 'dropped_iterations') value = agg.dropped;
       else if (base === K6Metric.hpbUnexpected) value = hpbOf(agg)?.unexpected ?? null;
@@ -433,6 +520,33 @@ export function unexpectedLines(s: RunSummary): string[] {
   return out;
 }
 
+/**
+ * What a person should know beyond the table, in words: findings that are one thing although they
+ * touch several endpoints (a guest that vanished), and what a broken self-listed check points at in
+ * the signaling mode the run used.
+ */
+export function findingLines(s: RunSummary): string[] {
+  const out: string[] = [];
+  const j = s.journeys;
+  if (j.guestsVanished) {
+    const v = j.guestsVanished;
+    out.push(
+      `guest's session vanished right after joining: ${v.count} guest${v.count === 1 ? '' : 's'} (first ${v.firstAtSeconds} s into the run; seen on ${statusText(v.byStep)}): the join answered 200, then the server answered 404; on Talk 19 a moderator's participant list removes guests without a session yet (cleanGuestParticipants), a race of the server`,
+    );
+  }
+  const hpbMode = s.load['signaling'] === 'hpb' || (s.load['signaling'] === undefined && s.hpb !== undefined);
+  if (j.selfListedRate !== null && j.selfListedRate < 1) {
+    out.push(
+      hpbMode
+        ? `own session not listed by GET /call in ${((1 - j.selfListedRate) * 100).toFixed(1)} % of polls in the call: with an HPB, Talk keeps a guest listed from the HPB's pings (its backend ping requests); check the HPB's backend connection to Talk and its ping interval`
+        : `own session not listed by GET /call in ${((1 - j.selfListedRate) * 100).toFixed(1)} % of polls in the call: the guest's signaling long-poll (its ping) waited too long for a PHP worker; more PHP workers, or an HPB`,
+    );
+  }
+  if (j.evictions) out.push(`taken out of the call by the room (lobby, read-only): ${statusText(j.evictions)}; those guests joined again when the room allowed it`);
+  if (s.incompleteSamples) out.push(`samples incomplete: ${s.incompleteSamples.join('; ')}`);
+  return out;
+}
+
 /** The per-endpoint table, as aligned text for the terminal. */
 export function textTable(s: RunSummary): string {
   const rows = [['endpoint', 'requests', 'statuses', 'unexpected', 'p50', 'p95', 'p99', 'max']];
@@ -472,6 +586,8 @@ export function markdown(s: RunSummary, files: Record<string, string>): string {
   }
   const j = s.journeys;
   lines.push('', `Guest journeys: ${j.count}, success ${j.successRate === null ? 'n/a' : (j.successRate * 100).toFixed(1) + ' %'}; own session listed by GET /call: ${j.selfListedRate === null ? 'n/a' : (j.selfListedRate * 100).toFixed(1) + ' %'}${j.selfUnlistedAtPingEdge ? ` (left out ${j.selfUnlistedAtPingEdge} more times while its long-poll was between two requests: the server's 30 s window, not counted)` : ''}.`, '');
+  const findings = findingLines(s);
+  if (findings.length > 0) lines.push('## Findings', '', ...findings.map((f) => `- ${f}`), '');
   lines.push('`signaling_poll` is the internal-signaling long-poll: it is held up to 30 s by design, so its latency is not a budget.', '');
   if (s.hpb) lines.push(...hpbMarkdown(s.hpb));
   lines.push('## Files', '', ...Object.entries(files).map(([k, v]) => `- ${k}: \`${v}\``), '');
@@ -495,6 +611,10 @@ export function junit(s: RunSummary): string {
         ? `  <testcase classname="talkload.${xml(id)}" name="${name}"/>`
         : `  <testcase classname="talkload.${xml(id)}" name="${name}"><failure message="${e.unexpected} unexpected: ${xml(statusText(e.unexpectedStatuses))}"/></testcase>`,
     );
+  }
+  if (s.journeys.guestsVanished) {
+    const v = s.journeys.guestsVanished;
+    cases.push(`  <testcase classname="talkload.journey" name="no guest vanished after joining"><failure message="${v.count} guests' sessions vanished right after joining (404 on ${xml(statusText(v.byStep))})"/></testcase>`);
   }
   for (const [step, codes] of Object.entries(s.hpb?.unexpectedByStep ?? {})) {
     const n = Object.values(codes).reduce((a, b) => a + b, 0);

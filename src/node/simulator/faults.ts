@@ -1,6 +1,9 @@
 // Fault injection: by flag/env (per endpoint) and by request header (per request), in one grammar.
 //   RULE  := TARGETS "=" FAULT              e.g. call_join=delay:200   *=error:503@5
-//   FAULT := KIND [":" ARG] ["@" PERCENT]   delay:200 | delay:50-150 | error:500 | reset | hang | html[:502] | badjson
+//   FAULT := KIND [":" ARG] ["@" PERCENT]   delay:200 | delay:50-150 | error:500 | reset | hang | html[:502] | badjson | vanish
+// `vanish` removes the caller's attendee (and its sessions) in the request's conversation before the
+// controller runs, as Talk 19's cleanGuestParticipants does to a guest that joins while a moderator
+// lists the participants: the controller then answers what Talk answers (404).
 // The header `X-Talksim-Fault: FAULT` applies one fault to that request.
 
 import { ENDPOINT_IDS, type EndpointId, isEndpointId } from '../../shared/endpoints.ts';
@@ -11,7 +14,8 @@ export type Fault =
   | { readonly kind: 'html'; readonly status: number }
   | { readonly kind: 'badjson'; readonly status: number }
   | { readonly kind: 'reset' }
-  | { readonly kind: 'hang' };
+  | { readonly kind: 'hang' }
+  | { readonly kind: 'vanish' };
 
 export interface FaultRule {
   readonly endpoints: readonly EndpointId[] | '*';
@@ -50,9 +54,10 @@ export function parseFault(text: string): { fault: Fault; percent: number } {
     }
     case 'reset':
     case 'hang':
+    case 'vanish':
       return { fault: { kind }, percent };
     default:
-      throw new FaultSpecError(`unknown fault "${kind}" (delay, error, html, badjson, reset, hang)`);
+      throw new FaultSpecError(`unknown fault "${kind}" (delay, error, html, badjson, reset, hang, vanish)`);
   }
 }
 

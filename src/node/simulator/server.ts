@@ -358,6 +358,8 @@ export class TalkSimulator {
             // A 500 is an uncaught exception on a real server (e.g. SQLite "database is locked"):
             // OCS XML whatever Accept says. Other statuses come from a controller, in the asked format.
             return this.finish(res, fault.replace.status === 500 ? uncaughtError(query) : ocsAnswer(json, fault.replace.status, []), id, method, started);
+          case 'vanish':
+            break; // below, once the caller's PHP session is known
         }
       }
 
@@ -405,6 +407,12 @@ export class TalkSimulator {
         slept += await this.bruteForceSleep(ip, action);
       }
 
+      if (fault.replace?.kind === 'vanish' && match.token !== undefined) {
+        // The caller's attendee is removed under it, then the controller answers as Talk does.
+        const sid = php.talk.get(match.token);
+        const session = sid === undefined ? undefined : this.state.sessionsById.get(sid);
+        if (session) this.state.removeAttendeeAndSessions(session.attendee);
+      }
       const ctx: Ctx = {
         state: this.state,
         userId,

@@ -96,7 +96,11 @@ export async function stackCommand(argv: string[]): Promise<number> {
   const why = await Promise.race([stopped, prom.exited]);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
-  if (why !== 'signal') throw new RunError(`Prometheus exited (code ${why.code})${why.lastLine ? `: ${why.lastLine}` : ''}`);
+  if (why !== 'signal') {
+    // Killed from outside (the OOM killer, kill): its last log line is about something else.
+    if (why.signal !== null) throw new RunError(`Prometheus was killed by a signal (${why.signal}); the stack ends`);
+    throw new RunError(`Prometheus exited with code ${why.code}${why.lastLine ? `: ${why.lastLine}` : ''}`);
+  }
   await prom.stop();
   process.stdout.write('talkload stack: stopped\n');
   return 0;

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, dirname, join } from 'node:path';
 import { projectRoot } from '../run/k6-binary.ts';
-import { RunError } from '../cli/usage.ts';
+import { RunError, UsageError } from '../cli/usage.ts';
 
 const NOT_FOUND = 'not found: install it (Debian: apt-get install prometheus), run scripts/get-prometheus.sh (builds it with Go), or set PROMETHEUS_BIN';
 
@@ -49,7 +49,7 @@ export interface RunningPrometheus {
   readonly url: string;
   readonly process: ChildProcess;
   /** Resolves when Prometheus exits, with the last line it wrote. */
-  readonly exited: Promise<{ code: number | null; lastLine: string }>;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; lastLine: string }>;
   stop(): Promise<void>;
   /** Instant query; returns the result vector. */
   query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
@@ -60,7 +60,7 @@ export async function startPrometheus(opts: { configYaml: string; dir: string; h
   const host = opts.host ?? '127.0.0.1';
   // Checked first: the /-/ready of another Prometheus on that port would pass for this one's.
   if (opts.port !== undefined && !(await portFree(host, opts.port))) {
-    throw new RunError(`${host}:${opts.port} is in use (another Prometheus, or talkload stack, already running?); choose another with --listen`);
+    throw new UsageError(`${host}:${opts.port} is in use (another Prometheus, or talkload stack, already running?); choose another with --listen`);
   }
   mkdirSync(join(opts.dir, 'data'), { recursive: true });
   const configFile = join(opts.dir, 'prometheus.yml');
@@ -74,7 +74,7 @@ export async function startPrometheus(opts: { configYaml: string; dir: string; h
   );
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-  const exited = new Promise<{ code: number | null; lastLine: string }>((resolve) => child.once('exit', (code) => resolve({ code, lastLine: stderr.trim().split('\n').pop() ?? '' })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; lastLine: string }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, lastLine: stderr.trim().split('\n').pop() ?? '' })));
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new RunError(`Prometheus exited at start: ${stderr.trim().split('\n').pop() ?? ''}`);
