@@ -94,6 +94,7 @@ const ROWS: Row[] = [
   { name: 'compare: credentials refused (checked before any round)', args: () => ['compare', '--a', 'sim', '--b', simUrl, '--user', 'admin', '--password-file', wrong, '--out', join(dir, 'out')], code: EXIT.usage, line: /^talkload compare: B: the target rejected the credentials of user admin/ },
   // Usage: a target that contradicts a flag.
   { name: 'run: --signaling hpb on internal signaling', args: () => ['run', '--target', simUrl, '--rooms', 'abcd1234', '--no-moderator', '--signaling', 'hpb', '--out', join(dir, 'out')], code: EXIT.usage, line: /--signaling hpb: target .* has no HPB \(its signaling settings say signalingMode "internal"\)/ },
+  { name: 'run: --signaling internal on a Talk with an HPB', args: () => ['run', '--sim-signaling', 'external', '--signaling', 'internal', '--out', join(dir, 'out')], code: EXIT.usage, line: /--signaling internal: target .* signals through an HPB \(signalingMode "external"/ },
   // Usage: partial samples, for every command that judges or keeps them.
   { name: 'gate --baseline: samples cut short', args: () => ['gate', resultsDir('cut-gate', cut), '--baseline', baselineFile()], code: EXIT.usage, line: /samples\.csv\.gz is incomplete \(cut short/ },
   { name: 'baseline accept: samples cut short', args: () => ['baseline', 'accept', resultsDir('cut-accept', cut, { endpoints: {}, verdict: 'pass' }), '--out', join(dir, 'b.json')], code: EXIT.usage, line: /samples\.csv\.gz is incomplete \(cut short \(the gzip stream has no end\)\)/ },

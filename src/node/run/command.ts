@@ -136,6 +136,29 @@ function parseTarget(text: string, allow: string | undefined): string {
   return url.origin + url.pathname.replace(/\/+$/, '');
 }
 
+/**
+ * The workload as a run's summary (and a baseline taken from it) records it: what a baseline must
+ * share with a run to be compared with it.
+ */
+export function summaryLoad(plan: RunPlan, signaling: 'internal' | 'hpb'): Record<string, string | number | boolean> {
+  const peak = peakGuests(plan.profile, { guests: plan.guests, joinRate: plan.joinRate, duration: plan.durationSeconds, stay: plan.staySeconds });
+  return {
+    guests: plan.guests,
+    callSize: plan.callSize,
+    joinRate: plan.joinRate,
+    durationSeconds: plan.durationSeconds,
+    staySeconds: plan.staySeconds,
+    flagsEverySeconds: plan.flagsEverySeconds,
+    peersEverySeconds: plan.peersEverySeconds,
+    ...(plan.chat ? { chat: true, chatEverySeconds: plan.chatEverySeconds } : {}),
+    chaos: plan.chaos,
+    moderator: plan.moderator,
+    ring: plan.moderator && plan.ringUser !== '',
+    signaling,
+    ...(peak !== plan.guests ? { peakGuests: peak } : {}),
+  };
+}
+
 /** The simulator's own flags under the names `run` takes them. */
 const RUN_SIM_FLAGS = { fault: 'sim-fault', capacity: 'sim-capacity', compat: 'sim-compat', signaling: 'sim-signaling', hpb: 'hpb', 'hpb-secret-file': 'hpb-secret-file', 'hpb-fault': 'sim-hpb-fault', port: 'sim-port', seed: 'seed' } as const;
 
@@ -485,21 +508,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       targetKind: plan.target === null ? 'simulator' : 'external',
       startedAt: startedAt.toISOString(),
       durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
-      load: {
-        guests: plan.guests,
-        callSize: plan.callSize,
-        joinRate: plan.joinRate,
-        durationSeconds: plan.durationSeconds,
-        staySeconds: plan.staySeconds,
-        flagsEverySeconds: plan.flagsEverySeconds,
-        peersEverySeconds: plan.peersEverySeconds,
-        ...(plan.chat ? { chat: true, chatEverySeconds: plan.chatEverySeconds } : {}),
-        chaos: plan.chaos,
-        moderator: plan.moderator,
-        ring: plan.moderator && plan.ringUser !== '',
-        signaling,
-        ...(peak !== plan.guests ? { peakGuests: peak } : {}),
-      },
+      load: summaryLoad(plan, signaling),
       k6: { version: k6.version, exitCode },
       talkload: talkloadVersion(),
       ...(simulator ? { simulator } : {}),

@@ -24,6 +24,10 @@ test('two instances: the same journeys once each, merged medians within 25 % (or
   assert.equal(two.journeys.count, one.journeys.count);
   assert.equal(two.endpoints['call_join']?.requests, one.endpoints['call_join']?.requests);
   assert.equal(two.verdict, 'pass');
+  // The conversations talkload made itself for both processes are rows of the merged summary too.
+  for (const id of ['room_create', 'room_add_participant', 'room_delete']) {
+    assert.equal(two.endpoints[id]?.requests, one.endpoints[id]?.requests, `${id}: ${JSON.stringify(two.endpoints[id])}`);
+  }
   assert.ok(two.thresholds.length > 20, 'thresholds judged on the merged samples');
   // The simulator's service time dominates these latencies. Medians, not p95s: with 20-odd requests
   // an endpoint's p95 is its one or two slowest, which a scheduler hiccup moves by half.
