@@ -95,6 +95,8 @@ const ROWS: Row[] = [
   // Usage: a target that contradicts a flag.
   { name: 'run: --signaling hpb on internal signaling', args: () => ['run', '--target', simUrl, '--rooms', 'abcd1234', '--no-moderator', '--signaling', 'hpb', '--out', join(dir, 'out')], code: EXIT.usage, line: /--signaling hpb: target .* has no HPB \(its signaling settings say signalingMode "internal"\)/ },
   { name: 'run: --signaling internal on a Talk with an HPB', args: () => ['run', '--sim-signaling', 'external', '--signaling', 'internal', '--out', join(dir, 'out')], code: EXIT.usage, line: /--signaling internal: target .* signals through an HPB \(signalingMode "external"/ },
+  // Failure: the HPB in the target's settings does not answer from here.
+  { name: 'run: the target\'s HPB unreachable', args: () => ['run', '--hpb', 'http://127.0.0.1:9', '--hpb-secret-file', secret, '--out', join(dir, 'out')], code: EXIT.failure, line: /the target's HPB does not answer from here: http:\/\/127\.0\.0\.1:9\/api\/v1\/welcome failed \(ECONNREFUSED\)/ },
   // Usage: partial samples, for every command that judges or keeps them.
   { name: 'gate --baseline: samples cut short', args: () => ['gate', resultsDir('cut-gate', cut), '--baseline', baselineFile()], code: EXIT.usage, line: /samples\.csv\.gz is incomplete \(cut short/ },
   { name: 'baseline accept: samples cut short', args: () => ['baseline', 'accept', resultsDir('cut-accept', cut, { endpoints: {}, verdict: 'pass' }), '--out', join(dir, 'b.json')], code: EXIT.usage, line: /samples\.csv\.gz is incomplete \(cut short \(the gzip stream has no end\)\)/ },
@@ -128,4 +130,23 @@ test('every --help ends with the one exit-code table', { timeout: 60_000 }, asyn
 test('talkload baseline --help is baseline\'s help, not the gate\'s', async () => {
   const r = await talkloadAsync(['baseline', '--help'], 20_000);
   assert.match(r.out, /^Usage: talkload baseline accept RESULTS_DIR/);
+});
+
+test('talkload hpb with an unreachable --backend says so at start, and keeps serving', { timeout: 30_000 }, async () => {
+  const { spawn } = await import('node:child_process');
+  const { TALKLOAD_BIN } = await import('./cli/testing.ts');
+  const child = spawn(process.execPath, [TALKLOAD_BIN, 'hpb', '--backend', 'http://127.0.0.1:9', '--secret-file', secret, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  let out = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  try {
+    const until = Date.now() + 20_000;
+    while (!err.includes('warning') && Date.now() < until && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+    assert.match(err, /^talkload hpb: warning: backend http:\/\/127\.0\.0\.1:9 is unreachable \(ECONNREFUSED\); every hello will fail until it answers\n$/);
+    assert.match(out, /talkload hpb listening on/);
+    assert.equal(child.exitCode, null, 'still serving');
+  } finally {
+    child.kill('SIGTERM');
+  }
 });

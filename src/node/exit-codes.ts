@@ -25,7 +25,7 @@ export const K6_EXIT_CODES: Readonly<Record<number, string>> = {
   102: 'k6: timeout',
   103: 'k6: engine error',
   104: 'k6: invalid configuration or options',
-  107: 'k6: script exception (a bug in the scenario, or a value it could not handle)',
+  107: "k6: script exception: setup() or a VU threw (k6's error above says what)",
   108: 'k6: the script aborted the test (exec.test.abort)',
   109: 'k6: Go panic',
   110: 'k6: test marked as failed',

@@ -118,7 +118,7 @@ test('HPB runs: propagation and hello against their budgets and the baseline, un
 });
 
 test('a baseline of another target, scenario, profile or workload does not fit', () => {
-  const sim = { capacity: { workers: 64, cores: 16, spread: 0.45, defaultServiceMs: 20, serviceMs: { call_join: 27, room_delete: 12 } }, compat: 'latest', signaling: 'internal', faults: [] };
+  const sim = { capacity: { workers: 64, cores: 16, spread: 0.45, defaultServiceMs: 20, serviceMs: { call_join: 27, room_delete: 12 } }, compat: 'latest', signaling: 'internal' };
   const base: Baseline = { schema: 'talkload.baseline/v1', acceptedAt: '', runId: 'b', targetKind: 'simulator', target: 'simulator', scenario: 's', profile: 'smoke', load: { guests: 10 }, producedBy: { talkload: '0.1.0', simulator: sim }, endpoints: {} };
   const run = { ...summary(30), load: { guests: 10 }, simulator: sim };
   assert.equal(baselineMismatch(run, base), null);

@@ -47,14 +47,14 @@ export class Prober {
   private running: Promise<void> | null = null;
   ready = false;
 
-  constructor(config: ProbeConfig, metrics = createProbeMetrics({ version: version(), processMetrics: true })) {
+  constructor(config: ProbeConfig, metrics = createProbeMetrics({ version: version(), processMetrics: true }), log?: (line: string) => void) {
     this.config = config;
     this.metrics = metrics;
     const agentFor = new Map<string, ReturnType<typeof createAgent>>();
     this.targets = config.targets.map((t) => {
       const agent = agentFor.get(t.url) ?? createAgent(config.timeouts);
       agentFor.set(t.url, agent);
-      return new TargetProber(t, metrics, agent, config.timeouts, config.hpb);
+      return new TargetProber(t, metrics, agent, config.timeouts, config.hpb, log);
     });
   }
 

@@ -106,3 +106,21 @@ test('HPB mode: the first round is short (journey_success within one interval of
   assert.ok(Date.now() - t0 < 10_000, `the first round took ${Date.now() - t0} ms; a 35 s stay would have delayed the first journey_success`);
   assert.ok(!out.some((l) => l.startsWith('talkprobe_hpb_self_listed{')), 'no long stay yet');
 });
+
+test('a room creation that answers 500 on a Talk with an HPB: the log names the likely cause once', async () => {
+  world = await startHpbWorld('emulator', { pingIntervalMs: 200 });
+  world.sim.faults.rules = parseFaultRules('room_create=error:500');
+  const logged: string[] = [];
+  const config = {
+    targets: [{ name: 'sim', url: world.simUrl, user: 'admin', password: 'admin', room: null }],
+    intervalSeconds: 15,
+    listenHost: '127.0.0.1',
+    listenPort: 0,
+    timeouts: { connect: 2000, headers: 2000, body: 2000, total: 2000 },
+  };
+  prober = new Prober(config, createProbeMetrics({ version: 'test', processMetrics: false }), (line) => logged.push(line));
+  await prober.round();
+  await prober.round();
+  assert.equal(logged.length, 1, logged.join('\n'));
+  assert.match(logged[0]!, /^talkload probe: sim: room_create answered 500: with an HPB, a 500 here is usually Talk's request to the HPB failing: check Talk's own URL as the HPB sees it/);
+});

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { aggregateSamples, endpointSummaries, evaluateThresholds, junit, percentile, statusText, unexpectedLines } from './results.ts';
+import { addRequest, aggregateSamples, endpointSummaries, evaluateThresholds, findingLines, journeysOf, junit, percentile, requireComplete, statusText, unexpectedLines, type RunSummary } from './results.ts';
 import { thresholdSpec } from '../../shared/thresholds.ts';
 
 test('percentiles interpolate between closest ranks, like k6', () => {
@@ -92,4 +92,55 @@ test('unexpectedLines: one line per endpoint and HPB step with statuses in order
     }),
     ['call_peers: 502×1 timeout×3', 'room_join: no-status×2', 'hpb hello: too_many_requests×2', 'hpb closes: 1006×4'],
   );
+});
+
+test('samples cut short, not gzip, or missing are listed as incomplete; what was read is kept; requireComplete refuses them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'talkload-'));
+  const lines = [HEADER, ...Array.from({ length: 3000 }, (_, i) => row('http_reqs', 1, 'call_join', String(200 + (i % 3))))].join('\n') + '\n';
+  const whole = gzipSync(Buffer.from(lines));
+  writeFileSync(join(dir, 'whole.csv.gz'), whole);
+  writeFileSync(join(dir, 'cut.csv.gz'), whole.subarray(0, Math.floor(whole.length * 0.6)));
+  writeFileSync(join(dir, 'text.csv.gz'), 'this is not gzip');
+  const ok = await aggregateSamples([join(dir, 'whole.csv.gz')]);
+  assert.deepEqual(ok.incomplete, []);
+  assert.equal(endpointSummaries(ok)['call_join']?.requests, 3000);
+  assert.equal(requireComplete(ok, 'gate'), ok);
+  const cut = await aggregateSamples([join(dir, 'cut.csv.gz')]);
+  assert.deepEqual(cut.incomplete, [`${join(dir, 'cut.csv.gz')}: cut short (the gzip stream has no end)`]);
+  const n = endpointSummaries(cut)['call_join']?.requests ?? 0;
+  assert.ok(n > 0 && n < 3000, `read as far as it goes: ${n}`);
+  assert.throws(() => requireComplete(cut, 'compare'), /compare: samples incomplete, refusing to use them: .*cut short/);
+  assert.match((await aggregateSamples([join(dir, 'text.csv.gz')])).incomplete[0]!, /unreadable \(Z_DATA_ERROR\)/);
+  assert.match((await aggregateSamples([join(dir, 'none.csv.gz')])).incomplete[0]!, /none\.csv\.gz: missing/);
+});
+
+test('requests talkload made itself become rows like k6 ones', async () => {
+  const agg = await aggregateSamples([]);
+  addRequest(agg, { id: 'room_create', status: '201', ms: 12 });
+  addRequest(agg, { id: 'room_create', status: '500', ms: 30 });
+  const e = endpointSummaries(agg)['room_create']!;
+  assert.equal(e.requests, 2);
+  assert.deepEqual(e.statuses, { '201': 1, '500': 1 });
+  assert.equal(e.latencyMs.max, 30);
+});
+
+test('findings: a vanished guest in words, and a missing own session named after the signaling mode', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'talkload-'));
+  const rows = [HEADER, row('talk_guest_vanished', 1, '', '', 'endpoint=guest_name'), row('talk_guest_vanished', 1, '', '', 'endpoint=call_join'), row('talk_call_evictions', 2, '', '', 'reason=412')];
+  writeFileSync(join(dir, 'a.csv'), rows.join('\n') + '\n');
+  const journeys = journeysOf(await aggregateSamples([join(dir, 'a.csv')]));
+  assert.deepEqual(journeys.guestsVanished, { count: 2, byStep: { call_join: 1, guest_name: 1 }, firstAtSeconds: 0 });
+  assert.deepEqual(journeys.evictions, { '412': 2 });
+  const base: RunSummary = {
+    schema: 'talkload.summary/v1', runId: 'r', scenario: 's', profile: 'smoke', target: 'sim', targetKind: 'simulator', startedAt: '', durationSeconds: 1, load: { signaling: 'internal' },
+    k6: { version: 'v2.2.0', exitCode: 99 }, endpoints: {}, journeys: { ...journeys, count: 4, successRate: 0.5, selfListedRate: 0.9 }, thresholds: [], verdict: 'fail',
+  };
+  const internal = findingLines(base);
+  assert.match(internal[0]!, /^guest's session vanished right after joining: 2 guests \(first 0 s into the run; seen on call_join×1 guest_name×1\)/);
+  assert.match(internal[1]!, /own session not listed by GET \/call in 10\.0 % of polls in the call: the guest's signaling long-poll \(its ping\) waited too long for a PHP worker/);
+  const hpb = findingLines({ ...base, load: { signaling: 'hpb' } });
+  assert.match(hpb[1]!, /with an HPB, Talk keeps a guest listed from the HPB's pings/);
+  assert.doesNotMatch(hpb.join('\n'), /PHP worker/);
+  assert.match(internal[2]!, /taken out of the call by the room \(lobby, read-only\): 412×2/);
+  assert.match(junit(base), /name="no guest vanished after joining"><failure/);
 });

@@ -80,7 +80,8 @@ test('--chat with nobody posting: each chat poll is held only as long as the sta
   assert.equal(r.code, 0, r.stdout.slice(-3000) + r.stderr);
   const received = readSummary(out, 'quiet-chat').endpoints['chat_receive'];
   assert.ok((received?.statuses['304'] ?? 0) >= 2, `history and held polls answered 304: ${JSON.stringify(received?.statuses)}`);
-  assert.ok((received?.latencyMs.max ?? Infinity) < 10_000, `longest chat poll ${received?.latencyMs.max} ms`);
+  // The stay is 9 s ±20 % (at most 10.8 s): a poll held for what the stay has left ends before 12 s.
+  assert.ok((received?.latencyMs.max ?? Infinity) < 12_000, `longest chat poll ${received?.latencyMs.max} ms`);
 });
 
 test('faults on call_flags: exit 99 and the endpoint is named', { timeout: 240_000 }, async () => {

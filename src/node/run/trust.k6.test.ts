@@ -107,6 +107,21 @@ describe('trustworthy runs', { concurrency: true }, () => {
     assert.equal(s.journeys.selfListedRate, 1, 'only readable lists are looked at for the guest');
   });
 
+  test('a Talk with an HPB whose room creation answers 500: k6 stops in setup() and its code 107 is passed on; a line names the likely cause', { timeout: 120_000 }, async () => {
+    const r = await talkloadAsync(['run', '--sim-signaling', 'external', '--sim-fault', 'room_create=error:500', '--duration', '5s', '--out', OUT, '--run-id', 'hpb500', '--', '--quiet']);
+    assert.equal(r.code, 107, r.out.slice(-2000));
+    assert.match(r.out, /^room_create answered 500: with an HPB, a 500 here is usually Talk's request to the HPB failing: check Talk's own URL as the HPB sees it/m);
+    assert.match(r.out, /^talkload run: k6 exited with 107 \(k6: script exception: setup\(\) or a VU threw/m);
+  });
+
+  test('a spike run says how many guests it reaches at its peak, not the --guests default', { timeout: 120_000 }, async () => {
+    const r = await talkloadAsync(['run', '--profile', 'spike', '--join-rate', '2', '--duration', '6s', '--stay', '2s', '--no-moderator', '--out', OUT, '--run-id', 'spike', '--', '--quiet']);
+    assert.ok(r.code === 0 || r.code === 99, r.out.slice(-2000));
+    const s = summaryOf('spike');
+    assert.match(r.out, new RegExp(`^talkload: run spike: guest-call/spike, up to ${s.load['peakGuests'] ?? s.load['guests']} guests at once \\(2 joins/s at the peak\\)`, 'm'));
+    assert.doesNotMatch(r.out, /spike, 4 guests/);
+  });
+
   test("the README's pull-request example, A/A on two servers given as URLs: passes, and judges no ring it cannot make", { timeout: 300_000 }, async () => {
     // Two identical Talk servers (simulators here, each in its own process as a server would be).
     const servers = await Promise.all([startSim(), startSim()]);
