@@ -11,10 +11,13 @@ if [ -x "$out" ] && "$out" version 2>/dev/null | grep -q "k6 $want "; then
   exit 0
 fi
 command -v go >/dev/null || { echo "build-k6: Go is not installed; install Go 1.26+ or set K6_BIN to a k6 $want" >&2; exit 2; }
-echo "building k6 $want from source (about 1-2 minutes on 2 cores)..."
+# The module list of k6/v2 is not served by the proxy, so no 'direct' fallback: go.sum pins the rest.
+# The proxy is the machine's own (go env GOPROXY), without 'direct' and 'off'.
+proxy="${GOPROXY_K6:-$(go env GOPROXY | tr ',|' '\n\n' | grep -v -e '^direct$' -e '^off$' -e '^$' | paste -sd, -)}"
+[ -n "$proxy" ] || { echo "build-k6: go env GOPROXY names no module proxy (only direct/off); set GOPROXY_K6 to one" >&2; exit 2; }
 mkdir -p "$root/.tools/bin"
 cd "$root/tools/k6"
-# The module list of k6/v2 is not served by the proxy, so no 'direct' fallback: go.sum pins the rest.
-GOPROXY="${GOPROXY_K6:-https://proxy.golang.org}" GOFLAGS=-mod=mod CGO_ENABLED=0 \
-  go build -trimpath -ldflags="-s -w" -o "$out" go.k6.io/k6/v2
+source "$root/scripts/progress.sh"
+with_progress "building k6 $want from source (first time only; about 2-7 minutes on 2 cores, downloads included)" \
+  env GOPROXY="$proxy" GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$out" go.k6.io/k6/v2
 "$out" version

@@ -25,9 +25,10 @@ command -v go >/dev/null || {
   echo "get-prometheus: Prometheus and promtool not found, and no Go to build them: apt-get install prometheus, or set PROMETHEUS_BIN (with promtool beside it or on PATH)" >&2
   exit 2
 }
-echo "Prometheus not found: building Prometheus $want (3.16) and promtool from source into .tools/bin (about 2-3 minutes on 2 cores, once)..."
 mkdir -p "$out"
-GOBIN="$out" GOFLAGS=-mod=mod CGO_ENABLED=0 \
+source "$root/scripts/progress.sh"
+with_progress "Prometheus not found: building Prometheus $want (3.16) and promtool from source into .tools/bin (once; about 4 minutes on 2 cores; or apt-get install prometheus)" \
+  env GOBIN="$out" GOFLAGS=-mod=mod CGO_ENABLED=0 \
   go install -tags remove_all_sd -trimpath -ldflags="-s -w" \
   "github.com/prometheus/prometheus/cmd/prometheus@$want" "github.com/prometheus/prometheus/cmd/promtool@$want"
 echo "$want" >"$out/.prometheus-version"

@@ -15,6 +15,7 @@ Commands:
   gate      judge a run against budgets and a baseline (CI performance gate)
   compare   A/B: the same workload against two targets in alternating rounds, B judged against A
   baseline  accept a run as the baseline to commit
+  report    build a run's report.html again from its results folder
 
 Run "talkload <command> --help" for a command's options.
 
@@ -42,6 +43,8 @@ async function loadCommand(name: string): Promise<Command | undefined> {
       return (await import('../gate/command.ts')).baselineCommand;
     case 'compare':
       return (await import('../compare/command.ts')).compareCommand;
+    case 'report':
+      return (await import('../report/command.ts')).reportCommand;
     default:
       return undefined;
   }
@@ -56,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
   const prefix = `talkload ${name}`;
   try {
     const command = await loadCommand(name);
-    if (!command) throw new UsageError(`unknown command "${name}" (sim, hpb, run, probe, stack, k8s, gate, baseline, compare)`);
+    if (!command) throw new UsageError(`unknown command "${name}" (sim, hpb, run, probe, stack, k8s, gate, baseline, compare, report)`);
     return await command(rest);
   } catch (e) {
     if (e instanceof UsageError) {

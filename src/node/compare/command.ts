@@ -14,6 +14,7 @@ import { planRun } from '../run/command.ts';
 import { checkCredentials, checkSignaling, preflight } from '../run/checks.ts';
 import { projectRoot } from '../run/k6-binary.ts';
 import { IncompleteSamplesError, SUMMARY_SCHEMA, aggregateSamples, endpointSummaries, type EndpointSummary, hpbLatencies, hpbOf, journeysOf, requireComplete, sortedLatencies, xml, type RunSummary } from '../run/results.ts';
+import { compareHtml } from '../report/compare-html.ts';
 import { compareSides, type Comparison, type Side } from './compare.ts';
 
 export const COMPARE_HELP = `Usage: talkload compare --a TARGET --b TARGET [options]
@@ -46,7 +47,7 @@ regressed and B keeps its budgets, 99 when something did (see the exit codes bel
   --profile P (smoke) --guests N (10) --call-size N (5) --duration D (6s) --stay D (4s)
   --flags-every D (2s) --peers-every D (2s) --seed S (42) --no-moderator
 
-Results: DIR/ID/compare.md, compare.json, compare-junit.xml, and each round's run under rounds/;
+Results: DIR/ID/compare.html (a forest plot), compare.md, compare.json, compare-junit.xml, and each round's run under rounds/;
 an interrupted compare writes them too, marked interrupted, from the pairs of rounds done so far.
 `;
 
@@ -223,11 +224,12 @@ function junit(r: CompareReport): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="talkload compare ${xml(r.runId)}" tests="${cases.length}" failures="${failures}">\n${cases.join('\n')}\n</testsuite>\n`;
 }
 
-/** compare.json, compare.md and compare-junit.xml; returns the markdown. */
+/** compare.json, compare.md, compare.html and compare-junit.xml; returns the markdown. */
 function writeReports(outDir: string, report: CompareReport): string {
   writeFileSync(join(outDir, 'compare.json'), JSON.stringify(report, null, 2) + '\n');
   const md = markdown(report);
   writeFileSync(join(outDir, 'compare.md'), md);
+  writeFileSync(join(outDir, 'compare.html'), compareHtml(report));
   writeFileSync(join(outDir, 'compare-junit.xml'), junit(report));
   return md;
 }
@@ -443,7 +445,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
       process.stdout.write(`talkload compare: INTERRUPTED after ${pairsDone} of ${rounds} pairs of rounds; partial reports: ${shown}/compare.md, compare.json, compare-junit.xml\n`);
       return EXIT.interrupted;
     }
-    process.stdout.write(`talkload compare: ${report.verdict.toUpperCase()} (${regressed.length} regressed, ${broken.length} budgets broken) in ${Math.round((Date.now() - started) / 1000)} s. Reports: ${shown}/compare.md, compare.json, compare-junit.xml\n`);
+    process.stdout.write(`talkload compare: ${report.verdict.toUpperCase()} (${regressed.length} regressed, ${broken.length} budgets broken) in ${Math.round((Date.now() - started) / 1000)} s. Reports: ${shown}/compare.html, compare.md, compare.json, compare-junit.xml\n`);
     return report.verdict === 'pass' ? EXIT.pass : EXIT.verdictFail;
   } finally {
     process.off('SIGINT', onSignal);

@@ -29,6 +29,10 @@ export interface Comparison {
   readonly difference: number | null;
   readonly low: number | null;
   readonly high: number | null;
+  /** Latencies: A's and B's figure (ms) and the minimum effect (ms) the estimate must exceed. */
+  readonly a?: number;
+  readonly b?: number;
+  readonly effect?: number;
   readonly detail: string;
 }
 
@@ -159,6 +163,9 @@ export function compareSides(a: Side, b: Side, opts: CompareOptions, pairs: read
         difference: s.shift,
         low: s.low,
         high: s.high,
+        a: base,
+        b: percentile(lb, q),
+        effect,
         detail: `${name} ${f1(percentile(lb, q))} ms vs ${f1(base)} ms: ${signed(s.shift)} ms [${signed(s.low)}, ${signed(s.high)}] (${base > 0 ? signed((s.shift / base) * 100) : 'n/a'} %) over ${d.length} pairs of rounds; a change needs the estimate beyond ±${f1(effect)} ms and the interval beyond ±${f1(margin)}`,
       });
     }

@@ -13,6 +13,7 @@ import { RunError, UsageError, checkWritableDir, formatDuration, makeDirs, parse
 import { LIMITS } from '../../shared/limits.ts';
 import { parseSimArgs, parseSimArgsAs, simulatorProvenance, startSimulator } from '../cli/sim.ts';
 import { talkloadVersion } from '../version.ts';
+import { writeRunReport } from '../report/command.ts';
 import { findK6, projectRoot } from './k6-binary.ts';
 import { segment, segmentSequence } from '../../shared/segments.ts';
 import { thresholdSpec } from '../../shared/thresholds.ts';
@@ -430,9 +431,9 @@ export async function runCommand(argv: string[]): Promise<number> {
       TALK_GUESTS_PER_VU: String(plan.guestsPerVu),
       TALK_SIGNALING: signaling,
       TALK_TARGET_SIGNALING: targetSignaling.mode,
-      K6_WEB_DASHBOARD: 'true',
-      K6_WEB_DASHBOARD_PORT: '-1', // no server: only the HTML export at the end
-      K6_WEB_DASHBOARD_EXPORT: files.report,
+      // talkload writes its own report.html (src/node/report/): k6's web dashboard plotted the held
+      // long-polls with every request (a p95 of seconds beside a PASS), so it stays off.
+      K6_WEB_DASHBOARD: 'false',
       K6_NO_USAGE_REPORT: 'true',
       ...(plan.prometheus !== null
         ? {
@@ -475,7 +476,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     const peak = peakGuests(plan.profile, { guests: plan.guests, joinRate: plan.joinRate, duration: plan.durationSeconds, stay: plan.staySeconds });
     const guestsText = isArrivalRate(plan.profile) ? `up to ${peak} guests at once (${plan.joinRate} joins/s at the peak)` : `${plan.guests} guests`;
     process.stdout.write(`talkload: run ${plan.runId}: ${plan.scenario}/${plan.profile}, ${guestsText}, calls of ${plan.callSize}, ${signaling} signaling, ${formatDuration(plan.durationSeconds)}; k6 ${k6.version}${n > 1 ? `, ${n} k6 processes (execution segments)` : ''}\n`);
-    const codes = await Promise.all(Array.from({ length: n }, (_, i) => interrupts.runK6(k6.path, argsFor(i), i === 0 ? env : { ...env, K6_WEB_DASHBOARD: 'false' })));
+    const codes = await Promise.all(Array.from({ length: n }, (_, i) => interrupts.runK6(k6.path, argsFor(i), env)));
     const interrupted = interrupts.interrupted;
     const failedCode = interrupted ? EXIT.interrupted : codes.map(exitForK6).find((c) => c !== 0 && c !== 99);
 
@@ -522,9 +523,17 @@ export async function runCommand(argv: string[]): Promise<number> {
     };
     const shown: Record<string, string> = {};
     for (const [k, v] of Object.entries(files)) if (existsSync(v) || k === 'summaryJson' || k === 'summaryMd' || k === 'junit') shown[k] = relative(process.cwd(), v);
+    shown['report'] = relative(process.cwd(), files.report);
     writeFileSync(files.summaryJson, JSON.stringify(summary, null, 2) + '\n');
     writeFileSync(files.summaryMd, markdown(summary, shown));
     writeFileSync(files.junit, junit(summary));
+    // The report comes last: whatever happens to it, the summary is written already.
+    let reportNote = shown['report'];
+    try {
+      await writeRunReport(outDir, summary, codes.map((_, i) => instanceFile(files.samples, i)));
+    } catch (e) {
+      reportNote = `no report.html (${e instanceof Error ? e.message : String(e)}); rebuild it with: talkload report ${relative(process.cwd(), outDir)}`;
+    }
 
     process.stdout.write(`\n${textTable(summary)}\n\n`);
     const warning = throttlingWarning(summary);
@@ -541,7 +550,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     for (const line of findingLines(summary)) process.stdout.write(`${line}\n`);
     if (targetSignaling.mode === 'external' && ['room_create', 'room_list'].some((id) => (summary.endpoints[id]?.statuses['500'] ?? 0) > 0)) process.stdout.write(`room_create answered 500: ${HPB_NOTIFY_HINT}\n`);
     const verdictWord = interrupted ? 'INTERRUPTED (partial results)' : incomplete.length > 0 ? 'FAIL (samples incomplete: the figures cover part of the run)' : summary.verdict.toUpperCase();
-    process.stdout.write(`talkload: ${verdictWord}. Results in ${relative(process.cwd(), outDir)}/ (report: ${shown['summaryMd']}, ${existsSync(files.report) ? shown['report'] : 'no HTML report: k6 skips it for very short runs'})\n`);
+    process.stdout.write(`talkload: ${verdictWord}. Results in ${relative(process.cwd(), outDir)}/ (open ${reportNote}; text: ${shown['summaryMd']})\n`);
     if (exitCode === 0 || exitCode === 99 || interrupted) return exitCode;
     if (incomplete.length > 0 && failedCode === undefined) throw new RunError(`samples incomplete, the results cover part of the run: ${incomplete.join('; ')}`, exitCode);
     throw new RunError(`k6 exited with ${codes.find((c) => c !== 0 && c !== 99) ?? exitCode}${K6_EXIT_CODES[exitCode] ? ` (${K6_EXIT_CODES[exitCode]})` : ''}; see its output above`, exitCode);
