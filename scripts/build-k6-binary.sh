@@ -18,6 +18,7 @@ proxy="${GOPROXY_K6:-$(go env GOPROXY | tr ',|' '\n\n' | grep -v -e '^direct$' -
 mkdir -p "$root/.tools/bin"
 cd "$root/tools/k6"
 source "$root/scripts/progress.sh"
-with_progress "building k6 $want from source (first time only; about 2-7 minutes on 2 cores, downloads included)" \
+echo "k6 $want is built from source on first use (once; it goes to .tools/bin/k6), modules from $proxy"
+with_progress "building k6 $want" \
   env GOPROXY="$proxy" GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$out" go.k6.io/k6/v2
 "$out" version

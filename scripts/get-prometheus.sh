@@ -27,7 +27,8 @@ command -v go >/dev/null || {
 }
 mkdir -p "$out"
 source "$root/scripts/progress.sh"
-with_progress "Prometheus not found: building Prometheus $want (3.16) and promtool from source into .tools/bin (once; about 4 minutes on 2 cores; or apt-get install prometheus)" \
+echo "Prometheus not found (apt-get install prometheus, or PROMETHEUS_BIN): building the pinned $want (3.16) and promtool from source into .tools/bin, once"
+with_progress "building Prometheus $want" \
   env GOBIN="$out" GOFLAGS=-mod=mod CGO_ENABLED=0 \
   go install -tags remove_all_sd -trimpath -ldflags="-s -w" \
   "github.com/prometheus/prometheus/cmd/prometheus@$want" "github.com/prometheus/prometheus/cmd/promtool@$want"

@@ -311,7 +311,13 @@ function thresholdWords(metric: string, expression: string): string {
     talk_too_many_requests: '429 answers (brute-force maximum)',
     dropped_iterations: 'guests k6 could not start on time',
   };
-  return `${what[base] ?? base} must be ${expression.replace('p(95)', 'p95').replace('p(99)', 'p99').replace('==', '= ')}:`;
+  const m = /^(p\((\d+)\)|rate|count)\s*(<=|>=|==|<|>)\s*([\d.]+)$/.exec(expression);
+  if (!m) return `${what[base] ?? base}: ${expression}`;
+  const [, stat, q, op, limitText] = m as unknown as [string, string, string | undefined, string, string];
+  const limit = Number(limitText);
+  const value = stat.startsWith('p(') ? `${limit} ms` : stat === 'rate' ? `${Math.round(limit * 10000) / 100} %` : String(limit);
+  const rel = { '<': 'below', '<=': 'at most', '>': 'above', '>=': 'at least', '==': 'exactly' }[op as '<'];
+  return `${what[base] ?? base}: ${stat.startsWith('p(') ? `p${q} ` : ''}must be ${rel} ${value} —`;
 }
 
 /** The page's own script: draws each chart with uPlot; the numbers are in the tables already. */
