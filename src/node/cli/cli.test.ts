@@ -31,7 +31,7 @@ const USAGE_ERRORS: [string[], RegExp][] = [
   [['sim', '--fault', 'call_join=boom'], /^talkload sim: --fault: unknown fault "boom"/],
   [['sim', '--capacity', 'workers=0'], /^talkload sim: --capacity: capacity workers needs a positive number/],
   [['sim', '--bogus'], /^talkload sim: Unknown option '--bogus'/],
-  [['frobnicate'], /^talkload frobnicate: unknown command "frobnicate" \(sim, hpb, run, probe, stack, k8s, gate, baseline, compare\)\n$/],
+  [['frobnicate'], /^talkload frobnicate: unknown command "frobnicate" \(sim, hpb, run, probe, stack, k8s, gate, baseline, compare, report\)\n$/],
   [['sim', '--signaling', 'websocket'], /^talkload sim: --signaling must be internal or external, got "websocket"\n$/],
   [['sim', '--hpb', 'http://127.0.0.1:9'], /^talkload sim: --hpb and --hpb-secret-file need --signaling external\n$/],
   [['sim', '--signaling', 'external', '--hpb', 'http://127.0.0.1:9'], /^talkload sim: --hpb needs --hpb-secret-file/],

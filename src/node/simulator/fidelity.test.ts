@@ -346,6 +346,132 @@ describe('chat', () => {
     assert.deepEqual(got.data.map((m: { message: string }) => m.message), ['two']);
     assert.equal(got.headers.get('x-chat-last-given'), String(got.data[0].id));
     const history = await guest.call('chat_receive', { token, params: { lookIntoFuture: 0 } });
-    assert.deepEqual(history.data.map((m: { message: string }) => m.message), ['two', 'one'], 'newest first');
+    const comments = history.data.filter((m: { messageType: string }) => m.messageType === 'comment');
+    assert.deepEqual(comments.map((m: { message: string }) => m.message), ['two', 'one'], 'newest first');
+  });
+});
+
+// The second hidden set (issue 26): what a real Talk 19 answered where the simulator differed.
+describe('renaming and describing a conversation', () => {
+  test('moderators rename (trimmed, 1-255 characters) and set a description (at most 2000); GET shows them', async () => {
+    const owner = w.user('admin');
+    const token = await publicRoom(owner);
+    assert.equal((await owner.call('room_rename', { token, params: { roomName: '  new name  ' } })).status, 200);
+    assert.equal((await owner.call('room_rename', { token, params: { roomName: '' } })).status, 400);
+    assert.equal((await owner.call('room_rename', { token, params: { roomName: 'x'.repeat(256) } })).status, 400);
+    assert.equal((await owner.call('room_rename', { token, params: { roomName: '😀'.repeat(255) } })).status, 200, '255 characters, counted as PHP counts them');
+    assert.equal((await owner.call('room_rename', { token, params: { roomName: 'new name' } })).status, 200);
+    assert.equal((await owner.call('room_description', { token, params: { description: 'd'.repeat(2000) } })).status, 200);
+    assert.equal((await owner.call('room_description', { token, params: { description: 'd'.repeat(2001) } })).status, 400);
+    const room = await owner.call('room_get', { token });
+    assert.equal(room.data.name, 'new name');
+    assert.equal(room.data.displayName, 'new name');
+    assert.equal(room.data.description, 'd'.repeat(2000));
+  });
+
+  test('guests and non-moderators are forbidden, strangers not found', async () => {
+    const { owner, token, guest } = await roomWithGuest();
+    assert.equal((await guest.call('room_rename', { token, params: { roomName: 'x' } })).status, 403);
+    assert.equal((await guest.call('room_description', { token, params: { description: 'x' } })).status, 403);
+    const selfJoined = w.user('participant3');
+    await selfJoined.call('room_join', { token });
+    assert.equal((await selfJoined.call('room_rename', { token, params: { roomName: 'x' } })).status, 403);
+    const privateToken = (await owner.call('room_create', { params: { roomType: 2, roomName: 'private' } })).data.token as string;
+    assert.equal((await w.user('participant4').call('room_rename', { token: privateToken, params: { roomName: 'x' } })).status, 404);
+    assert.equal((await guest.call('room_delete', { token })).status, 403, 'a guest deleting is forbidden, not unauthorised');
+  });
+});
+
+describe('people at the edges', () => {
+  test('a user who is no participant reads a public conversation during a call: participant type 4 and nothing of the call', async () => {
+    const owner = w.user('admin');
+    const token = await publicRoom(owner);
+    await guestInCall(w, token);
+    const stranger = await w.user('participant2').call('room_get', { token });
+    assert.equal(stranger.status, 200);
+    assert.equal(stranger.data.participantType, 4);
+    assert.equal(stranger.data.hasCall, false);
+    assert.equal(stranger.data.callFlag, 0);
+    assert.equal(stranger.data.callStartTime, 0);
+    await owner.call('room_join', { token });
+    const member = await owner.call('room_get', { token });
+    assert.equal(member.data.hasCall, true, 'a participant sees the call');
+  });
+
+  test('a guest name is kept as given: 65 characters with emoji and astral characters', async () => {
+    const { owner, token, guest, guestActor } = await roomWithGuest();
+    const name = `${'a'.repeat(60)}😀𝄞🎉x`;
+    assert.equal((await guest.call('guest_name', { token, params: { displayName: name } })).status, 200);
+    const list = await owner.call('room_participants', { token });
+    assert.equal(list.data.find((p: { actorId: string }) => p.actorId === guestActor).displayName, name);
+  });
+
+  test('a one-to-one conversation with oneself is forbidden, with an unknown user not found', async () => {
+    const owner = w.user('admin');
+    assert.equal((await owner.call('room_create', { params: { roomType: 1, invite: 'admin' } })).status, 403);
+    assert.equal((await owner.call('room_create', { params: { roomType: 1, invite: 'nobody-here' } })).status, 404);
+  });
+
+  test('adding from an unknown group is not found, from an unknown source a bad request; the admin group adds its members', async () => {
+    const owner = w.user('participant1');
+    const token = await publicRoom(owner);
+    assert.equal((await owner.call('room_add_participant', { token, params: { newParticipant: 'no-such-group', source: 'groups' } })).status, 404);
+    assert.equal((await owner.call('room_add_participant', { token, params: { newParticipant: 'x', source: 'carrier-pigeons' } })).status, 400);
+    assert.equal((await owner.call('room_add_participant', { token, params: { newParticipant: 'admin', source: 'groups' } })).status, 200);
+    await owner.call('room_join', { token });
+    const list = await owner.call('room_participants', { token });
+    assert.ok(list.data.some((p: { actorId: string }) => p.actorId === 'admin'));
+  });
+});
+
+describe('the chat holds system messages, replies and guest names', () => {
+  test('a new conversation has its history: 200 with conversation_created, user_added, ... (limit counts them)', async () => {
+    const owner = w.user('admin');
+    const token = await publicRoom(owner);
+    await owner.call('room_add_participant', { token, params: { newParticipant: 'participant1' } });
+    await owner.call('room_join', { token });
+    const history = await owner.call('chat_receive', { token, params: { lookIntoFuture: 0 } });
+    assert.equal(history.status, 200);
+    const names = history.data.map((m: { systemMessage: string }) => m.systemMessage);
+    assert.deepEqual(names.slice().reverse().slice(0, 1), ['conversation_created']);
+    assert.ok(names.includes('user_added'), names.join(', '));
+    const added = history.data.find((m: { systemMessage: string }) => m.systemMessage === 'user_added');
+    assert.equal(added.messageType, 'system');
+    assert.equal(added.actorId, 'admin');
+    assert.equal(added.messageParameters.user.id, 'participant1');
+    assert.equal(added.isReplyable, false);
+    const one = await owner.call('chat_receive', { token, params: { lookIntoFuture: 0, limit: 1 } });
+    assert.equal(one.data.length, 1, 'limit counts system messages');
+  });
+
+  test('read-only, or without the chat permission, the history is still readable (200)', async () => {
+    const { owner, token, guest } = await roomWithGuest();
+    await owner.call('room_read_only', { token, params: { state: 1 } });
+    const ro = await guest.call('chat_receive', { token, params: { lookIntoFuture: 0 } });
+    assert.equal(ro.status, 200);
+    assert.ok(ro.data.some((m: { systemMessage: string }) => m.systemMessage === 'read_only'));
+  });
+
+  test('replyTo: an unknown message or one of another conversation is 400; a valid one is 201 with its parent', async () => {
+    const { owner, token, guest } = await roomWithGuest();
+    const other = await publicRoom(owner);
+    await owner.call('room_join', { token: other });
+    const elsewhere = await owner.call('chat_send', { token: other, params: { message: 'elsewhere' } });
+    const first = await owner.call('chat_send', { token, params: { message: 'question' } });
+    assert.equal((await guest.call('chat_send', { token, params: { message: 'a', replyTo: 999_999 } })).status, 400);
+    assert.equal((await guest.call('chat_send', { token, params: { message: 'a', replyTo: elsewhere.data.id } })).status, 400);
+    const reply = await guest.call('chat_send', { token, params: { message: 'answer', replyTo: first.data.id } });
+    assert.equal(reply.status, 201);
+    assert.equal(reply.data.parent.id, first.data.id);
+    assert.equal(reply.data.parent.message, 'question');
+  });
+
+  test("a guest posting with actorDisplayName is shown with that name, and it becomes the guest's name", async () => {
+    const { owner, token, guest, guestActor } = await roomWithGuest();
+    const posted = await guest.call('chat_send', { token, params: { message: 'hi', actorDisplayName: 'Visitor 7' } });
+    assert.equal(posted.status, 201);
+    assert.equal(posted.data.actorDisplayName, 'Visitor 7');
+    const list = await owner.call('room_participants', { token });
+    assert.equal(list.data.find((p: { actorId: string }) => p.actorId === guestActor).displayName, 'Visitor 7');
   });
 });

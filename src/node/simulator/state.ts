@@ -1,6 +1,7 @@
 // In-memory model of the Talk server's state: users, conversations, attendees, Talk sessions,
 // PHP sessions (the guest's identity) and brute-force attempts. No HTTP here.
 
+import { systemMessage } from './system-messages.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   ActorType,
@@ -83,6 +84,11 @@ export interface ChatMessage {
   readonly actorDisplayName: string;
   readonly timestamp: number;
   readonly message: string;
+  /** Talk's system message name (`conversation_created`, `user_added`, ...), or '' for a comment. */
+  readonly systemMessage?: string;
+  readonly messageParameters?: Record<string, unknown>;
+  /** The message this one replies to. */
+  readonly parentId?: number;
 }
 
 export interface Room {
@@ -90,6 +96,7 @@ export interface Room {
   readonly token: string;
   type: number;
   name: string;
+  description: string;
   readOnly: number;
   lobbyState: number;
   /** Seconds since the epoch, 0 = none. */
@@ -235,6 +242,7 @@ export class TalkState {
       token,
       type,
       name,
+      description: '',
       readOnly: 0,
       lobbyState: 0,
       lobbyTimer: 0,
@@ -400,30 +408,41 @@ export class TalkState {
     return false;
   }
 
+  /** A system message in the room's chat (system-messages.ts). */
+  system(room: Room, actor: Attendee | null, name: string, target?: Attendee): void {
+    systemMessage(() => this.nextMessageId++, this.nowSec(), room, actor, name, target);
+  }
+
   /** Sets a session's in-call flags; leaving ends the call when no fresh session remains in it. */
   changeInCall(s: TalkSession, flags: number): void {
     const room = s.attendee.room;
+    const was = s.inCall;
     s.inCall = flags;
     if (flags !== 0) {
       s.attendee.lastJoinedCall = this.nowSec();
+      if (was === 0) this.system(room, s.attendee, room.activeSince === 0 ? 'call_started' : 'call_joined');
       if (room.activeSince === 0) room.activeSince = this.nowSec();
       room.callFlag |= flags;
-    } else {
-      this.endCallIfEmpty(room);
+    } else if (was !== 0) {
+      if (!this.endCallIfEmpty(room, s.attendee)) this.system(room, s.attendee, 'call_left');
     }
     this.refreshParticipants(room);
   }
 
-  /** The call ends when no session that pinged within 30 s is left in it. */
-  endCallIfEmpty(room: Room): void {
+  /** The call ends when no session that pinged within 30 s is left in it; true when it ended now. */
+  endCallIfEmpty(room: Room, by: Attendee | null = null): boolean {
     if (room.activeSince !== 0 && !this.hasActiveSessionsInCall(room)) {
       room.activeSince = 0;
       room.callFlag = 0;
+      this.system(room, by, 'call_ended');
+      return true;
     }
+    return false;
   }
 
-  endCallForEveryone(room: Room): void {
+  endCallForEveryone(room: Room, by: Attendee | null = null): void {
     for (const s of room.sessions.values()) s.inCall = 0;
+    if (room.activeSince !== 0) this.system(room, by, 'call_ended_everyone');
     room.activeSince = 0;
     room.callFlag = 0;
     this.refreshParticipants(room);

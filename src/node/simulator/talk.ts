@@ -7,7 +7,7 @@ import type { Room, TalkState } from './state.ts';
 import { type Ctx, type Participant, type Result, MissingParameter, OutOfRange, participantOf, r, roomForCaller } from './controllers/common.ts';
 import { callPeers, joinCall, leaveCall, ring, updateFlags } from './controllers/call.ts';
 import { addParticipant, guestName, listParticipants } from './controllers/participants.ts';
-import { createRoom, deleteRoom, getRoom, joinRoom, leaveRoom, listRooms, setLobby, setPublic, setReadOnly } from './controllers/room.ts';
+import { createRoom, deleteRoom, getRoom, joinRoom, leaveRoom, listRooms, renameRoom, setDescription, setLobby, setPublic, setReadOnly } from './controllers/room.ts';
 import { pullMessages, sendMessages, signalingSettings } from './controllers/signaling.ts';
 import { signalingBackend } from './controllers/signaling-backend.ts';
 import { changeParticipantType, removeAttendee, removeSelf, setAttendeePermissions, setDefaultPermissions, setPassword, setSessionState } from './controllers/moderation.ts';
@@ -34,6 +34,8 @@ const RULES: { readonly [K in Exclude<EndpointId, 'capabilities'>]: Rules } = {
   room_create: { requires: 'none' },
   room_get: { requires: 'none' },
   room_delete: { requires: 'moderator' },
+  room_rename: { requires: 'moderator' },
+  room_description: { requires: 'moderator' },
   room_public: { requires: 'loggedInModerator' },
   room_private: { requires: 'loggedInModerator' },
   room_lobby: { requires: 'moderator' },
@@ -174,6 +176,10 @@ function dispatch(id: EndpointId, ctx: Ctx): Result | Promise<Result> {
     switch (id) {
       case 'room_delete':
         return deleteRoom(ctx, room);
+      case 'room_rename':
+        return renameRoom(ctx, room, p);
+      case 'room_description':
+        return setDescription(ctx, room, p);
       case 'room_public':
         return setPublic(ctx, room, p, true);
       case 'room_private':
@@ -183,7 +189,7 @@ function dispatch(id: EndpointId, ctx: Ctx): Result | Promise<Result> {
       case 'room_read_only':
         return setReadOnly(ctx, room, p);
       case 'room_add_participant':
-        return addParticipant(ctx, room);
+        return addParticipant(ctx, room, p);
       case 'room_participants':
         return listParticipants(ctx, room, p);
       case 'guest_name':
@@ -207,7 +213,7 @@ function dispatch(id: EndpointId, ctx: Ctx): Result | Promise<Result> {
       case 'room_remove_self':
         return removeSelf(ctx, room, p);
       case 'room_password':
-        return setPassword(ctx, room);
+        return setPassword(ctx, room, p);
       case 'room_session_state':
         return setSessionState(ctx, p);
       case 'room_default_permissions':

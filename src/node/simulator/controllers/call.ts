@@ -88,7 +88,7 @@ export function leaveCall(ctx: Ctx, room: Room, p: Participant): Result {
   const st = ctx.state;
   if (!p.session) return r(404);
   if (phpBool(ctx.params.get('all'), false) && st.isModerator(p.attendee)) {
-    st.endCallForEveryone(room);
+    st.endCallForEveryone(room, p.attendee);
     notifyInCallAll(ctx, room, CallFlag.disconnected);
   } else {
     st.changeInCall(p.session, CallFlag.disconnected);

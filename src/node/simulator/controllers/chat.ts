@@ -2,16 +2,17 @@
 // long-poll, so a call load test may want that held request beside the signaling one. Posting and
 // reading; no mentions, reactions, threads or rich objects.
 
-import { Timeouts } from '../../../shared/constants.ts';
+import { ActorType, Timeouts } from '../../../shared/constants.ts';
 import type { ChatMessage, Room } from '../state.ts';
-import { type Ctx, type Participant, type Result, holdPoll, phpInt, r, requiredString } from './common.ts';
+import { type Ctx, type Participant, type Result, holdPoll, phpInt, phpString, r, requiredString } from './common.ts';
 
 /** Talk's ChatManager::MAX_CHAT_LENGTH. */
 const MAX_CHAT_LENGTH = 32000;
 const MAX_LIMIT = 200;
 
-function format(m: ChatMessage): Record<string, unknown> {
-  return {
+function format(m: ChatMessage, room?: Room): Record<string, unknown> {
+  const system = m.systemMessage ?? '';
+  const out: Record<string, unknown> = {
     id: m.id,
     token: m.token,
     actorType: m.actorType,
@@ -19,15 +20,20 @@ function format(m: ChatMessage): Record<string, unknown> {
     actorDisplayName: m.actorDisplayName,
     timestamp: m.timestamp,
     message: m.message,
-    messageParameters: [],
-    systemMessage: '',
-    messageType: 'comment',
-    isReplyable: true,
+    messageParameters: m.messageParameters ?? [],
+    systemMessage: system,
+    messageType: system === '' ? 'comment' : 'system',
+    isReplyable: system === '',
     referenceId: '',
     reactions: [],
     expirationTimestamp: 0,
-    markdown: true,
+    markdown: system === '',
   };
+  if (m.parentId !== undefined && room) {
+    const parent = room.chat.find((x) => x.id === m.parentId);
+    if (parent) out['parent'] = format(parent);
+  }
+  return out;
 }
 
 const lastGiven = (list: readonly ChatMessage[], room: Room): Record<string, string> => ({
@@ -42,6 +48,21 @@ export function sendChat(ctx: Ctx, room: Room, p: Participant): Result {
   if (message.trim() === '') return r(400);
   if ([...message].length > MAX_CHAT_LENGTH) return r(413, { error: 'message' });
   const a = p.attendee;
+  // replyTo: a replyable message of this conversation, else 400.
+  const replyToRaw = ctx.params.get('replyTo');
+  const replyTo = replyToRaw === undefined || replyToRaw === null || replyToRaw === '' ? 0 : phpInt(replyToRaw);
+  let parentId: number | undefined;
+  if (replyTo !== 0) {
+    const parent = room.chat.find((x) => x.id === replyTo);
+    if (!parent || (parent.systemMessage ?? '') !== '') return r(400);
+    parentId = parent.id;
+  }
+  // A guest's actorDisplayName becomes its name (GuestManager::updateName), as the web client sets it.
+  const asName = phpString(ctx.params.get('actorDisplayName')) ?? '';
+  if (a.actorType === ActorType.guests && asName !== '' && asName !== a.displayName) {
+    a.displayName = asName;
+    st.refreshParticipants(room);
+  }
   const m: ChatMessage = {
     id: st.nextMessageId++,
     token: room.token,
@@ -50,11 +71,12 @@ export function sendChat(ctx: Ctx, room: Room, p: Participant): Result {
     actorDisplayName: a.displayName,
     timestamp: st.nowSec(),
     message,
+    ...(parentId !== undefined ? { parentId } : {}),
   };
   room.chat.push(m);
   room.lastActivity = m.timestamp;
   for (const wake of room.chatWaiters) wake();
-  return r(201, format(m), { headers: lastGiven([m], room) });
+  return r(201, format(m, room), { headers: lastGiven([m], room) });
 }
 
 /**
@@ -74,7 +96,7 @@ export function receiveChat(ctx: Ctx, room: Room): Result | Promise<Result> {
     return older.slice(-limit).reverse();
   };
   const answer = (list: ChatMessage[]): Result =>
-    list.length === 0 ? { status: 304, bare: true, headers: {} } : r(200, list.map(format), { headers: lastGiven(list, room) });
+    list.length === 0 ? { status: 304, bare: true, headers: {} } : r(200, list.map((m) => format(m, room)), { headers: lastGiven(list, room) });
 
   const first = pick();
   if (first.length > 0 || !future || timeout === 0) return answer(first);

@@ -1,7 +1,7 @@
 // What every controller shares: the request context, results, PHP's parameter conversion, the
 // caller's room and participant, and the room format.
 
-import { ActorType, ConversationType, type BruteForceAction } from '../../../shared/constants.ts';
+import { ActorType, ConversationType, ParticipantType, type BruteForceAction } from '../../../shared/constants.ts';
 import type { Attendee, PhpSession, Room, TalkSession, TalkState } from '../state.ts';
 import type { ExternalSignaling } from '../external-signaling.ts';
 
@@ -171,8 +171,10 @@ export function formatRoom(st: TalkState, room: Room, p: Participant | null): Re
     type: room.type,
     name: room.name,
     displayName: room.name,
-    description: '',
-    participantType: a?.participantType ?? 0,
+    description: room.description,
+    // Someone who is no participant (a user reading a public conversation) gets Talk's defaults:
+    // participant type 4 (RoomFormatter's default) and nothing of the call.
+    participantType: a?.participantType ?? ParticipantType.guest,
     attendeeId: a?.id ?? 0,
     attendeePin: '',
     actorType: a?.actorType ?? '',
@@ -185,8 +187,8 @@ export function formatRoom(st: TalkState, room: Room, p: Participant | null): Re
     readOnly: room.readOnly,
     listable: 0,
     hasPassword: room.password !== '',
-    hasCall: room.activeSince !== 0 && !held,
-    callFlag: room.callFlag,
+    hasCall: a !== undefined && room.activeSince !== 0 && !held,
+    callFlag: a ? room.callFlag : 0,
     canStartCall: a && !held ? st.canStartCall(a) : false,
     canDeleteConversation: moderator,
     canLeaveConversation: a?.actorType === ActorType.users,
@@ -194,7 +196,7 @@ export function formatRoom(st: TalkState, room: Room, p: Participant | null): Re
     lobbyTimer: room.lobbyTimer,
     lastPing: session?.lastPing ?? 0,
     sessionId: session?.id ?? '0',
-    callStartTime: room.activeSince,
+    callStartTime: a ? room.activeSince : 0,
     callRecording: 0,
     recordingConsent: 0,
     sipEnabled: 0,

@@ -34,6 +34,8 @@ export function changeParticipantType(ctx: Ctx, room: Room, p: Participant, prom
   // The owner and self-joined users have no promoted or demoted form.
   if (next === null) return r(400);
   t.participantType = next;
+  const guest = t.actorType === ActorType.guests;
+  st.system(room, p.attendee, promote ? (guest ? 'guest_moderator_promoted' : 'moderator_promoted') : guest ? 'guest_moderator_demoted' : 'moderator_demoted', t);
   st.refreshParticipants(room);
   notifyParticipants(ctx, room, [...t.sessions]);
   return r(200, done(st));
@@ -46,6 +48,8 @@ export function removeAttendee(ctx: Ctx, room: Room, p: Participant): Result {
   if (isOneToOne(room)) return r(400);
   if (t === p.attendee) return removeSelfLogic(ctx, room, t);
   if (t.participantType === ParticipantType.owner) return r(403);
+  // Removing a user is in the chat; a guest leaves no message.
+  if (t.actorType === ActorType.users) ctx.state.system(room, p.attendee, 'user_removed', t);
   drop(ctx, t);
   return r(200, []);
 }
@@ -88,9 +92,10 @@ export function removeUninvited(ctx: Ctx, room: Room): void {
 }
 
 /** PUT /password: only public conversations have one; an empty string removes it. */
-export function setPassword(ctx: Ctx, room: Room): Result {
+export function setPassword(ctx: Ctx, room: Room, p: Participant): Result {
   const password = requiredString(ctx.params, 'password');
   if (room.type !== ConversationType.public) return r(403);
+  if (password !== room.password) ctx.state.system(room, p.attendee, password === '' ? 'password_removed' : 'password_set');
   room.password = password;
   notifyUpdate(ctx, room);
   return r(200, done(ctx.state));

@@ -7,22 +7,37 @@ import type { Room } from '../state.ts';
 import { notifyInvite, notifyParticipants } from './backend-notifier.ts';
 import { type Ctx, type Participant, type Result, phpString, r, requiredString } from './common.ts';
 
-export function addParticipant(ctx: Ctx, room: Room): Result {
+export function addParticipant(ctx: Ctx, room: Room, p: Participant): Result {
   const st = ctx.state;
   const newParticipant = requiredString(ctx.params, 'newParticipant');
   const source = phpString(ctx.params.get('source')) ?? 'users';
   if (room.type === ConversationType.oneToOne || room.type === ConversationType.formerOneToOne) {
     return r(400, { error: 'type' });
   }
+  // Sources Talk 19 knows; a group that does not exist is not found, an unknown source is a bad request.
+  if (source === 'groups') {
+    // Every Nextcloud has the group "admin" (its administrators); the simulator has no other.
+    const members = newParticipant === 'admin' ? [...st.users.values()].filter((u) => u.id === 'admin') : null;
+    if (members === null) return r(404);
+    const added = members.filter((u) => !st.userAttendee(room, u.id));
+    for (const u of added) addUser(ctx, room, p, u);
+    if (added.length > 0) notifyInvite(ctx, room, added.map((u) => u.id));
+    return r(200, []);
+  }
   if (source !== 'users') return r(400, { error: 'source' });
   const user = st.users.get(newParticipant);
   if (!user) return r(404);
   if (!st.userAttendee(room, newParticipant)) {
-    st.addAttendee(room, ActorType.users, user.id, user.displayName, ParticipantType.user);
-    st.refreshParticipants(room);
+    addUser(ctx, room, p, user);
     notifyInvite(ctx, room, [user.id]);
   }
   return r(200, []);
+}
+
+function addUser(ctx: Ctx, room: Room, by: Participant, user: { id: string; displayName: string }): void {
+  const a = ctx.state.addAttendee(room, ActorType.users, user.id, user.displayName, ParticipantType.user);
+  ctx.state.system(room, by.attendee, 'user_added', a);
+  ctx.state.refreshParticipants(room);
 }
 
 export function listParticipants(ctx: Ctx, room: Room, p: Participant): Result {
@@ -74,7 +89,8 @@ export function listParticipants(ctx: Ctx, room: Room, p: Participant): Result {
 export function guestName(ctx: Ctx, room: Room, p: Participant): Result {
   const displayName = requiredString(ctx.params, 'displayName');
   if (p.attendee.actorType !== ActorType.guests) return r(403);
-  p.attendee.displayName = displayName.trim().slice(0, 64);
+  // Talk keeps the name as given: no cut at 64 UTF-16 units (emoji and astral characters included).
+  p.attendee.displayName = displayName;
   ctx.state.refreshParticipants(room);
   notifyParticipants(ctx, room, [...p.attendee.sessions]);
   return r(200, []);

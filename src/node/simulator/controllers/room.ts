@@ -17,22 +17,28 @@ export function createRoom(ctx: Ctx): Result {
   if (type === ConversationType.oneToOne) {
     const invite = phpString(ctx.params.get('invite')) ?? '';
     const other = st.users.get(invite);
-    if (!other || invite === ctx.userId) return r(404, { error: 'invite' });
+    // A conversation with oneself is refused as forbidden; an unknown user is not found.
+    if (invite === ctx.userId) return r(403, { error: 'invite' });
+    if (!other) return r(404, { error: 'invite' });
     for (const room of st.rooms.values()) {
       if (room.type === ConversationType.oneToOne && st.userAttendee(room, ctx.userId) && st.userAttendee(room, invite)) {
         return r(200, formatRoom(st, room, participantOf(ctx, room)));
       }
     }
     const room = st.createRoom(type, [ctx.userId, invite].sort().join(','), '');
-    st.addAttendee(room, ActorType.users, ctx.userId, st.users.get(ctx.userId)?.displayName ?? ctx.userId, ParticipantType.owner);
+    const owner = st.addAttendee(room, ActorType.users, ctx.userId, st.users.get(ctx.userId)?.displayName ?? ctx.userId, ParticipantType.owner);
     st.addAttendee(room, ActorType.users, invite, other.displayName, ParticipantType.owner);
+    st.system(room, owner, 'conversation_created');
     return r(201, formatRoom(st, room, participantOf(ctx, room)));
   }
   if (type !== ConversationType.group && type !== ConversationType.public) return r(400, { error: 'type' });
   if (name === '' || name.length > 255) return r(400, { error: 'name' });
   if (password !== '' && type !== ConversationType.public) return r(400, { error: 'password' });
   const room = st.createRoom(type, name, password);
-  st.addAttendee(room, ActorType.users, ctx.userId, st.users.get(ctx.userId)?.displayName ?? ctx.userId, ParticipantType.owner);
+  const owner = st.addAttendee(room, ActorType.users, ctx.userId, st.users.get(ctx.userId)?.displayName ?? ctx.userId, ParticipantType.owner);
+  st.system(room, owner, 'conversation_created');
+  if (type === ConversationType.public) st.system(room, owner, 'guests_allowed');
+  if (password !== '') st.system(room, owner, 'password_set');
   return r(201, formatRoom(st, room, participantOf(ctx, room)));
 }
 
@@ -63,13 +69,44 @@ export function deleteRoom(ctx: Ctx, room: Room): Result {
   return r(200, done(ctx.state));
 }
 
+/** PHP's mb_strlen: code points, not UTF-16 units. */
+const mbLength = (v: string): number => [...v].length;
+
+/** RoomController::renameRoom: moderators; trimmed, 1-255 characters; not one-to-one. */
+export function renameRoom(ctx: Ctx, room: Room, p: Participant): Result {
+  const name = (phpString(ctx.params.get('roomName')) ?? '').trim();
+  if (room.type === ConversationType.oneToOne || room.type === ConversationType.formerOneToOne) return r(400, { error: 'type' });
+  if (name === '' || mbLength(name) > 255) return r(400, { error: 'name' });
+  if (name !== room.name) {
+    room.name = name;
+    ctx.state.system(room, p.attendee, 'conversation_renamed');
+    notifyUpdate(ctx, room);
+  }
+  return r(200, done(ctx.state));
+}
+
+/** RoomController::setDescription: moderators; at most 2000 characters; not one-to-one. */
+export function setDescription(ctx: Ctx, room: Room, p: Participant): Result {
+  const description = phpString(ctx.params.get('description')) ?? '';
+  if (room.type === ConversationType.oneToOne || room.type === ConversationType.formerOneToOne) return r(400, { error: 'type' });
+  if (mbLength(description) > 2000) return r(400, { error: 'description' });
+  if (description !== room.description) {
+    room.description = description;
+    ctx.state.system(room, p.attendee, description === '' ? 'description_removed' : 'description_set');
+    notifyUpdate(ctx, room);
+  }
+  return r(200, done(ctx.state));
+}
+
 export function setPublic(ctx: Ctx, room: Room, p: Participant, makePublic: boolean): Result {
   if (room.type !== ConversationType.group && room.type !== ConversationType.public) return r(400, { error: 'type' });
   if (makePublic) {
     const password = phpString(ctx.params.get('password')) ?? '';
+    if (room.type !== ConversationType.public) ctx.state.system(room, p.attendee, 'guests_allowed');
     room.type = ConversationType.public;
     if (password !== '') room.password = password;
   } else {
+    if (room.type !== ConversationType.group) ctx.state.system(room, p.attendee, 'guests_disallowed');
     room.type = ConversationType.group;
     room.password = '';
     removeUninvited(ctx, room);
@@ -85,6 +122,7 @@ export function setLobby(ctx: Ctx, room: Room, p: Participant): Result {
   const timer = timerRaw === undefined || timerRaw === null || timerRaw === '' ? 0 : phpInt(timerRaw);
   if (room.type !== ConversationType.group && room.type !== ConversationType.public) return r(400, { error: 'type' });
   if (state !== LobbyState.none && state !== LobbyState.nonModerators) return r(400, { error: 'value' });
+  if (state !== room.lobbyState) st.system(room, p.attendee, state === LobbyState.none ? 'lobby_none' : 'lobby_non_moderators');
   room.lobbyState = state;
   room.lobbyTimer = state === LobbyState.none ? 0 : Math.max(timer, 0);
   if (state === LobbyState.nonModerators) {
@@ -109,9 +147,10 @@ export function setReadOnly(ctx: Ctx, room: Room, p: Participant): Result {
   const state = requiredInt(ctx.params, 'state');
   if (room.type !== ConversationType.group && room.type !== ConversationType.public) return r(400, { error: 'type' });
   if (state !== ReadOnlyState.readWrite && state !== ReadOnlyState.readOnly) return r(400, { error: 'value' });
+  if (state !== room.readOnly) ctx.state.system(room, p.attendee, state === ReadOnlyState.readOnly ? 'read_only' : 'read_only_off');
   room.readOnly = state;
   if (state === ReadOnlyState.readOnly) {
-    ctx.state.endCallForEveryone(room);
+    ctx.state.endCallForEveryone(room, p.attendee);
     notifyInCallAll(ctx, room, 0);
   }
   ctx.state.refreshParticipants(room);
