@@ -162,7 +162,8 @@ export class TargetProber {
         inCall = false; // the HPB leg leaves the call itself
         return r;
       }
-      // A message to our own session makes the long-poll answer at once: one short ping.
+      // A message to our own session makes the long-poll answer at its next check once the message
+      // is a second old (Talk's rule): one short ping of 1-2 s.
       const fn = JSON.stringify({ to: sessionId, type: 'probe', payload: {} });
       if (!(await this.run(g, 'signaling_send', { token, params: { messages: JSON.stringify([{ ev: 'message', fn, sessionId }]) } })).ok) return fail('signaling_send');
       if (!(await this.run(g, 'signaling_poll', { token, timeoutMs: Math.min(this.timeouts.total, 35_000) })).ok) return fail('signaling_poll');

@@ -96,7 +96,7 @@ describe('prober against the simulator', () => {
     test(`${name} on ${endpoint}: code="${code}", counted unexpected, journey 0, cleanup still runs`, async () => {
       if (name === 'hang') {
         await prober.stop();
-        prober = newProber(url, 500);
+        prober = newProber(url, 3000); // the poll before it takes 1-2 s (a message shows once a second old)
       }
       await prober.round(); // creates the conversation while healthy
       sim.faults.rules = parseFaultRules(rule);
@@ -148,7 +148,7 @@ test('target down, then up: connect errors become metrics, the next interval rec
   const url = await sim.listen(0, '127.0.0.1');
   const port = Number(new URL(url).port);
   await sim.close();
-  const prober = newProber(url, 1000);
+  const prober = newProber(url, 3000);
   try {
     await prober.round();
     let out = await lines(prober);

@@ -51,8 +51,8 @@ export interface CapacityConfig {
 /**
  * Measured on Nextcloud 29 + Talk 19, nginx + php-fpm (8 workers) + SQLite on 2 cores
  * (reference 9b): sequential medians per step; tops out near 72 requests/s. Capabilities, signaling
- * send, room creation and adding a participant were measured again against the same server
- * (issue 12: 74-109 ms, 26-51 ms, and 2-4x the earlier figures) and are set from those runs.
+ * send were measured again against the same server (issue 12: 74-109 ms, 26-51 ms); room creation,
+ * adding a participant and deleting a room from the saturated runs of 2026-12-06, where they ran idle.
  */
 export const NC29_2CORE: CapacityConfig = {
   workers: 8,
@@ -66,8 +66,11 @@ export const NC29_2CORE: CapacityConfig = {
     call_leave: 28,
     room_leave: 23,
     room_get: 20,
-    room_create: 100,
-    room_add_participant: 55,
+    // Set-up and tear-down as the real server answered them idle (saturated-*/analysis.md of
+    // shared/reference/realtalk-2026-12-06: p50 36-47 ms, 43 ms, 37-46 ms; issue 26).
+    room_create: 45,
+    room_add_participant: 45,
+    room_delete: 42,
     room_participants: 20,
     signaling_settings: 15,
     signaling_poll: 8,

@@ -52,7 +52,8 @@ export interface Attendee {
 }
 
 /** A message queued for a session's internal-signaling long-poll. */
-export type QueuedMessage = { readonly type: 'message'; readonly data: string };
+/** A row of Talk's talk_internalsignaling table: its text and when it was written (whole seconds). */
+export type QueuedMessage = { readonly type: 'message'; readonly data: string; readonly ts: number };
 
 export interface TalkSession {
   readonly id: string;
@@ -61,9 +62,12 @@ export interface TalkSession {
   /** Seconds since the epoch. */
   lastPing: number;
   deleted: boolean;
-  /** Messages for the long-poll, and whether the participant list changed. */
+  /**
+   * Messages for the long-poll, and the times (whole seconds, oldest first) of the unread
+   * `refresh-participant-list` rows: Talk's Listener writes one per change of the room.
+   */
   messages: QueuedMessage[];
-  refresh: boolean;
+  refreshes: number[];
   /** Called when something arrives for a waiting long-poll. */
   wake: (() => void) | null;
   /** This session's `GET /call` entry as JSON, and what it was built from. */
@@ -336,7 +340,7 @@ export class TalkState {
       lastPing: this.nowSec(),
       deleted: false,
       messages: [],
-      refresh: false,
+      refreshes: [],
       wake: null,
       peerJson: '',
       peerJsonKey: '',
@@ -363,8 +367,10 @@ export class TalkState {
   /** Tell every session of the room that the participant list changed (wakes long-polls). */
   refreshParticipants(room: Room): void {
     room.version++;
+    const now = this.nowSec();
     for (const s of room.sessions.values()) {
-      s.refresh = true;
+      // One row per second is enough: rows of the same second become visible together.
+      if (s.refreshes.at(-1) !== now) s.refreshes.push(now);
       s.wake?.();
     }
   }

@@ -99,29 +99,36 @@ export function requiredString(p: Params, name: string): string {
  * the deadline; `listen` registers the wake-up and returns how to unregister it.
  */
 export function holdPoll<T>(seconds: number, look: () => T | null, giveUp: () => T, listen: (wake: () => void) => () => void): Promise<T> {
+  // Talk's loops (SignalingController::pullMessages, ChatController::receiveMessages) look, sleep a
+  // second, look again: each held request on its own phase, so wake-ups are staggered, not in step.
+  // A wake (the session or the room gone) only brings the next look nearer to its own tick.
   const startMs = Date.now();
   return new Promise<T>((resolve) => {
     let tick: NodeJS.Timeout | null = null;
+    let done = false;
     const end = (value: T): void => {
+      done = true;
       clearTimeout(deadline);
       if (tick) clearTimeout(tick);
       unlisten();
       resolve(value);
     };
-    const wake = (): void => {
-      if (tick) return;
+    const schedule = (): void => {
       const elapsed = Date.now() - startMs;
       tick = setTimeout(() => {
         tick = null;
+        if (done) return;
         const got = look();
         if (got !== null) end(got);
+        else schedule();
       }, Math.ceil((elapsed + 1) / 1000) * 1000 - elapsed);
       tick.unref();
     };
     // A held poll must not keep a process alive once its server is closed (a 30 s wait at exit).
     const deadline = setTimeout(() => end(giveUp()), seconds * 1000);
     deadline.unref();
-    const unlisten = listen(wake);
+    const unlisten = listen(() => undefined);
+    schedule();
   });
 }
 

@@ -69,18 +69,24 @@ export function pullMessages(ctx: Ctx): Result | Promise<Result> {
   session.attendee.room.version++;
   const ticks = st.settings.signalingPullSeconds;
 
+  /**
+   * Talk's Messages::getAndDeleteMessages: the rows at least a second old (`timestamp <= now - 1`,
+   * whole seconds) are read and deleted; younger ones wait for the next check. A changed participant
+   * list ends the wait; messages read beside it go out with it.
+   */
   const take = (): QueuedMessage[] | 'refresh' | null => {
-    // A changed participant list ends the wait; messages queued beside it go out with it.
-    if (session.refresh) {
-      session.refresh = false;
-      if (session.messages.length === 0) return 'refresh';
+    const visibleUpTo = st.nowSec() - 1;
+    let refreshed = false;
+    while (session.refreshes.length > 0 && session.refreshes[0]! <= visibleUpTo) {
+      session.refreshes.shift();
+      refreshed = true;
     }
-    if (session.messages.length > 0) {
-      const m = session.messages;
-      session.messages = [];
-      return m;
+    const ready = session.messages.filter((m) => m.ts <= visibleUpTo);
+    if (ready.length > 0) {
+      session.messages = session.messages.filter((m) => m.ts > visibleUpTo);
+      return ready;
     }
-    return null;
+    return refreshed ? 'refresh' : null;
   };
 
   const finish = (messages: readonly QueuedMessage[]): Result => {
@@ -148,7 +154,7 @@ export function sendMessages(ctx: Ctx): Result {
       d['from'] = own;
       const to = typeof d['to'] === 'string' ? st.sessionsById.get(d['to']) : undefined;
       if (!to) continue;
-      to.messages.push({ type: 'message', data: phpJson(d) });
+      to.messages.push({ type: 'message', data: phpJson(d), ts: st.nowSec() });
       to.wake?.();
     }
   }
