@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { RunError, UsageError, checkWritableDir, makeDirs, parsePositiveNumber, printedHelp, readUserFile } from '../cli/usage.ts';
 import { parseSimArgs, parseSimArgsAs, startSimulator } from '../cli/sim.ts';
 import { EXIT } from '../exit-codes.ts';
-import { type Budgets, defaultGateBudgets, evaluate, parseBudgets, type Check } from '../gate/gate.ts';
+import { defaultGateBudgets, evaluate, parseBudgets, withoutLatencyBudgets, type Check } from '../gate/gate.ts';
 import { planRun } from '../run/command.ts';
 import { checkCredentials, checkSignaling, preflight } from '../run/checks.ts';
 import { projectRoot } from '../run/k6-binary.ts';
@@ -232,16 +232,6 @@ function writeReports(outDir: string, report: CompareReport): string {
   writeFileSync(join(outDir, 'compare.html'), compareHtml(report));
   writeFileSync(join(outDir, 'compare-junit.xml'), junit(report));
   return md;
-}
-
-/** Budgets without p95/p99 limits: statuses, errors, throttling and samples only. */
-function withoutLatencyBudgets(b: Budgets): Budgets {
-  const endpoints = { ...b.endpoints };
-  for (const id of Object.keys(endpoints) as (keyof typeof endpoints)[]) {
-    const { p95Ms: _p95, p99Ms: _p99, ...rest } = endpoints[id];
-    endpoints[id] = rest;
-  }
-  return { ...b, endpoints };
 }
 
 export async function compareCommand(argv: string[]): Promise<number> {

@@ -7,7 +7,7 @@ import { EXIT } from '../exit-codes.ts';
 import { talkloadVersion } from '../version.ts';
 import { UsageError, makeDirs, parsePositiveNumber, printedHelp, readUserFile } from '../cli/usage.ts';
 import { SUMMARY_SCHEMA, aggregateSamples, hpbLatencies, sortedLatencies, xml, type RunSummary } from '../run/results.ts';
-import { type Baseline, type Check, type EndpointStats, baselineMismatch, checkSummaryFields, defaultGateBudgets, evaluate, parseBaseline, parseBudgets, readJson, statsOf } from './gate.ts';
+import { type Baseline, type Check, type EndpointStats, baselineMismatch, checkSummaryFields, defaultGateBudgets, evaluate, parseBaseline, parseBudgets, readJson, statsOf, withoutLatencyBudgets } from './gate.ts';
 
 export const GATE_HELP = `Usage: talkload gate RESULTS_DIR [options]
 
@@ -15,7 +15,8 @@ Judges a run (results/<run-id>/) against per-endpoint budgets and, optionally, a
 Exit 99 when a check fails (see the exit codes below).
 Writes gate.json, gate-junit.xml and gate.md into RESULTS_DIR (gate.md also to $GITHUB_STEP_SUMMARY).
 
-  --budgets FILE        budgets JSON (default: src/shared/budgets.ts; see README "Use it as a CI gate")
+  --budgets FILE        budgets JSON (default: src/shared/budgets.ts for a simulator run; for a run
+                        against a real server only statuses and errors, unless given here)
   --baseline FILE       baseline JSON from "talkload baseline accept"
   --tolerance X         allowed slowdown of the median before it regresses, as a share (default 0.10)
   --tail-tolerance X    the same for p95, whose run-to-run noise is larger (default 0.25)
@@ -120,6 +121,10 @@ export async function gateCommand(argv: string[]): Promise<number> {
   const minEffectMs = parsePositiveNumber(values['min-effect-ms'] ?? '2', '--min-effect-ms');
   let budgets = defaultGateBudgets();
   if (values.budgets !== undefined) budgets = parseBudgets(readUserFile(values.budgets, 'budgets file'), values.budgets);
+  else if (summary.targetKind === 'external') {
+    budgets = withoutLatencyBudgets(budgets);
+    process.stdout.write(`gate: ${summary.target} is a real server: no fixed latency budgets (they fit the simulator's workload); give --budgets FILE for this server's, or --baseline of it\n`);
+  }
   let baseline: Baseline | null = null;
   if (values.baseline !== undefined) {
     baseline = parseBaseline(readUserFile(values.baseline, 'baseline file'), values.baseline);

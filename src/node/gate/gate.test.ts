@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { baselineMismatch, defaultBudgets, evaluate, parseBudgets, quantileCI, statsOf, type Baseline } from './gate.ts';
+import { baselineMismatch, defaultBudgets, evaluate, parseBudgets, quantileCI, statsOf, type Baseline, withoutLatencyBudgets, defaultGateBudgets } from './gate.ts';
 import type { RunSummary } from '../run/results.ts';
 
 const BIN = fileURLToPath(new URL('../../../bin/talkload.mjs', import.meta.url));
@@ -181,4 +181,14 @@ test('gate usage errors: one line, exit 2', () => {
     assert.match(r.stderr, message);
     assert.equal(r.stderr.trim().split('\n').length, 1);
   }
+});
+
+test('a run against a real server without a ring user: rings are not required, fixed latency budgets not judged', () => {
+  const slow = { ...summary(650), targetKind: 'external' as const, target: 'http://127.0.0.1:8080', load: { moderator: true, ring: false } };
+  const opts = { tolerance: 0.1, tailTolerance: 0.25, minEffectMs: 2 };
+  const fixed = evaluate(slow, {}, defaultGateBudgets(), null, opts).filter((c) => !c.ok).map((c) => `${c.endpoint} ${c.check}`);
+  assert.ok(fixed.includes('call_join p95'), fixed.join(', '));
+  const real = evaluate(slow, {}, withoutLatencyBudgets(defaultGateBudgets()), null, opts).filter((c) => !c.ok).map((c) => `${c.endpoint} ${c.check}`);
+  assert.ok(!real.some((f) => f.endsWith(' p95') || f.endsWith(' p99')), real.join(', '));
+  assert.ok(!real.includes('call_ring samples'), 'no ring user, no ring asked for');
 });

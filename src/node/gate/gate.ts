@@ -410,3 +410,17 @@ export function readJson(file: string, what: string): unknown {
   }
   return parseUserJson(text, `${what} ${file} is not valid JSON (truncated?)`);
 }
+
+/**
+ * Budgets without p95/p99 limits: statuses, errors, throttling and samples only. The fixed latency
+ * budgets suit the simulator's workload, not a given server: against a real target they come from
+ * the user's budgets file or a baseline of that target (issue 24 item 9).
+ */
+export function withoutLatencyBudgets(b: Budgets): Budgets {
+  const endpoints = { ...b.endpoints };
+  for (const id of Object.keys(endpoints) as (keyof typeof endpoints)[]) {
+    const { p95Ms: _p95, p99Ms: _p99, ...rest } = endpoints[id];
+    endpoints[id] = rest;
+  }
+  return { ...b, endpoints };
+}

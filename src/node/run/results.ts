@@ -159,14 +159,7 @@ export async function aggregateSamples(files: readonly string[]): Promise<RawAgg
     hpb: { seen: false, sessions: 0, trends: new Map(HPB_TRENDS.map((m) => [m, new Samples()])), unexpected: new Map(), closes: new Map(), messages: 0, bytes: 0 },
   };
   const hpb = agg.hpb;
-  const ep = (id: string) => {
-    let e = agg.endpoints.get(id);
-    if (!e) {
-      e = { summary: { requests: 0, statuses: {}, unexpected: 0, unexpectedStatuses: {}, throttled: 0, tooManyRequests: 0 }, latency: new Samples(), failed: { n: 0, total: 0 } };
-      agg.endpoints.set(id, e);
-    }
-    return e;
-  };
+  const ep = (id: string) => endpointEntry(agg, id);
   for (const file of files) {
     if (!existsSync(file)) {
       agg.incomplete.push(`${file}: missing`);
@@ -312,13 +305,19 @@ export async function aggregateSamples(files: readonly string[]): Promise<RawAgg
   return agg;
 }
 
-/** A request talkload made itself (not k6), added to its endpoint's row. */
-export function addRequest(agg: RawAggregate, r: { readonly id: string; readonly status: string; readonly ms: number }): void {
-  let e = agg.endpoints.get(r.id);
+/** An endpoint's row of the aggregate, made empty on first use. */
+function endpointEntry(agg: RawAggregate, id: string): RawAggregate['endpoints'] extends Map<string, infer E> ? E : never {
+  let e = agg.endpoints.get(id);
   if (!e) {
     e = { summary: { requests: 0, statuses: {}, unexpected: 0, unexpectedStatuses: {}, throttled: 0, tooManyRequests: 0 }, latency: new Samples(), failed: { n: 0, total: 0 } };
-    agg.endpoints.set(r.id, e);
+    agg.endpoints.set(id, e);
   }
+  return e;
+}
+
+/** A request talkload made itself (not k6), added to its endpoint's row. */
+export function addRequest(agg: RawAggregate, r: { readonly id: string; readonly status: string; readonly ms: number }): void {
+  const e = endpointEntry(agg, r.id);
   e.summary.requests++;
   e.summary.statuses[r.status] = (e.summary.statuses[r.status] ?? 0) + 1;
   e.latency.push(r.ms);

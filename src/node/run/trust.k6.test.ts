@@ -122,6 +122,16 @@ describe('trustworthy runs', { concurrency: true }, () => {
     assert.doesNotMatch(r.out, /spike, 4 guests/);
   });
 
+  // Against a real Nextcloud with Talk when one is named (skipped otherwise): TALKLOAD_TEST_TARGET,
+  // TALKLOAD_TEST_USER, TALKLOAD_TEST_PASSWORD_FILE, and TALKLOAD_TEST_RING_USER if it has a second user.
+  const real = process.env['TALKLOAD_TEST_TARGET'];
+  test('--chaos smoke passes against the real server named by TALKLOAD_TEST_TARGET', { timeout: 240_000, skip: real ? false : 'no TALKLOAD_TEST_TARGET (a real Nextcloud with Talk; see docs/development.md)' }, async () => {
+    const host = new URL(real!).hostname;
+    const ring = process.env['TALKLOAD_TEST_RING_USER'];
+    const r = await talkloadAsync(['run', '--target', real!, '--allow-target', host, '--user', process.env['TALKLOAD_TEST_USER'] ?? 'admin', '--password-file', process.env['TALKLOAD_TEST_PASSWORD_FILE'] ?? '', ...(ring ? ['--ring-user', ring] : []), '--profile', 'smoke', '--chaos', '--duration', '30s', '--out', OUT, '--run-id', 'real-chaos', '--', '--quiet'], 230_000);
+    assert.equal(r.code, 0, r.out.split('\n').filter((l) => /threshold broken|unexpected|own session|vanished/.test(l)).join('\n') || r.out.slice(-2000));
+  });
+
   test("the README's pull-request example, A/A on two servers given as URLs: passes, and judges no ring it cannot make", { timeout: 300_000 }, async () => {
     // Two identical Talk servers (simulators here, each in its own process as a server would be).
     const servers = await Promise.all([startSim(), startSim()]);
