@@ -79,7 +79,8 @@ test('--chat with nobody posting: each chat poll is held only as long as the sta
   const r = await talkload(['run', '--guests', '1', '--duration', '10s', '--stay', '9s', '--chat', '--chat-every', '1m', '--no-moderator', '--out', out, '--run-id', 'quiet-chat']);
   assert.equal(r.code, 0, r.stdout.slice(-3000) + r.stderr);
   const received = readSummary(out, 'quiet-chat').endpoints['chat_receive'];
-  assert.ok((received?.statuses['304'] ?? 0) >= 2, `history and held polls answered 304: ${JSON.stringify(received?.statuses)}`);
+  // The history holds Talk's system messages (200); the held polls, with nobody posting, end in 304.
+  assert.ok((received?.statuses['304'] ?? 0) >= 1 && (received?.statuses['200'] ?? 0) >= 1, `history 200 and held polls 304: ${JSON.stringify(received?.statuses)}`);
   // The stay is 9 s ±20 % (at most 10.8 s): a poll held for what the stay has left ends before 12 s.
   assert.ok((received?.latencyMs.max ?? Infinity) < 12_000, `longest chat poll ${received?.latencyMs.max} ms`);
 });

@@ -133,12 +133,13 @@ describe('trustworthy runs', { concurrency: true }, () => {
   });
 
   test("the README's pull-request example, A/A on two servers given as URLs: passes, and judges no ring it cannot make", { timeout: 300_000 }, async () => {
-    // Two identical Talk servers (simulators here, each in its own process as a server would be).
+    // Two identical Talk servers (simulators here, each in its own process as a server would be);
+    // the example's flags, with shorter rounds to keep the suite short.
     const servers = await Promise.all([startSim(), startSim()]);
     try {
       const pw = join(OUT, 'admin-pw');
       writeFileSync(pw, 'admin\n');
-      const r = await talkloadAsync(['compare', '--a', servers[0]!.url, '--b', servers[1]!.url, '--user', 'admin', '--password-file', pw, '--rounds', '4', '--out', OUT, '--run-id', 'readme-pr']);
+      const r = await talkloadAsync(['compare', '--a', servers[0]!.url, '--b', servers[1]!.url, '--user', 'admin', '--password-file', pw, '--rounds', '4', '--duration', '3s', '--stay', '2s', '--out', OUT, '--run-id', 'readme-pr']);
       assert.equal(r.code, 0, r.out.split('\n').filter((l) => l.startsWith('compare: FAIL')).join('\n') || r.out.slice(-1500));
       const report = JSON.parse(readFileSync(join(OUT, 'readme-pr', 'compare.json'), 'utf8')) as CompareReport;
       assert.ok(!report.budgets.some((c) => c.endpoint === 'call_ring'), 'no ring user: rings are not judged');

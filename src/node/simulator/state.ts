@@ -459,7 +459,7 @@ export class TalkState {
     const a = s.attendee;
     if (s.inCall !== 0) {
       s.inCall = 0;
-      this.endCallIfEmpty(a.room);
+      if (!this.endCallIfEmpty(a.room, a)) this.system(a.room, a, 'call_left');
     }
     this.deleteSession(s);
     if (!duplicated && a.actorType === 'users' && a.participantType === 5 && a.sessions.size === 0) {
