@@ -17,7 +17,8 @@ Runs the embedded Nextcloud Talk simulator until SIGINT/SIGTERM.
   --host HOST               address to bind (default 127.0.0.1)
   --port N                  port, 0 = any free one (default 0)
   --users id:pw,...         users, replacing admin,participant1..4 (password = id)
-  --capacity SPEC           off | nc29-2core | workers=N,cores=C[,scale=X] (default off; env TALKSIM_CAPACITY)
+  --capacity SPEC           off | nc29-2core | nc29-1core | workers=N,cores=C[,scale=X] (default off; env TALKSIM_CAPACITY)
+                            nc29-1core: the real server of the 2026-12-06 saturated runs (one core busy elsewhere)
   --fault RULE              ENDPOINT[,ENDPOINT]=FAULT[@PERCENT], repeatable (env TALKSIM_FAULTS, ';'-separated)
                             FAULT: delay:MS | delay:MIN-MAX | error:STATUS | html[:STATUS] | badjson | reset | hang
   --bruteforce MODE         on | testing | off (default on)

@@ -68,7 +68,7 @@ Runs a k6 load test of the Talk call flow. Without --target, against the embedde
   --out DIR               results folder (default results/)
   --run-id ID             run id and testid tag (default: time-based)
   --sim-fault RULE        fault for the embedded simulator, repeatable (see talkload sim --help)
-  --sim-capacity SPEC     capacity model of the embedded simulator (off, nc29-2core, ...)
+  --sim-capacity SPEC     capacity model of the embedded simulator (off, nc29-2core, nc29-1core, ...)
   --sim-compat VERSION    the embedded simulator answers as this Talk version (latest, talk19)
   --signaling MODE        auto | internal | hpb: how guests signal (default auto: as the server's settings say)
   --sim-signaling MODE    internal | external: the embedded simulator without or with an HPB (the emulator)

@@ -61,3 +61,12 @@ test('enter() waits on a real timer for whole ms, the fraction carried over: ten
   assert.ok(waits.every((ms) => Number.isInteger(ms)), `waits ${waits.join(', ')}`);
   assert.equal(waits.reduce((sum, ms) => sum + ms, 0), 215);
 });
+
+test('nc29-1core is the measured server with one core: the same service times and spread, one core', () => {
+  const one = parseCapacity('nc29-1core')!;
+  assert.equal(one.cores, 1);
+  assert.equal(one.workers, NC29_2CORE.workers);
+  assert.deepEqual(one.serviceMs, NC29_2CORE.serviceMs);
+  assert.equal(one.spread, NC29_2CORE.spread);
+  assert.equal(parseCapacity('nc29-2core')!.cores, 2);
+});

@@ -80,16 +80,26 @@ export const NC29_2CORE: CapacityConfig = {
   spread: 0.45,
 };
 
+/**
+ * The same server as the real saturated runs of 2026-12-06 had it (shared/reference/
+ * realtalk-2026-12-06): a CPU-bound process held one of its two cores, so PHP had one. Against it
+ * the saturated shape matches the real MariaDB run (one 30 s stall, p50 of GET /call 0.7 s, about
+ * a hundred flag changes); with both cores free the same load stalls more (issue 26): requests get
+ * a worker sooner, before their room changed, and more workers hold long-polls with nothing pending.
+ */
+export const NC29_1CORE: CapacityConfig = { ...NC29_2CORE, cores: 1 };
+
 export class CapacityError extends Error {}
 
 /**
- * `off`, `nc29-2core`, or `workers=N,cores=C[,scale=X][,spread=S]` (scale multiplies the preset's
+ * `off`, `nc29-2core`, `nc29-1core`, or `workers=N,cores=C[,scale=X][,spread=S]` (scale multiplies the preset's
  * service times; spread is the log-normal sigma, default 0: constant, for comparable gate runs).
  */
 export function parseCapacity(spec: string): CapacityConfig | null {
   const text = spec.trim();
   if (text === '' || text === 'off') return null;
   if (text === 'nc29-2core') return NC29_2CORE;
+  if (text === 'nc29-1core') return NC29_1CORE;
   let workers = NC29_2CORE.workers;
   let cores = NC29_2CORE.cores;
   let scale = 1;
@@ -107,7 +117,7 @@ export function parseCapacity(spec: string): CapacityConfig | null {
       if (n > 2) throw new CapacityError(`capacity spread is a log-normal sigma from 0 to 2, got ${n}`);
       spread = n;
     } else if (isEndpointId(k)) own[k] = n;
-    else throw new CapacityError(`unknown capacity setting "${k}" (off, nc29-2core, or workers=N,cores=C,scale=X,spread=S,ENDPOINT=MS)`);
+    else throw new CapacityError(`unknown capacity setting "${k}" (off, nc29-2core, nc29-1core, or workers=N,cores=C,scale=X,spread=S,ENDPOINT=MS)`);
   }
   const serviceMs: Partial<Record<EndpointId, number>> = {};
   for (const [id, ms] of Object.entries(NC29_2CORE.serviceMs)) serviceMs[id as EndpointId] = ms * scale;
