@@ -83,9 +83,10 @@ export const NC29_2CORE: CapacityConfig = {
 /**
  * The same server as the real saturated runs of 2026-12-06 had it (shared/reference/
  * realtalk-2026-12-06): a CPU-bound process held one of its two cores, so PHP had one. Against it
- * the saturated shape matches the real MariaDB run (one 30 s stall, p50 of GET /call 0.7 s, about
- * a hundred flag changes); with both cores free the same load stalls more (issue 26): requests get
- * a worker sooner, before their room changed, and more workers hold long-polls with nothing pending.
+ * the saturated shape matched the real MariaDB run in two runs of three (one or two 30 s stalls,
+ * p50 of GET /call 0.6-0.7 s; docs/simulator.md); with both cores free the same load stalls more
+ * (issue 26): requests get a worker sooner, before their room changed, and more workers hold
+ * long-polls with nothing pending.
  */
 export const NC29_1CORE: CapacityConfig = { ...NC29_2CORE, cores: 1 };
 
