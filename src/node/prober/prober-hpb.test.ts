@@ -19,21 +19,27 @@ afterEach(async () => {
   world = null;
 });
 
-/** One probe round with a long stay in which the simulator's clock jumps 31 s (so only pings keep the probe listed). */
-async function round(faults: HpbFaults = {}, simFault = '', timeoutMs = 2000): Promise<string[]> {
-  world = await startHpbWorld('emulator', { pingIntervalMs: 200, faults });
-  if (simFault !== '') world.sim.faults.rules = parseFaultRules(simFault);
-  prober = new Prober(
+/** A prober of the world's simulator, with its HPB settings and (for the hint) a log of its own. */
+function proberOf(w: HpbWorld, hpb: { stayEvery: number; staySeconds: number }, timeoutMs = 2000, log?: (line: string) => void): Prober {
+  return new Prober(
     {
-      targets: [{ name: 'sim', url: world.simUrl, user: 'admin', password: 'admin', room: null }],
+      targets: [{ name: 'sim', url: w.simUrl, user: 'admin', password: 'admin', room: null }],
       intervalSeconds: 15,
       listenHost: '127.0.0.1',
       listenPort: 0,
       timeouts: { connect: timeoutMs, headers: timeoutMs, body: timeoutMs, total: timeoutMs },
-      hpb: { stayEvery: 1, staySeconds: 1.5 },
+      hpb,
     },
     createProbeMetrics({ version: 'test', processMetrics: false }),
+    log,
   );
+}
+
+/** One probe round with a long stay in which the simulator's clock jumps 31 s (so only pings keep the probe listed). */
+async function round(faults: HpbFaults = {}, simFault = '', timeoutMs = 2000): Promise<string[]> {
+  world = await startHpbWorld('emulator', { pingIntervalMs: 200, faults });
+  if (simFault !== '') world.sim.faults.rules = parseFaultRules(simFault);
+  prober = proberOf(world, { stayEvery: 1, staySeconds: 1.5 }, timeoutMs);
   const w = world;
   const jump = setTimeout(() => (w.sim.clock.offsetMs += 31_000), 900);
   await prober.round();
@@ -87,18 +93,8 @@ for (const f of FAULTS) {
 
 test('HPB mode: the first round is short (journey_success within one interval of the start), the second stays long', async () => {
   world = await startHpbWorld('emulator', { pingIntervalMs: 200 });
-  prober = new Prober(
-    {
-      targets: [{ name: 'sim', url: world.simUrl, user: 'admin', password: 'admin', room: null }],
-      intervalSeconds: 15,
-      listenHost: '127.0.0.1',
-      listenPort: 0,
-      timeouts: { connect: 2000, headers: 2000, body: 2000, total: 2000 },
-      // The default: a long stay every 10th round, 35 s long.
-      hpb: { stayEvery: 10, staySeconds: 35 },
-    },
-    createProbeMetrics({ version: 'test', processMetrics: false }),
-  );
+  // The default: a long stay every 10th round, 35 s long.
+  prober = proberOf(world, { stayEvery: 10, staySeconds: 35 });
   const t0 = Date.now();
   await prober.round();
   const out = (await prober.metrics.registry.metrics()).split('\n');
@@ -111,14 +107,7 @@ test('a room creation that answers 500 on a Talk with an HPB: the log names the 
   world = await startHpbWorld('emulator', { pingIntervalMs: 200 });
   world.sim.faults.rules = parseFaultRules('room_create=error:500');
   const logged: string[] = [];
-  const config = {
-    targets: [{ name: 'sim', url: world.simUrl, user: 'admin', password: 'admin', room: null }],
-    intervalSeconds: 15,
-    listenHost: '127.0.0.1',
-    listenPort: 0,
-    timeouts: { connect: 2000, headers: 2000, body: 2000, total: 2000 },
-  };
-  prober = new Prober(config, createProbeMetrics({ version: 'test', processMetrics: false }), (line) => logged.push(line));
+  prober = proberOf(world, { stayEvery: 10, staySeconds: 35 }, 2000, (line) => logged.push(line));
   await prober.round();
   await prober.round();
   assert.equal(logged.length, 1, logged.join('\n'));
