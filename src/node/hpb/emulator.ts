@@ -83,7 +83,13 @@ type Json = Record<string, unknown>;
 const obj = (v: unknown): Json | null => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : null);
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const trimSlash = (u: string): string => u.replace(/\/+$/, '');
-const newId = (): string => randomBytes(48).toString('base64url');
+/**
+ * Session and resume ids as long as nextcloud-spreed-signaling's (288 characters of URL-safe
+ * base64, as measured against v1.3.2, issue 27): every event that names a session carries one, so
+ * their length is part of what each guest receives and reads.
+ */
+export const HPB_ID_LENGTH = 288;
+const newId = (): string => randomBytes((HPB_ID_LENGTH / 4) * 3).toString('base64url');
 const BACKEND_LABEL = 'default';
 
 export class HpbEmulator {
