@@ -90,7 +90,7 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
     nextPeersIn: () => jitter(config.peersEvery),
     nextFlagsIn: () => jitter(config.flagsEvery),
     stopped: () => c.vanished,
-    peers: async () => checkPeers(c.record(peersRequest, await c.fire(peersRequest)), session, inCall, 0, c),
+    peers: async () => checkPeers(c, c.record(peersRequest, await c.fire(peersRequest)), session, inCall),
     flags: async () => {
       if (!inCall || conn.closed) return;
       const next = flags ^ CallFlag.withAudio; // mute / unmute

@@ -189,7 +189,7 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
           if (room.status === 200 && ownCallFlags(room) === 0) return evicted('flags_0');
         }
       }
-      checkPeers(peers, session, inCall, Date.now() - pingSentAt, c);
+      checkPeers(c, peers, session, inCall, Date.now() - pingSentAt);
     },
     flags: async () => {
       if (inCall) {

@@ -72,11 +72,11 @@ export const PING_EDGE_MS = (Timeouts.peerListSeconds - 1) * 1000;
  * guest left out while its poll was between two requests is at the server's 30 s edge, counted
  * apart, since a real server does the same.
  */
-export function checkPeers(peers: TalkResponse, session: JoinedSession, inCall: boolean, pingAgeMs = 0, c?: TalkClient): void {
+export function checkPeers(c: TalkClient, peers: TalkResponse, session: JoinedSession, inCall: boolean, pingAgeMs = 0): void {
   if (peers.status !== 200 || typeof peers.body !== 'string') return;
   // A body that cannot be read is bad_body on call_peers (issue 24 item 10), not a guest missing.
   if (!looksLikeOcs(peers.body)) {
-    c?.recordBadBody('call_peers');
+    c.recordBadBody('call_peers');
     return;
   }
   const seen = peersInCallBody(peers.body, session.forms);

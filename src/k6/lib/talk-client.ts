@@ -172,8 +172,7 @@ export class TalkClient {
     if (r.expected.includes(status)) {
       if (!r.checkBody || parseOcsBody(res.body as string | null, res.headers['Content-Type'] ?? '').kind === 'ocs') return res;
       this.badBodies.add(res);
-      this.unexpected++;
-      metrics.unexpected.add(1, { endpoint: r.id, status: 'bad_body', documented: 'no' });
+      this.recordBadBody(r.id);
       return res;
     }
     if (status === 404 && this.joined && NEEDS_SESSION.has(r.id)) {

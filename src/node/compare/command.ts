@@ -404,8 +404,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
     const comparisons = compareSides(A.side, B.side, { minEffectPct: minEffectPct / 100, minEffectMs }, pairs);
     // B's budgets know the workload: without the moderator there are no rings or participant lists,
     // without a ring user no rings.
-    const sideB = b.url === null ? 'participant1' : ringUser;
-    B.summary.load = { moderator: !workload.includes('--no-moderator'), ring: sideB !== '' };
+    B.summary.load = { moderator: !workload.includes('--no-moderator'), ring: b.url === null || ringUser !== '' };
     const budgetChecks = evaluate(B.summary, {}, budgets, null, { tolerance: 0, tailTolerance: 0, minEffectMs });
     const regressed = comparisons.filter((c) => c.verdict === 'regressed');
     const broken = budgetChecks.filter((c) => !c.ok);

@@ -56,7 +56,7 @@ async function statsFor(dir: string, interrupted = false): Promise<Record<string
   // A truncated or unreadable samples file is a usage error: a baseline or a verdict from part of a
   // run would look whole (issue 24 item 2). An interrupted run says so in its summary and fails.
   const agg = await aggregateSamples([samples]);
-  if (agg.incomplete.length > 0 && !interrupted) throw new UsageError(`${samples} is incomplete (${agg.incomplete.map((f) => f.slice(f.lastIndexOf(': ') + 2)).join('; ')}): refusing to judge or keep partial samples; run again`);
+  if (agg.incomplete.length > 0 && !interrupted) throw new UsageError(`${samples} is incomplete (${agg.incomplete.map((f) => f.why).join('; ')}): refusing to judge or keep partial samples; run again`);
   // HPB steps (hpb_*) beside the endpoints: a baseline keeps them and the gate judges them alike.
   for (const [id, sorted] of [...sortedLatencies(agg), ...hpbLatencies(agg)]) out[id] = statsOf(sorted);
   return out;

@@ -71,8 +71,11 @@ export class TargetProber {
     return new ProbeClient(this.target.url, this.agent, this.timeouts, creds);
   }
 
-  /** Records one outcome; true when it is what the step expects. */
-  private record(o: StepOutcome): boolean {
+  /**
+   * Records one outcome; true when it is what the step expects. `judged` false: counted and timed,
+   * but no unexpected status (a vanished guest's 404 is the one finding, counted apart).
+   */
+  private record(o: StepOutcome, judged = true): boolean {
     const t = this.target.name;
     const method = ENDPOINTS[o.endpoint].method;
     const code = outcomeCode(o.status, o.error);
@@ -80,7 +83,7 @@ export class TargetProber {
     this.metrics.duration.observe({ target: t, endpoint: o.endpoint, method }, o.duration);
     if (o.ttfb !== null) this.metrics.ttfb.set({ target: t, endpoint: o.endpoint, method }, o.ttfb);
     const ok = o.error === null && o.status !== null && ENDPOINTS[o.endpoint].success.includes(o.status);
-    if (!ok) this.metrics.unexpected.inc({ target: t, endpoint: o.endpoint, code });
+    if (!ok && judged) this.metrics.unexpected.inc({ target: t, endpoint: o.endpoint, code });
     return ok;
   }
 
@@ -90,10 +93,7 @@ export class TargetProber {
       // The join answered 200 and now the session is gone: one finding, not a 404 per step.
       if (!this.vanished) this.metrics.guestVanished.inc({ target: this.target.name });
       this.vanished = true;
-      const t = this.target.name;
-      this.metrics.requests.inc({ target: t, endpoint: o.endpoint, method: ENDPOINTS[o.endpoint].method, code: '404' });
-      this.metrics.duration.observe({ target: t, endpoint: o.endpoint, method: ENDPOINTS[o.endpoint].method }, o.duration);
-      return { ...o, ok: false };
+      return { ...o, ok: this.record(o, false) };
     }
     return { ...o, ok: this.record(o) };
   }

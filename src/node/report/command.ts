@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { HELD_ENDPOINT_IDS } from '../../shared/endpoints.ts';
 import { UsageError, printedHelp } from '../cli/usage.ts';
 import { checkSummaryFields, readJson } from '../gate/gate.ts';
-import { SUMMARY_SCHEMA, aggregateSamples, type RunSummary } from '../run/results.ts';
+import { SUMMARY_SCHEMA, aggregateSamples, incompleteText, type RawAggregate, type RunSummary } from '../run/results.ts';
 import { reportHtml } from './html.ts';
 import { readTimeline } from './timeline.ts';
 
@@ -26,9 +26,9 @@ export function sampleFiles(dir: string): string[] {
   return readdirSync(dir).filter((f) => /^samples-\d+\.csv\.gz$/.test(f)).sort().map((f) => join(dir, f));
 }
 
-/** Writes DIR/report.html; returns its path. */
-export async function writeRunReport(dir: string, summary: RunSummary, files: readonly string[]): Promise<string> {
-  const timeline = await readTimeline(files, HELD_ENDPOINT_IDS);
+/** Writes DIR/report.html from the samples of the run, whose time span the caller's aggregate knows; returns its path. */
+export async function writeRunReport(dir: string, summary: RunSummary, files: readonly string[], agg: Pick<RawAggregate, 'firstTs' | 'lastTs'>): Promise<string> {
+  const timeline = await readTimeline(files, HELD_ENDPOINT_IDS, { first: agg.firstTs, last: agg.lastTs });
   const out = join(dir, 'report.html');
   writeFileSync(out, reportHtml({ summary, timeline }));
   return out;
@@ -48,9 +48,9 @@ export async function reportCommand(argv: string[]): Promise<number> {
   if (files.length === 0) throw new UsageError(`no raw samples (samples.csv.gz) in ${dir}: the report needs them`);
   const agg = await aggregateSamples(files);
   if (agg.incomplete.length > 0 && s.interrupted !== true) {
-    throw new UsageError(`samples incomplete (${agg.incomplete.map((f) => relative(dir, f)).join('; ')}): refusing to draw part of a run as if whole; an interrupted run's report says so itself`);
+    throw new UsageError(`samples incomplete (${incompleteText(agg.incomplete)}): refusing to draw part of a run as if whole; an interrupted run's report says so itself`);
   }
-  const out = await writeRunReport(dir, s as RunSummary, files);
+  const out = await writeRunReport(dir, s as RunSummary, files, agg);
   process.stdout.write(`talkload report: wrote ${relative(process.cwd(), out)}\n`);
   return 0;
 }

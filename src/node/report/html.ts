@@ -105,7 +105,9 @@ export function reportHtml({ summary: s, timeline: t }: ReportInput): string {
   // ---- per endpoint: latency quantiles and statuses by code -------------------------------------
   const endpointBlock = (id: string, i: number): string => {
     const series = t.endpoints.get(id)!;
-    const q = (p: number): (number | null)[] => series.map((e) => r1(e?.latency.quantile(p) ?? null));
+    // Each window's quantiles once, for the chart and its table.
+    const q = (p: number): (number | null)[] => series.map((e) => e?.latency.quantile(p) ?? null);
+    const [p50, p95, p99] = [q(0.5), q(0.95), q(0.99)];
     const lat: ChartSpec = {
       id: `lat-${id}`,
       title: `${id}: latency p50 / p95 / p99`,
@@ -113,9 +115,9 @@ export function reportHtml({ summary: s, timeline: t }: ReportInput): string {
       kind: 'line',
       x,
       series: [
-        { label: 'p50', values: q(0.5), color: PALETTE[i % PALETTE.length]! },
-        { label: 'p95', values: q(0.95), color: '#ff7f0e' },
-        { label: 'p99', values: q(0.99), color: BAD[0]!, dash: true },
+        { label: 'p50', values: p50.map(r1), color: PALETTE[i % PALETTE.length]! },
+        { label: 'p95', values: p95.map(r1), color: '#ff7f0e' },
+        { label: 'p99', values: p99.map(r1), color: BAD[0]!, dash: true },
       ],
       bands: held.includes(id) ? [] : stallList,
     };
@@ -145,7 +147,7 @@ export function reportHtml({ summary: s, timeline: t }: ReportInput): string {
     const rows: (string | number | null)[][] = [];
     series.forEach((e, w) => {
       if (!e || e.n === 0) return;
-      rows.push([x[w]!, perSecond(e.n), fmt(e.latency.quantile(0.5)), fmt(e.latency.quantile(0.95)), fmt(e.latency.quantile(0.99)), statusText(Object.fromEntries(e.statuses)), statusText(Object.fromEntries(e.unexpected))]);
+      rows.push([x[w]!, perSecond(e.n), fmt(p50[w] ?? null), fmt(p95[w] ?? null), fmt(p99[w] ?? null), statusText(Object.fromEntries(e.statuses)), statusText(Object.fromEntries(e.unexpected))]);
     });
     const totals = s.endpoints[id];
     const head = totals ? ` — ${totals.requests} requests, p50 ${fmt(totals.latencyMs.p50, ' ms')}, p95 ${fmt(totals.latencyMs.p95, ' ms')}, ${totals.unexpected} unexpected` : '';

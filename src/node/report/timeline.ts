@@ -3,11 +3,10 @@
 // Pre-aggregated per window with log-scale latency buckets, so that a 10,000-guest run's report stays
 // small: its size grows with windows x endpoints, not with requests.
 
-import { createReadStream, existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { createGunzip } from 'node:zlib';
+import { existsSync } from 'node:fs';
 import { K6Metric } from '../../shared/metric-names.ts';
 import { k6StatusLabel } from '../../shared/outcome.ts';
+import { bump, parseTags, readSampleRows } from '../run/results.ts';
 
 /** Log-scale latency histogram: bucket i holds values up to 0.1 ms x 1.04^i (4 % resolution). */
 const GROWTH = 1.04;
@@ -82,46 +81,21 @@ export function windowFor(durationSeconds: number, maxWindows = 240): number {
   return Math.ceil(raw / 3600) * 3600;
 }
 
-function parseTags(extra: string): Map<string, string> {
-  const out = new Map<string, string>();
-  if (!extra) return out;
-  for (const [k, v] of new URLSearchParams(extra)) out.set(k, v);
-  return out;
+/** The first and last sample time (unix seconds) of the files. */
+export interface Span {
+  readonly first: number;
+  readonly last: number;
 }
 
-async function* lines(file: string): AsyncGenerator<string> {
-  const raw = createReadStream(file);
-  const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-  const rl = createInterface({ input, crlfDelay: Infinity });
-  rl.on('error', () => undefined);
-  try {
-    for await (const line of rl) yield line;
-  } catch {
-    // A file cut short: what was read is the timeline (the summary says it is incomplete).
-  }
-}
-
-/** Reads the samples twice: once for the time span, once into windows of it. */
-export async function readTimeline(files: readonly string[], held: readonly string[] = [], maxWindows = 240): Promise<Timeline> {
-  let first = Infinity;
-  let last = -Infinity;
+/**
+ * Reads the samples into windows of their time span: the span aggregateSamples found already
+ * (`firstTs`, `lastTs`), so that the files are read once here. A file cut short gives the timeline
+ * of what was read (the summary says it is incomplete).
+ */
+export async function readTimeline(files: readonly string[], held: readonly string[], span: Span, maxWindows = 240): Promise<Timeline> {
   const present = files.filter((f) => existsSync(f));
-  for (const file of present) {
-    let tsCol = -1;
-    for await (const line of lines(file)) {
-      if (line.startsWith('metric_name,')) {
-        tsCol = line.split(',').indexOf('timestamp');
-        continue;
-      }
-      if (tsCol < 0) break;
-      // The timestamp is the second column in k6's CSV; split only as far as needed.
-      const ts = Number(line.split(',', tsCol + 1)[tsCol]);
-      if (Number.isFinite(ts)) {
-        if (ts < first) first = ts;
-        if (ts > last) last = ts;
-      }
-    }
-  }
+  let first = span.first;
+  let last = span.last;
   if (!Number.isFinite(first)) first = last = 0;
   const windowSeconds = windowFor(last - first + 1, maxWindows);
   const windows = Math.max(1, Math.floor((last - first) / windowSeconds) + 1);
@@ -149,17 +123,7 @@ export async function readTimeline(files: readonly string[], held: readonly stri
     return e;
   };
   for (const file of present) {
-    let col: Record<string, number> = {};
-    let width = 0;
-    for await (const line of lines(file)) {
-      if (line.startsWith('metric_name,')) {
-        const names = line.split(',');
-        col = Object.fromEntries(names.map((c, i) => [c, i]));
-        width = names.length;
-        continue;
-      }
-      const f = line.split(',');
-      if (f.length < width) continue;
+    await readSampleRows(file, (f, col) => {
       const metric = f[col['metric_name']!]!;
       const value = Number(f[col['metric_value']!]);
       const w = Math.min(windows - 1, Math.max(0, Math.floor((Number(f[col['timestamp']!]) - first) / windowSeconds)));
@@ -168,7 +132,7 @@ export async function readTimeline(files: readonly string[], held: readonly stri
           const e = endpointWindow(f[col['name']!] || 'unnamed', w);
           const status = k6StatusLabel(Number(f[col['status']!] || 0), f[col['error_code']!], f[col['error']!]);
           e.n += value;
-          e.statuses.set(status, (e.statuses.get(status) ?? 0) + value);
+          bump(e.statuses, status, value);
           break;
         }
         case 'http_req_duration': {
@@ -202,7 +166,7 @@ export async function readTimeline(files: readonly string[], held: readonly stri
           const tags = parseTags(f[col['extra_tags']!] ?? '');
           const status = f[col['status']!] || tags.get('status') || '0';
           const e = endpointWindow(tags.get('endpoint') ?? 'unnamed', w);
-          e.unexpected.set(status, (e.unexpected.get(status) ?? 0) + value);
+          bump(e.unexpected, status, value);
           break;
         }
         case K6Metric.hpbUnexpected:
@@ -217,7 +181,7 @@ export async function readTimeline(files: readonly string[], held: readonly stri
           }
         }
       }
-    }
+    });
   }
   return t;
 }

@@ -22,6 +22,7 @@ import {
   addRequest,
   aggregateSamples,
   findingLines,
+  incompleteText,
   endpointSummaries,
   journeysOf,
   hpbOf,
@@ -430,7 +431,6 @@ export async function runCommand(argv: string[]): Promise<number> {
       TALK_SEED: String(plan.seed),
       TALK_GUESTS_PER_VU: String(plan.guestsPerVu),
       TALK_SIGNALING: signaling,
-      TALK_TARGET_SIGNALING: targetSignaling.mode,
       // talkload writes its own report.html (src/node/report/): k6's web dashboard plotted the held
       // long-polls with every request (a p95 of seconds beside a PASS), so it stays off.
       K6_WEB_DASHBOARD: 'false',
@@ -450,8 +450,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     let shared: string[] = [];
     /** Requests talkload made itself (shared conversations), merged into the summary's rows. */
     const sideRequests: SideRequest[] = [];
+    const peak = peakGuests(plan.profile, { guests: plan.guests, joinRate: plan.joinRate, duration: plan.durationSeconds, stay: plan.staySeconds });
     if (n > 1 && plan.rooms.length === 0) {
-      const count = Math.max(1, Math.ceil(peakGuests(plan.profile, { guests: plan.guests, joinRate: plan.joinRate, duration: plan.durationSeconds, stay: plan.staySeconds }) / plan.callSize));
+      const count = Math.max(1, Math.ceil(peak / plan.callSize));
       shared = await createRooms(target, plan, count, sideRequests, targetSignaling.mode);
       env['TALK_ROOMS'] = shared.join(',');
     }
@@ -473,7 +474,6 @@ export async function runCommand(argv: string[]): Promise<number> {
       throw new RunError('interrupted before k6 started; nothing was run', EXIT.interrupted);
     }
     const startedAt = new Date();
-    const peak = peakGuests(plan.profile, { guests: plan.guests, joinRate: plan.joinRate, duration: plan.durationSeconds, stay: plan.staySeconds });
     const guestsText = isArrivalRate(plan.profile) ? `up to ${peak} guests at once (${plan.joinRate} joins/s at the peak)` : `${plan.guests} guests`;
     process.stdout.write(`talkload: run ${plan.runId}: ${plan.scenario}/${plan.profile}, ${guestsText}, calls of ${plan.callSize}, ${signaling} signaling, ${formatDuration(plan.durationSeconds)}; k6 ${k6.version}${n > 1 ? `, ${n} k6 processes (execution segments)` : ''}\n`);
     const codes = await Promise.all(Array.from({ length: n }, (_, i) => interrupts.runK6(k6.path, argsFor(i), env)));
@@ -518,7 +518,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       ...(hpbOf(agg) ? { hpb: hpbOf(agg)! } : {}),
       thresholds,
       ...(interrupted ? { interrupted: true } : {}),
-      ...(incomplete.length > 0 ? { incompleteSamples: incomplete.map((f) => relative(outDir, f.split(': ')[0]!) + ': ' + f.split(': ').slice(1).join(': ')) } : {}),
+      ...(incomplete.length > 0 ? { incompleteSamples: incomplete.map((f) => `${relative(outDir, f.file)}: ${f.why}`) } : {}),
       verdict: exitCode === 0 && thresholds.every((t) => t.ok) ? 'pass' : 'fail',
     };
     const shown: Record<string, string> = {};
@@ -530,7 +530,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     // The report comes last: whatever happens to it, the summary is written already.
     let reportNote = shown['report'];
     try {
-      await writeRunReport(outDir, summary, codes.map((_, i) => instanceFile(files.samples, i)));
+      await writeRunReport(outDir, summary, codes.map((_, i) => instanceFile(files.samples, i)), agg);
     } catch (e) {
       reportNote = `no report.html (${e instanceof Error ? e.message : String(e)}); rebuild it with: talkload report ${relative(process.cwd(), outDir)}`;
     }
@@ -548,11 +548,13 @@ export async function runCommand(argv: string[]): Promise<number> {
       if (e.unexpected > 0) process.stdout.write(`unexpected statuses on ${id}: ${statusText(e.unexpectedStatuses)}\n`);
     }
     for (const line of findingLines(summary)) process.stdout.write(`${line}\n`);
-    if (targetSignaling.mode === 'external' && ['room_create', 'room_list'].some((id) => (summary.endpoints[id]?.statuses['500'] ?? 0) > 0)) process.stdout.write(`room_create answered 500: ${HPB_NOTIFY_HINT}\n`);
+    if (targetSignaling.mode === 'external') {
+      for (const id of ['room_create', 'room_list']) if ((summary.endpoints[id]?.statuses['500'] ?? 0) > 0) process.stdout.write(`${id} answered 500: ${HPB_NOTIFY_HINT}\n`);
+    }
     const verdictWord = interrupted ? 'INTERRUPTED (partial results)' : incomplete.length > 0 ? 'FAIL (samples incomplete: the figures cover part of the run)' : summary.verdict.toUpperCase();
     process.stdout.write(`talkload: ${verdictWord}. Results in ${relative(process.cwd(), outDir)}/ (open ${reportNote}; text: ${shown['summaryMd']})\n`);
     if (exitCode === 0 || exitCode === 99 || interrupted) return exitCode;
-    if (incomplete.length > 0 && failedCode === undefined) throw new RunError(`samples incomplete, the results cover part of the run: ${incomplete.join('; ')}`, exitCode);
+    if (incomplete.length > 0 && failedCode === undefined) throw new RunError(`samples incomplete, the results cover part of the run: ${incompleteText(incomplete)}`, exitCode);
     throw new RunError(`k6 exited with ${codes.find((c) => c !== 0 && c !== 99) ?? exitCode}${K6_EXIT_CODES[exitCode] ? ` (${K6_EXIT_CODES[exitCode]})` : ''}; see its output above`, exitCode);
   } finally {
     await stopSim?.();

@@ -106,12 +106,12 @@ test('samples cut short, not gzip, or missing are listed as incomplete; what was
   assert.equal(endpointSummaries(ok)['call_join']?.requests, 3000);
   assert.equal(requireComplete(ok, 'gate'), ok);
   const cut = await aggregateSamples([join(dir, 'cut.csv.gz')]);
-  assert.deepEqual(cut.incomplete, [`${join(dir, 'cut.csv.gz')}: cut short (the gzip stream has no end)`]);
+  assert.deepEqual(cut.incomplete, [{ file: join(dir, 'cut.csv.gz'), why: 'cut short (the gzip stream has no end)' }]);
   const n = endpointSummaries(cut)['call_join']?.requests ?? 0;
   assert.ok(n > 0 && n < 3000, `read as far as it goes: ${n}`);
   assert.throws(() => requireComplete(cut, 'compare'), /compare: samples incomplete, refusing to use them: .*cut short/);
-  assert.match((await aggregateSamples([join(dir, 'text.csv.gz')])).incomplete[0]!, /unreadable \(Z_DATA_ERROR\)/);
-  assert.match((await aggregateSamples([join(dir, 'none.csv.gz')])).incomplete[0]!, /none\.csv\.gz: missing/);
+  assert.deepEqual((await aggregateSamples([join(dir, 'text.csv.gz')])).incomplete, [{ file: join(dir, 'text.csv.gz'), why: 'unreadable (Z_DATA_ERROR)' }]);
+  assert.deepEqual((await aggregateSamples([join(dir, 'none.csv.gz')])).incomplete, [{ file: join(dir, 'none.csv.gz'), why: 'missing' }]);
 });
 
 test('requests talkload made itself become rows like k6 ones', async () => {

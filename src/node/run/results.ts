@@ -4,6 +4,7 @@
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
+import { relative } from 'node:path';
 import { K6Metric } from '../../shared/metric-names.ts';
 import { k6StatusLabel } from '../../shared/outcome.ts';
 
@@ -130,17 +131,79 @@ export interface RawAggregate {
   vanished: { count: number; byStep: Map<string, number>; firstTs: number };
   evictions: Map<string, number>;
   /** Files that were missing, cut short (a gzip stream without its end) or not readable, with why. */
-  incomplete: string[];
+  incomplete: IncompleteFile[];
   hpb: { seen: boolean; sessions: number; trends: Map<string, Samples>; unexpected: Map<string, Map<string, number>>; closes: Map<string, number>; messages: number; bytes: number };
 }
 
 const HPB_TRENDS: readonly string[] = [K6Metric.hpbHello, K6Metric.hpbRoom, K6Metric.callPropagation, K6Metric.flagsPropagation];
 
-function parseTags(extra: string): Map<string, string> {
+/** Adds n to a count kept in a map. */
+export const bump = (m: Map<string, number>, key: string, n: number): void => {
+  m.set(key, (m.get(key) ?? 0) + n);
+};
+
+/** k6's `extra_tags` column (`a=1&b=2`) as a map. */
+export function parseTags(extra: string): Map<string, string> {
   const out = new Map<string, string>();
   if (!extra) return out;
   for (const [k, v] of new URLSearchParams(extra)) out.set(k, v);
   return out;
+}
+
+/**
+ * Reads one k6 CSV output (plain or .gz) line by line, handing each whole sample line to `onRow`
+ * with the header's column index. A k6 that was aborted (or a full disk) leaves a gzip stream
+ * without its end: what is there is read, and the reason comes back (null when the file was whole),
+ * so that no caller uses partial data unawares. A line cut short by an abort is not a sample.
+ */
+export async function readSampleRows(file: string, onRow: (f: string[], col: Readonly<Record<string, number>>) => void): Promise<string | null> {
+  const raw = createReadStream(file);
+  const gunzip = file.endsWith('.gz') ? createGunzip() : null;
+  let broken: string | null = null;
+  const onError = (e: Error): void => {
+    broken ??= (e as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' || /unexpected end/i.test(e.message) ? 'cut short (the gzip stream has no end)' : `unreadable (${(e as NodeJS.ErrnoException).code ?? e.message})`;
+  };
+  raw.on('error', onError);
+  gunzip?.on('error', onError);
+  const input = gunzip ? raw.pipe(gunzip) : raw;
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  // readline passes its input's error on, and its iterator throws it: what was read is kept.
+  lines.on('error', onError);
+  let col: Record<string, number> = {};
+  let width = 0;
+  let header = false;
+  try {
+    for await (const line of lines) {
+      if (line.startsWith('metric_name,')) {
+        const names = line.split(',');
+        col = Object.fromEntries(names.map((c, i) => [c, i]));
+        width = names.length;
+        header = true;
+        continue;
+      }
+      if (!header) {
+        broken ??= 'not a k6 CSV output (no metric_name header)';
+        break;
+      }
+      const f = line.split(',');
+      if (f.length >= width) onRow(f, col);
+    }
+  } catch (e) {
+    onError(e as Error);
+  }
+  if (!header) broken ??= 'empty (no k6 CSV header)';
+  return broken;
+}
+
+/** A sample file that was missing, cut short or unreadable, and why. */
+export interface IncompleteFile {
+  readonly file: string;
+  readonly why: string;
+}
+
+/** `path: why; ...`, paths relative to `from`. */
+export function incompleteText(list: readonly IncompleteFile[], from = process.cwd()): string {
+  return list.map((f) => `${relative(from, f.file)}: ${f.why}`).join('; ');
 }
 
 /** Reads one or more k6 CSV outputs (plain or .gz) into per-endpoint aggregates. */
@@ -162,145 +225,112 @@ export async function aggregateSamples(files: readonly string[]): Promise<RawAgg
   const ep = (id: string) => endpointEntry(agg, id);
   for (const file of files) {
     if (!existsSync(file)) {
-      agg.incomplete.push(`${file}: missing`);
+      agg.incomplete.push({ file, why: 'missing' });
       continue;
     }
-    // A k6 that was aborted (or a full disk) leaves a gzip stream without its end: what is there is
-    // read, and the file is listed as incomplete, so that no caller uses partial data unawares.
-    const raw = createReadStream(file);
-    const gunzip = file.endsWith('.gz') ? createGunzip() : null;
-    let broken: string | null = null;
-    const onError = (e: Error): void => {
-      broken ??= (e as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' || /unexpected end/i.test(e.message) ? 'cut short (the gzip stream has no end)' : `unreadable (${(e as NodeJS.ErrnoException).code ?? e.message})`;
-    };
-    raw.on('error', onError);
-    gunzip?.on('error', onError);
-    const input = gunzip ? raw.pipe(gunzip) : raw;
-    const lines = createInterface({ input, crlfDelay: Infinity });
-    // readline passes its input's error on, and its iterator throws it: what was read is kept.
-    lines.on('error', onError);
-    let col: Record<string, number> = {};
-    let header = false;
-    try {
-      for await (const line of lines) {
-        if (line.startsWith('metric_name,')) {
-          col = Object.fromEntries(line.split(',').map((c, i) => [c, i]));
-          header = true;
-          continue;
-        }
-        if (!header) {
-          broken ??= 'not a k6 CSV output (no metric_name header)';
+    const broken = await readSampleRows(file, (f, col) => {
+      const metric = f[col['metric_name']!] ?? '';
+      const value = Number(f[col['metric_value']!]);
+      const ts = Number(f[col['timestamp']!]);
+      if (ts < agg.firstTs) agg.firstTs = ts;
+      if (ts > agg.lastTs) agg.lastTs = ts;
+      switch (metric) {
+        case 'http_reqs': {
+          const e = ep(f[col['name']!] || 'unnamed').summary;
+          // No status: timeout, connect, reset, tls (k6's error_code), as the prober labels them.
+          const status = k6StatusLabel(Number(f[col['status']!] || 0), f[col['error_code']!], f[col['error']!]);
+          e.requests += value;
+          e.statuses[status] = (e.statuses[status] ?? 0) + value;
           break;
         }
-        const f = line.split(',');
-        // A line cut short by an abort is not a sample.
-        if (f.length < Object.keys(col).length) continue;
-        const metric = f[col['metric_name']!] ?? '';
-        const value = Number(f[col['metric_value']!]);
-        const ts = Number(f[col['timestamp']!]);
-        if (ts < agg.firstTs) agg.firstTs = ts;
-        if (ts > agg.lastTs) agg.lastTs = ts;
-        switch (metric) {
-          case 'http_reqs': {
-            const e = ep(f[col['name']!] || 'unnamed').summary;
-            // No status: timeout, connect, reset, tls (k6's error_code), as the prober labels them.
-            const status = k6StatusLabel(Number(f[col['status']!] || 0), f[col['error_code']!], f[col['error']!]);
-            e.requests += value;
-            e.statuses[status] = (e.statuses[status] ?? 0) + value;
-            break;
-          }
-          case 'http_req_duration':
-            ep(f[col['name']!] || 'unnamed').latency.push(value);
-            break;
-          case 'http_req_failed': {
-            const e = ep(f[col['name']!] || 'unnamed').failed;
-            e.total++;
-            if (value !== 0) e.n++;
-            break;
-          }
-          case 'dropped_iterations':
-            agg.dropped += value;
-            break;
-          case 'ws_sessions':
-            hpb.seen = true;
-            hpb.sessions += value;
-            break;
-          case K6Metric.hpbHello:
-          case K6Metric.hpbRoom:
-          case K6Metric.callPropagation:
-          case K6Metric.flagsPropagation:
-            hpb.seen = true;
-            hpb.trends.get(metric)!.push(value);
-            break;
-          case K6Metric.hpbUnexpected:
-          case K6Metric.hpbCloses: {
-            hpb.seen = true;
-            const tags = parseTags(f[col['extra_tags']!] ?? '');
-            const code = tags.get('code') ?? 'unknown';
-            if (metric === K6Metric.hpbCloses) hpb.closes.set(code, (hpb.closes.get(code) ?? 0) + value);
-            else {
-              const step = tags.get('step') ?? 'unknown';
-              let byCode = hpb.unexpected.get(step);
-              if (!byCode) hpb.unexpected.set(step, (byCode = new Map()));
-              byCode.set(code, (byCode.get(code) ?? 0) + value);
-            }
-            break;
-          }
-          case K6Metric.hpbEvents:
-            hpb.messages += value;
-            break;
-          case K6Metric.hpbBytes:
-            hpb.bytes += value;
-            break;
-          case K6Metric.unexpectedStatus:
-          case K6Metric.throttled:
-          case K6Metric.tooManyRequests: {
-            const tags = parseTags(f[col['extra_tags']!] ?? '');
-            const e = ep(tags.get('endpoint') ?? 'unnamed').summary;
-            if (metric === K6Metric.unexpectedStatus) {
-              // `status` is a k6 system tag, so it lands in its own column, not in extra_tags.
-              const status = f[col['status']!] || tags.get('status') || '0';
-              e.unexpected += value;
-              e.unexpectedStatuses[status] = (e.unexpectedStatuses[status] ?? 0) + value;
-            } else if (metric === K6Metric.throttled) e.throttled += value;
-            else e.tooManyRequests += value;
-            break;
-          }
-          case K6Metric.journeySuccess:
-            agg.journeys.total++;
-            if (value !== 0) agg.journeys.ok++;
-            break;
-          case K6Metric.callJoins:
-            agg.callJoins += value;
-            break;
-          case K6Metric.selfListed:
-            agg.selfListed.total++;
-            if (value !== 0) agg.selfListed.ok++;
-            break;
-          case K6Metric.selfListedPingEdge:
-            agg.selfListed.edge += value;
-            break;
-          case K6Metric.guestVanished: {
-            const step = parseTags(f[col['extra_tags']!] ?? '').get('endpoint') ?? 'unknown';
-            agg.vanished.count += value;
-            agg.vanished.byStep.set(step, (agg.vanished.byStep.get(step) ?? 0) + value);
-            if (ts < agg.vanished.firstTs) agg.vanished.firstTs = ts;
-            break;
-          }
-          case K6Metric.evicted: {
-            const reason = parseTags(f[col['extra_tags']!] ?? '').get('reason') ?? 'unknown';
-            agg.evictions.set(reason, (agg.evictions.get(reason) ?? 0) + value);
-            break;
-          }
-          default:
-            break;
+        case 'http_req_duration':
+          ep(f[col['name']!] || 'unnamed').latency.push(value);
+          break;
+        case 'http_req_failed': {
+          const e = ep(f[col['name']!] || 'unnamed').failed;
+          e.total++;
+          if (value !== 0) e.n++;
+          break;
         }
+        case 'dropped_iterations':
+          agg.dropped += value;
+          break;
+        case 'ws_sessions':
+          hpb.seen = true;
+          hpb.sessions += value;
+          break;
+        case K6Metric.hpbHello:
+        case K6Metric.hpbRoom:
+        case K6Metric.callPropagation:
+        case K6Metric.flagsPropagation:
+          hpb.seen = true;
+          hpb.trends.get(metric)!.push(value);
+          break;
+        case K6Metric.hpbUnexpected:
+        case K6Metric.hpbCloses: {
+          hpb.seen = true;
+          const tags = parseTags(f[col['extra_tags']!] ?? '');
+          const code = tags.get('code') ?? 'unknown';
+          if (metric === K6Metric.hpbCloses) bump(hpb.closes, code, value);
+          else {
+            const step = tags.get('step') ?? 'unknown';
+            let byCode = hpb.unexpected.get(step);
+            if (!byCode) hpb.unexpected.set(step, (byCode = new Map()));
+            bump(byCode, code, value);
+          }
+          break;
+        }
+        case K6Metric.hpbEvents:
+          hpb.messages += value;
+          break;
+        case K6Metric.hpbBytes:
+          hpb.bytes += value;
+          break;
+        case K6Metric.unexpectedStatus:
+        case K6Metric.throttled:
+        case K6Metric.tooManyRequests: {
+          const tags = parseTags(f[col['extra_tags']!] ?? '');
+          const e = ep(tags.get('endpoint') ?? 'unnamed').summary;
+          if (metric === K6Metric.unexpectedStatus) {
+            // `status` is a k6 system tag, so it lands in its own column, not in extra_tags.
+            const status = f[col['status']!] || tags.get('status') || '0';
+            e.unexpected += value;
+            e.unexpectedStatuses[status] = (e.unexpectedStatuses[status] ?? 0) + value;
+          } else if (metric === K6Metric.throttled) e.throttled += value;
+          else e.tooManyRequests += value;
+          break;
+        }
+        case K6Metric.journeySuccess:
+          agg.journeys.total++;
+          if (value !== 0) agg.journeys.ok++;
+          break;
+        case K6Metric.callJoins:
+          agg.callJoins += value;
+          break;
+        case K6Metric.selfListed:
+          agg.selfListed.total++;
+          if (value !== 0) agg.selfListed.ok++;
+          break;
+        case K6Metric.selfListedPingEdge:
+          agg.selfListed.edge += value;
+          break;
+        case K6Metric.guestVanished: {
+          const step = parseTags(f[col['extra_tags']!] ?? '').get('endpoint') ?? 'unknown';
+          agg.vanished.count += value;
+          bump(agg.vanished.byStep, step, value);
+          if (ts < agg.vanished.firstTs) agg.vanished.firstTs = ts;
+          break;
+        }
+        case K6Metric.evicted: {
+          const reason = parseTags(f[col['extra_tags']!] ?? '').get('reason') ?? 'unknown';
+          bump(agg.evictions, reason, value);
+          break;
+        }
+        default:
+          break;
       }
-    } catch (e) {
-      onError(e as Error);
-    }
-    if (!header) broken ??= 'empty (no k6 CSV header)';
-    if (broken !== null) agg.incomplete.push(`${file}: ${broken}`);
+    });
+    if (broken !== null) agg.incomplete.push({ file, why: broken });
   }
   return agg;
 }
@@ -330,7 +360,7 @@ export function addRequest(agg: RawAggregate, r: { readonly id: string; readonly
  * a one-line usage error (exit 2), never used silently (issue 24 item 2).
  */
 export function requireComplete(agg: RawAggregate, what: string): RawAggregate {
-  if (agg.incomplete.length > 0) throw new IncompleteSamplesError(`${what}: samples incomplete, refusing to use them: ${agg.incomplete.join('; ')}`);
+  if (agg.incomplete.length > 0) throw new IncompleteSamplesError(`${what}: samples incomplete, refusing to use them: ${incompleteText(agg.incomplete)}`);
   return agg;
 }
 

@@ -68,8 +68,6 @@ export interface TalkSession {
    */
   messages: QueuedMessage[];
   refreshes: number[];
-  /** Called when something arrives for a waiting long-poll. */
-  wake: (() => void) | null;
   /** This session's `GET /call` entry as JSON, and what it was built from. */
   peerJson: string;
   peerJsonKey: string;
@@ -119,9 +117,8 @@ export interface Room {
   /** Bumped on every change a peer list can show; with the second, keys the `GET /call` cache. */
   version: number;
   peersCache: { readonly key: string; readonly json: RawJson } | null;
-  /** Chat messages, oldest first, and the chat long-polls waiting for the next one. */
+  /** Chat messages, oldest first. */
   readonly chat: ChatMessage[];
-  readonly chatWaiters: Set<() => void>;
 }
 
 /** The PHP session behind the session cookie: who is logged in and room token -> Talk session id. */
@@ -262,7 +259,6 @@ export class TalkState {
       version: 0,
       peersCache: null,
       chat: [],
-      chatWaiters: new Set(),
     };
     this.rooms.set(token, room);
     return room;
@@ -313,7 +309,6 @@ export class TalkState {
     for (const s of [...room.sessions.values()]) this.deleteSession(s);
     room.deleted = true;
     this.rooms.delete(room.token);
-    for (const wake of room.chatWaiters) wake();
   }
 
   // ---- Talk sessions ------------------------------------------------------------------------
@@ -341,7 +336,6 @@ export class TalkState {
       deleted: false,
       messages: [],
       refreshes: [],
-      wake: null,
       peerJson: '',
       peerJsonKey: '',
       hpbJoined: false,
@@ -364,14 +358,13 @@ export class TalkState {
     this.sessionsById.delete(s.id);
   }
 
-  /** Tell every session of the room that the participant list changed (wakes long-polls). */
+  /** Tell every session of the room that the participant list changed (a row each, read by its long-poll). */
   refreshParticipants(room: Room): void {
     room.version++;
     const now = this.nowSec();
     for (const s of room.sessions.values()) {
       // One row per second is enough: rows of the same second become visible together.
       if (s.refreshes.at(-1) !== now) s.refreshes.push(now);
-      s.wake?.();
     }
   }
 

@@ -56,6 +56,5 @@ export function systemMessage(next: () => number, now: number, room: Room, actor
     messageParameters: params,
   };
   room.chat.push(m);
-  for (const wake of room.chatWaiters) wake();
 }
 

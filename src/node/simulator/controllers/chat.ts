@@ -41,7 +41,7 @@ const lastGiven = (list: readonly ChatMessage[], room: Room): Record<string, str
   'X-Chat-Last-Common-Read': String(room.chat.at(-1)?.id ?? 0),
 });
 
-/** POST /chat/{token}: 201 with the message; wakes the chat long-polls of the room. */
+/** POST /chat/{token}: 201 with the message; the chat long-polls of the room see it at their next look. */
 export function sendChat(ctx: Ctx, room: Room, p: Participant): Result {
   const st = ctx.state;
   const message = requiredString(ctx.params, 'message');
@@ -75,7 +75,6 @@ export function sendChat(ctx: Ctx, room: Room, p: Participant): Result {
   };
   room.chat.push(m);
   room.lastActivity = m.timestamp;
-  for (const wake of room.chatWaiters) wake();
   return r(201, format(m, room), { headers: lastGiven([m], room) });
 }
 
@@ -100,14 +99,11 @@ export function receiveChat(ctx: Ctx, room: Room): Result | Promise<Result> {
 
   const first = pick();
   if (first.length > 0 || !future || timeout === 0) return answer(first);
-  // A posted message wakes the poll; a deleted conversation too (then 404).
+  // A posted message is seen at the poll's next look; a deleted conversation too (then 404).
   const look = (): Result | null => {
     if (room.deleted) return r(404);
     const got = pick();
     return got.length > 0 ? answer(got) : null;
   };
-  return holdPoll(timeout, look, () => look() ?? answer([]), (wake) => {
-    room.chatWaiters.add(wake);
-    return () => room.chatWaiters.delete(wake);
-  });
+  return holdPoll(timeout, look, () => look() ?? answer([]));
 }

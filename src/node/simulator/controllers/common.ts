@@ -96,12 +96,11 @@ export function requiredString(p: Params, name: string): string {
  * A request held as Talk's PHP loops hold it (the signaling and the chat long-poll): the loop looks
  * once a second, so something that arrives is seen at the next whole second of the wait, and at
  * `seconds` it gives up. `look` answers once there is something (null: keep waiting), `giveUp` at
- * the deadline; `listen` registers the wake-up and returns how to unregister it.
+ * the deadline. Talk's loops (SignalingController::pullMessages, ChatController::receiveMessages)
+ * look, sleep a second, look again: each held request on its own phase, so their answers are
+ * staggered, not in step, and nothing wakes them sooner.
  */
-export function holdPoll<T>(seconds: number, look: () => T | null, giveUp: () => T, listen: (wake: () => void) => () => void): Promise<T> {
-  // Talk's loops (SignalingController::pullMessages, ChatController::receiveMessages) look, sleep a
-  // second, look again: each held request on its own phase, so wake-ups are staggered, not in step.
-  // A wake (the session or the room gone) only brings the next look nearer to its own tick.
+export function holdPoll<T>(seconds: number, look: () => T | null, giveUp: () => T): Promise<T> {
   const startMs = Date.now();
   return new Promise<T>((resolve) => {
     let tick: NodeJS.Timeout | null = null;
@@ -110,7 +109,6 @@ export function holdPoll<T>(seconds: number, look: () => T | null, giveUp: () =>
       done = true;
       clearTimeout(deadline);
       if (tick) clearTimeout(tick);
-      unlisten();
       resolve(value);
     };
     const schedule = (): void => {
@@ -127,7 +125,6 @@ export function holdPoll<T>(seconds: number, look: () => T | null, giveUp: () =>
     // A held poll must not keep a process alive once its server is closed (a 30 s wait at exit).
     const deadline = setTimeout(() => end(giveUp()), seconds * 1000);
     deadline.unref();
-    const unlisten = listen(() => undefined);
     schedule();
   });
 }

@@ -115,13 +115,6 @@ export function pullMessages(ctx: Ctx): Result | Promise<Result> {
       const got = take();
       return finish(got === null || got === 'refresh' ? [] : got);
     },
-    (wake) => {
-      session.wake = wake;
-      if (session.deleted) wake();
-      return () => {
-        if (session.wake === wake) session.wake = null;
-      };
-    },
   );
 }
 
@@ -155,7 +148,6 @@ export function sendMessages(ctx: Ctx): Result {
       const to = typeof d['to'] === 'string' ? st.sessionsById.get(d['to']) : undefined;
       if (!to) continue;
       to.messages.push({ type: 'message', data: phpJson(d), ts: st.nowSec() });
-      to.wake?.();
     }
   }
   return r(200, done(st));
