@@ -1,5 +1,6 @@
 // `talkload sim`: the embedded Talk simulator as a process.
 
+import { closeSync, openSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseCapacity, CapacityError } from '../simulator/capacity.ts';
 import { FaultSpecError, parseFaultRules } from '../simulator/faults.ts';
@@ -17,8 +18,11 @@ Runs the embedded Nextcloud Talk simulator until SIGINT/SIGTERM.
   --host HOST               address to bind (default 127.0.0.1)
   --port N                  port, 0 = any free one (default 0)
   --users id:pw,...         users, replacing admin,participant1..4 (password = id)
-  --capacity SPEC           off | nc29-2core | nc29-1core | workers=N,cores=C[,scale=X] (default off; env TALKSIM_CAPACITY)
-                            nc29-1core: the real server of the 2026-12-06 saturated runs (one core busy elsewhere)
+  --capacity SPEC           off | nc29-2core | nc29-1core | nc29-2core-mariadb | nc29-1core-mariadb |
+                            workers=N,cores=C[,scale=X][,db=sqlite|mariadb] (default off; env TALKSIM_CAPACITY)
+                            nc29-1core: the real server of the 2026-12-06 saturated runs (one core busy elsewhere);
+                            the nc29 presets are SQLite ("database is locked" 500s on polls under contention)
+                            unless -mariadb
   --fault RULE              ENDPOINT[,ENDPOINT]=FAULT[@PERCENT], repeatable (env TALKSIM_FAULTS, ';'-separated)
                             FAULT: delay:MS | delay:MIN-MAX | error:STATUS | html[:STATUS] | badjson | reset | hang
   --bruteforce MODE         on | testing | off (default on)
@@ -32,6 +36,8 @@ Runs the embedded Nextcloud Talk simulator until SIGINT/SIGTERM.
   --hpb-secret-file FILE    secret shared with the HPB (default for the emulator: a new random one)
   --session-ping-limit N    capability session-ping-limit: sessions per HPB ping request (default 200)
   --hpb-fault RULE          fault of the embedded HPB emulator, repeatable: drop-pings | fanout-delay:MS | close:MS
+  --access-log FILE         write every Talk request to FILE as CSV, in the columns of the real runs' nginx log
+                            (shared/reference/realtalk-2026-12-06); \`node scripts/access-stats.mjs FILE\` reads it
 `;
 
 export function parseUsers(text: string): User[] {
@@ -87,7 +93,9 @@ export function simulatorProvenance(o: SimCliOptions): Record<string, unknown> {
   const c = sim.capacity;
   const service = c ? Object.fromEntries(Object.entries(c.serviceMs).sort(([x], [y]) => x.localeCompare(y))) : null;
   return {
-    capacity: c ? { workers: c.workers, cores: c.cores, spread: c.spread, defaultServiceMs: c.defaultServiceMs, serviceMs: service } : 'off',
+    // SQLite's lock errors change what a run measures; MariaDB (the default) is left out, so that
+    // baselines taken before the database was modelled still fit.
+    capacity: c ? { workers: c.workers, cores: c.cores, spread: c.spread, defaultServiceMs: c.defaultServiceMs, serviceMs: service, ...(c.db === 'sqlite' ? { db: 'sqlite' } : {}) } : 'off',
     compat: sim.settings?.compat ?? 'latest',
     signaling: sim.external ? 'external' : 'internal',
     // Faults are left out: injected faults stand for the build under test being worse (the gate's
@@ -116,6 +124,7 @@ export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv): SimCliOpti
       'hpb-secret-file': { type: 'string' },
       'session-ping-limit': { type: 'string', default: String(Hpb.sessionPingLimit) },
       'hpb-fault': { type: 'string', multiple: true },
+      'access-log': { type: 'string' },
     },
   });
   const signaling = values.signaling;
@@ -168,7 +177,22 @@ export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv): SimCliOpti
   };
   const external = signaling === 'external' ? { hpbUrl: hpbUrl ?? '', secret: hpbSecret } : null;
   const seed = values.seed !== undefined ? parsePositiveNumber(values.seed, '--seed', { integer: true }) : undefined;
-  return { host: values.host ?? '127.0.0.1', port, embeddedHpb: external !== null && hpbUrl === null, hpbFaults, sim: { users, settings, faults, capacity, external, ...(seed !== undefined ? { seed } : {}) } };
+  const accessLog = values['access-log'];
+  if (accessLog !== undefined) {
+    // Opened for appending only, to find a bad path before any load; the simulator truncates it.
+    try {
+      closeSync(openSync(accessLog, 'a'));
+    } catch (e) {
+      throw new UsageError(`--access-log: cannot write ${accessLog} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  return {
+    host: values.host ?? '127.0.0.1',
+    port,
+    embeddedHpb: external !== null && hpbUrl === null,
+    hpbFaults,
+    sim: { users, settings, faults, capacity, external, ...(seed !== undefined ? { seed } : {}), ...(accessLog !== undefined ? { accessLog } : {}) },
+  };
 }
 
 /** Starts a simulator and translates listen errors into one-line usage errors. */

@@ -69,7 +69,7 @@ Runs a k6 load test of the Talk call flow. Without --target, against the embedde
   --out DIR               results folder (default results/)
   --run-id ID             run id and testid tag (default: time-based)
   --sim-fault RULE        fault for the embedded simulator, repeatable (see talkload sim --help)
-  --sim-capacity SPEC     capacity model of the embedded simulator (off, nc29-2core, nc29-1core, ...)
+  --sim-capacity SPEC     capacity model of the embedded simulator (off, nc29-2core, nc29-1core[-mariadb], ...)
   --sim-compat VERSION    the embedded simulator answers as this Talk version (latest, talk19)
   --signaling MODE        auto | internal | hpb: how guests signal (default auto: as the server's settings say)
   --sim-signaling MODE    internal | external: the embedded simulator without or with an HPB (the emulator)
@@ -77,6 +77,7 @@ Runs a k6 load test of the Talk call flow. Without --target, against the embedde
   --hpb-secret-file FILE  the secret configured in that HPB
   --sim-port N            port of the embedded simulator (default: any free one; an HPB's config needs it fixed)
   --sim-hpb-fault RULE    fault of the embedded HPB emulator, repeatable (drop-pings, fanout-delay:MS, close:MS)
+  --sim-access-log FILE   the embedded simulator writes every Talk request to FILE (CSV, the real runs' nginx columns)
   --prometheus URL        also send the run to this Prometheus (remote write, native histograms)
   --guests-per-vu K       one VU carries K guests at once (async): ~1 MB of k6 memory per VU, not per guest
   --instances N           split the load over N k6 processes (execution segments), results merged
@@ -162,7 +163,7 @@ export function summaryLoad(plan: RunPlan, signaling: 'internal' | 'hpb'): Recor
 }
 
 /** The simulator's own flags under the names `run` takes them. */
-const RUN_SIM_FLAGS = { fault: 'sim-fault', capacity: 'sim-capacity', compat: 'sim-compat', signaling: 'sim-signaling', hpb: 'hpb', 'hpb-secret-file': 'hpb-secret-file', 'hpb-fault': 'sim-hpb-fault', port: 'sim-port', seed: 'seed' } as const;
+const RUN_SIM_FLAGS = { fault: 'sim-fault', capacity: 'sim-capacity', compat: 'sim-compat', signaling: 'sim-signaling', hpb: 'hpb', 'hpb-secret-file': 'hpb-secret-file', 'hpb-fault': 'sim-hpb-fault', port: 'sim-port', seed: 'seed', 'access-log': 'sim-access-log' } as const;
 
 export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): RunPlan {
   const dash = argv.indexOf('--');
@@ -203,6 +204,7 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
       'hpb-secret-file': { type: 'string' },
       'sim-hpb-fault': { type: 'string', multiple: true },
       'sim-port': { type: 'string' },
+      'sim-access-log': { type: 'string' },
       seed: { type: 'string' },
       prometheus: { type: 'string' },
       instances: { type: 'string', default: '1' },
@@ -258,6 +260,7 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
   if (values.hpb !== undefined) simArgs.push('--hpb', values.hpb);
   for (const f of values['sim-hpb-fault'] ?? []) simArgs.push('--hpb-fault', f);
   if (values['sim-port'] !== undefined) simArgs.push('--port', String(parsePort(values['sim-port'], '--sim-port')));
+  if (values['sim-access-log'] !== undefined) simArgs.push('--access-log', values['sim-access-log']);
   if (values['hpb-secret-file'] !== undefined) {
     if (values.hpb === undefined) throw new UsageError('--hpb-secret-file goes with --hpb URL');
     simArgs.push('--hpb-secret-file', values['hpb-secret-file']);
@@ -275,8 +278,8 @@ export function planRun(argv: string[], env: NodeJS.ProcessEnv, root: string): R
   }
   const seed = values.seed === undefined ? 0 : parseLimited(values.seed, '--seed', LIMITS.seed, 1);
   if (seed > 0) simArgs.push('--seed', String(seed));
-  if (target !== null && (values['sim-fault'] !== undefined || values['sim-capacity'] !== undefined || values['sim-compat'] !== undefined || values['sim-signaling'] !== undefined || values.hpb !== undefined || values['sim-hpb-fault'] !== undefined || values['sim-port'] !== undefined)) {
-    throw new UsageError('--sim-fault, --sim-capacity, --sim-compat, --sim-signaling and --hpb apply to the embedded simulator only, not to --target (its HPB is in its own settings)');
+  if (target !== null && (values['sim-fault'] !== undefined || values['sim-capacity'] !== undefined || values['sim-compat'] !== undefined || values['sim-signaling'] !== undefined || values.hpb !== undefined || values['sim-hpb-fault'] !== undefined || values['sim-port'] !== undefined || values['sim-access-log'] !== undefined)) {
+    throw new UsageError('--sim-fault, --sim-capacity, --sim-compat, --sim-signaling, --sim-access-log and --hpb apply to the embedded simulator only, not to --target (its HPB is in its own settings)');
   }
   if (values['chat-every'] !== undefined && !values.chat) throw new UsageError('--chat-every needs --chat');
   // The simulator's own checks run now, not after k6 was started.

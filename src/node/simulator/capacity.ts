@@ -2,7 +2,7 @@
 // hold their worker) and a CPU pool (C cores) that each request needs for its service time.
 // Without it the simulator answers at once, which no real server does (reference 9b).
 
-import { isEndpointId, type EndpointId } from '../../shared/endpoints.ts';
+import { ENDPOINTS, isEndpointId, type EndpointId } from '../../shared/endpoints.ts';
 
 export class Semaphore {
   private busy = 0;
@@ -46,7 +46,22 @@ export interface CapacityConfig {
    * simulated p95 equal its p50); 0.45 gives p95 = 2.1x p50.
    */
   readonly spread: number;
+  /**
+   * The database: `sqlite` answers a long-poll's check that meets a write under CPU contention with
+   * "database is locked" (a 500, as the real SQLite run did for 38 of its 210 polls; the MariaDB run
+   * for none). Default `mariadb`: no such errors.
+   */
+  readonly db?: 'sqlite' | 'mariadb';
 }
+
+/**
+ * SQLite's lock errors, fitted to the real saturated SQLite run (shared/reference/realtalk-2026-12-06):
+ * a poll's check fails when a write is in service while at least LOCK_CPU_QUEUE more requests wait
+ * for a core (the writer, holding the database lock, waits for CPU; the poll's DELETE waits for the
+ * writer past SQLite's busy timeout). 97 % of the real 500s ended within 0.3 s of a write; none
+ * happened without load, so a request sequence never meets one.
+ */
+export const LOCK_CPU_QUEUE = 2;
 
 /**
  * Measured on Nextcloud 29 + Talk 19, nginx + php-fpm (8 workers) + SQLite on 2 cores
@@ -78,6 +93,8 @@ export const NC29_2CORE: CapacityConfig = {
   },
   defaultServiceMs: 20,
   spread: 0.45,
+  // Reference 9b and the saturated SQLite run of 2026-12-06 were SQLite.
+  db: 'sqlite',
 };
 
 /**
@@ -90,6 +107,17 @@ export const NC29_2CORE: CapacityConfig = {
  */
 export const NC29_1CORE: CapacityConfig = { ...NC29_2CORE, cores: 1 };
 
+/** The same with MariaDB (the real MariaDB run of 2026-12-06): the same service times, no lock errors. */
+export const NC29_1CORE_MARIADB: CapacityConfig = { ...NC29_1CORE, db: 'mariadb' };
+export const NC29_2CORE_MARIADB: CapacityConfig = { ...NC29_2CORE, db: 'mariadb' };
+
+const PRESETS: Readonly<Record<string, CapacityConfig>> = {
+  'nc29-2core': NC29_2CORE,
+  'nc29-1core': NC29_1CORE,
+  'nc29-2core-mariadb': NC29_2CORE_MARIADB,
+  'nc29-1core-mariadb': NC29_1CORE_MARIADB,
+};
+
 export class CapacityError extends Error {}
 
 /**
@@ -99,16 +127,22 @@ export class CapacityError extends Error {}
 export function parseCapacity(spec: string): CapacityConfig | null {
   const text = spec.trim();
   if (text === '' || text === 'off') return null;
-  if (text === 'nc29-2core') return NC29_2CORE;
-  if (text === 'nc29-1core') return NC29_1CORE;
+  const preset = PRESETS[text];
+  if (preset) return preset;
   let workers = NC29_2CORE.workers;
   let cores = NC29_2CORE.cores;
   let scale = 1;
   let spread = 0;
+  let db: 'sqlite' | 'mariadb' = 'mariadb';
   // One endpoint's median service time in ms (call_join=30): a build in which it is slower or faster.
   const own: Partial<Record<EndpointId, number>> = {};
   for (const part of text.split(',')) {
     const [k = '', v = ''] = part.split('=');
+    if (k === 'db') {
+      if (v !== 'sqlite' && v !== 'mariadb') throw new CapacityError(`capacity db must be sqlite or mariadb, got "${v}"`);
+      db = v;
+      continue;
+    }
     const n = Number(v);
     if (!/^\d+(\.\d+)?$/.test(v) || (n <= 0 && k !== 'spread')) throw new CapacityError(`capacity ${k} needs a positive number, got "${v}"`);
     if (k === 'workers') workers = Math.floor(n);
@@ -118,12 +152,12 @@ export function parseCapacity(spec: string): CapacityConfig | null {
       if (n > 2) throw new CapacityError(`capacity spread is a log-normal sigma from 0 to 2, got ${n}`);
       spread = n;
     } else if (isEndpointId(k)) own[k] = n;
-    else throw new CapacityError(`unknown capacity setting "${k}" (off, nc29-2core, nc29-1core, or workers=N,cores=C,scale=X,spread=S,ENDPOINT=MS)`);
+    else throw new CapacityError(`unknown capacity setting "${k}" (off, ${Object.keys(PRESETS).join(', ')}, or workers=N,cores=C,scale=X,spread=S,db=sqlite|mariadb,ENDPOINT=MS)`);
   }
   const serviceMs: Partial<Record<EndpointId, number>> = {};
   for (const [id, ms] of Object.entries(NC29_2CORE.serviceMs)) serviceMs[id as EndpointId] = ms * scale;
   Object.assign(serviceMs, own);
-  return { workers, cores, serviceMs, defaultServiceMs: NC29_2CORE.defaultServiceMs * scale, spread };
+  return { workers, cores, serviceMs, defaultServiceMs: NC29_2CORE.defaultServiceMs * scale, spread, db };
 }
 
 export class Capacity {
@@ -139,13 +173,24 @@ export class Capacity {
     this.cpu = new Semaphore(config.cores);
   }
 
+  /** Writes (every method but GET) in their service time now: SQLite's lock is held. */
+  private writing = 0;
+
   /** Waits for a worker, then burns the endpoint's service time on a core. */
   async enter(id: EndpointId | null): Promise<void> {
     await this.workers.acquire();
     await this.cpu.acquire();
     const ms = this.timerMs(this.serviceMs(id), id);
+    const write = id !== null && ENDPOINTS[id].method !== 'GET';
+    if (write) this.writing++;
     await new Promise((resolve) => setTimeout(resolve, ms));
+    if (write) this.writing--;
     this.cpu.release();
+  }
+
+  /** Whether a database write now fails with "database is locked" (see LOCK_CPU_QUEUE). */
+  dbLocked(): boolean {
+    return this.config.db === 'sqlite' && this.writing > 0 && this.cpu.queued >= LOCK_CPU_QUEUE;
   }
 
   /** One request's service time: log-normal around the endpoint's median (Box-Muller, seeded). */

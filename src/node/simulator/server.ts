@@ -14,6 +14,7 @@ import { phpJson } from '../../shared/php-json.ts';
 import { type ServerSettings, ShiftableClock, TalkState, type User, defaultSettings } from './state.ts';
 import { type Ctx, type Result, handle } from './talk.ts';
 import { listenHttp } from '../listen.ts';
+import { AccessLog } from './access-log.ts';
 import { type ExternalConfig, ExternalSignaling } from './external-signaling.ts';
 import type { BruteForceAction } from '../../shared/constants.ts';
 
@@ -25,6 +26,8 @@ export interface SimOptions {
   readonly seed?: number;
   /** An HPB: Talk then uses external signaling (default internal). */
   readonly external?: ExternalConfig | null;
+  /** A file to write every Talk request to, in the real runs' nginx-log columns (access-log.ts). */
+  readonly accessLog?: string;
 }
 
 export const DEFAULT_USERS: readonly User[] = ['admin', 'participant1', 'participant2', 'participant3', 'participant4'].map(
@@ -210,7 +213,7 @@ const plainJson = (status: number, value: unknown): Answer => ({
  * An uncaught exception in PHP (ocs/v1.php's last catch): OC_API answers in the format of the `format`
  * parameter alone, XML by default, whatever `Accept` says; for OCS v2 meta.statuscode is 500.
  */
-function uncaughtError(query: URLSearchParams, params?: Map<string, unknown>): Answer {
+function uncaughtError(query: URLSearchParams, params?: ReadonlyMap<string, unknown>): Answer {
   const format = query.get('format') ?? params?.get('format');
   const json = format === 'json';
   const a = ocsAnswer(json, 500, [], 'Internal Server Error\n');
@@ -236,8 +239,10 @@ export class TalkSimulator {
   /** The base URL clients reach this server at; set by listen(). */
   url = '';
   private readonly sessionCookie: string;
+  private readonly accessLog: AccessLog | null;
 
   constructor(opts: SimOptions = {}) {
+    this.accessLog = opts.accessLog ? new AccessLog(opts.accessLog) : null;
     this.state = new TalkState(this.clock, { ...defaultSettings(), ...opts.settings }, opts.users ?? DEFAULT_USERS);
     this.faults = new FaultInjector([...(opts.faults ?? [])], seededRandom(opts.seed ?? Date.now()));
     this.capacity = opts.capacity ? new Capacity(opts.capacity, seededRandom((opts.seed ?? Date.now()) + 1)) : null;
@@ -278,7 +283,7 @@ export class TalkSimulator {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
-    return Promise.all([closed, ...this.companions.splice(0).map((c) => c.close())]).then(() => undefined);
+    return Promise.all([closed, ...this.companions.splice(0).map((c) => c.close())]).then(() => this.accessLog?.close());
   }
 
   /** Something started with the simulator (its HPB emulator) that closes with it. */
@@ -296,6 +301,7 @@ export class TalkSimulator {
     const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
     const query = q < 0 ? NO_QUERY : new URLSearchParams(rawUrl.slice(q + 1));
     const method = req.method ?? 'GET';
+    if (this.accessLog && path.startsWith('/ocs/')) this.logAccess(res, method, path);
 
     if (path === '/metrics') {
       res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
@@ -424,6 +430,7 @@ export class TalkSimulator {
         header: (name) => header(req, name),
         external: this.external,
         outbox: [],
+        dbLocked: () => this.capacity?.dbLocked() ?? false,
       };
       const pending = handle(id, ctx);
       let result: Result;
@@ -437,6 +444,7 @@ export class TalkSimulator {
         }
       } else result = pending;
       if (result.backend) this.metrics.backendRequest(result.backend.type, result.backend.result, result.backend.pingBatch);
+      if (result.uncaught) return this.finish(res, uncaughtError(query, ctx.params), id, method, started);
 
       // ...and after it: a throttled answer registers an attempt and sleeps again (or gives up).
       if (result.throttle) {
@@ -468,6 +476,16 @@ export class TalkSimulator {
     const ms = this.state.bruteForceDelayMs(ip, action);
     if (ms > 0 && this.state.settings.bruteForce === 'on') await sleep(ms);
     return this.state.settings.bruteForce === 'on' ? ms : 0;
+  }
+
+  private logAccess(res: ServerResponse, method: string, path: string): void {
+    const log = this.accessLog!;
+    const arrived = Date.now();
+    res.once('close', () => {
+      const match = matchRoute(method, path.split('/').filter(Boolean));
+      const endpoint = match === null || match === 'method-not-allowed' ? 'unknown' : match.route.id;
+      log.record(arrived, Date.now(), res.writableFinished ? res.statusCode : 499, method, endpoint, path);
+    });
   }
 
   private finish(res: ServerResponse, a: Answer, id: EndpointId | null, method: string, started: number, slept = 0): void {

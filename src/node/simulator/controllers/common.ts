@@ -22,6 +22,11 @@ export interface Ctx {
   readonly external: ExternalSignaling | null;
   /** Notifications to the HPB started by the controller; the OCS answer waits for them. */
   readonly outbox: Promise<void>[];
+  /**
+   * Whether a write of this request now fails with SQLite's "database is locked" (the capacity
+   * model's `db=sqlite`; always false without it, so sequential requests never meet it).
+   */
+  dbLocked(): boolean;
 }
 
 export interface Result {
@@ -36,6 +41,8 @@ export interface Result {
   readonly bare?: boolean;
   /** An HPB backend request: its type and result (for metrics), and a ping's batch size. */
   readonly backend?: { readonly type: string; readonly result: string; readonly pingBatch?: number };
+  /** An exception no middleware handles (a database error): PHP's uncaught-error answer, a 500. */
+  readonly uncaught?: boolean;
 }
 
 export const r = (status: number, data: unknown = [], extra: Partial<Result> = {}): Result => ({ status, data, ...extra });

@@ -74,7 +74,9 @@ export function pullMessages(ctx: Ctx): Result | Promise<Result> {
    * whole seconds) are read and deleted; younger ones wait for the next check. A changed participant
    * list ends the wait; messages read beside it go out with it.
    */
-  const take = (): QueuedMessage[] | 'refresh' | null => {
+  const take = (): QueuedMessage[] | 'refresh' | 'locked' | null => {
+    // Each check deletes the rows it read: a write, which SQLite may refuse under contention.
+    if (ctx.dbLocked()) return 'locked';
     const visibleUpTo = st.nowSec() - 1;
     let refreshed = false;
     while (session.refreshes.length > 0 && session.refreshes[0]! <= visibleUpTo) {
@@ -101,20 +103,19 @@ export function pullMessages(ctx: Ctx): Result | Promise<Result> {
     return r(409, gone);
   };
 
+  const answer = (got: QueuedMessage[] | 'refresh' | 'locked' | null): Result =>
+    got === 'locked' ? r(500, [], { uncaught: true }) : finish(got === null || got === 'refresh' ? [] : got);
   const first = take();
-  if (first !== null) return finish(first === 'refresh' ? [] : first);
+  if (first !== null) return answer(first);
   if (ticks <= 0) return finish([]);
 
   return holdPoll(
     ticks,
     () => {
       const got = take();
-      return got === null ? null : finish(got === 'refresh' ? [] : got);
+      return got === null ? null : answer(got);
     },
-    () => {
-      const got = take();
-      return finish(got === null || got === 'refresh' ? [] : got);
-    },
+    () => answer(take()),
   );
 }
 
