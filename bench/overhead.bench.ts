@@ -27,6 +27,8 @@ const ROUNDS = Number(process.env['OVERHEAD_ROUNDS'] ?? 4);
 const WINDOW_FROM_S = 8;
 const WINDOW_TO_S = 28;
 const RUN_S = 34;
+// One piece out at a time (issue 29): extra k6 arguments for the full journey, e.g. --no-thresholds.
+const FULL_ARGS = (process.env['OVERHEAD_K6_ARGS'] ?? '').split(' ').filter(Boolean);
 
 interface Window {
   cpu: number;
@@ -46,8 +48,8 @@ async function simRequests(url: string): Promise<Map<string, number>> {
 const sum = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
 
 /** Runs one k6 process and measures its plateau window; the process ends on its own. */
-async function measure(script: string, env: Record<string, string>, simUrl: string): Promise<Window> {
-  const child = spawn(findK6().path, ['run', '-q', '--no-color', script], {
+async function measure(script: string, env: Record<string, string>, simUrl: string, args: readonly string[] = []): Promise<Window> {
+  const child = spawn(findK6().path, ['run', '-q', '--no-color', ...args, script], {
     env: { ...process.env, ...env, TALK_TARGET: simUrl, K6_NO_USAGE_REPORT: 'true' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -79,10 +81,10 @@ function add(into: Window, w: Window): void {
 }
 
 /** Each measurement gets a fresh simulator: state left by the previous run would cost CPU on the same two cores. */
-async function measureOnFreshSim(script: string, env: Record<string, string>): Promise<Window> {
+async function measureOnFreshSim(script: string, env: Record<string, string>, args: readonly string[] = []): Promise<Window> {
   const sim = await startSimulator();
   try {
-    return await measure(script, env, sim.url);
+    return await measure(script, env, sim.url, args);
   } finally {
     sim.child.kill('SIGTERM');
   }
@@ -99,7 +101,7 @@ async function main(): Promise<void> {
       measureOnFreshSim(fullScript, {
         TALK_USER: 'admin', TALK_PASSWORD: 'admin', TALK_PROFILE: 'smoke', TALK_GUESTS: String(GUESTS), TALK_CALL_SIZE: String(CALL_SIZE),
         TALK_DURATION: `${RUN_S}s`, TALK_STAY: '2s', TALK_FLAGS_EVERY: '0.5s', TALK_PEERS_EVERY: '0.5s', TALK_MODERATOR: 'false',
-      }),
+      }, FULL_ARGS),
       measureOnFreshSim(join(ROOT, 'bench', 'k6', 'bare-guest.js'), {
         BARE_VUS: String(GUESTS), BARE_ROOMS: String(Math.ceil(GUESTS / CALL_SIZE)), BARE_DURATION: `${RUN_S}s`,
         BARE_STAY_MS: '2000', BARE_FLAGS_MS: '500', BARE_PEERS_MS: '500',
