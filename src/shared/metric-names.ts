@@ -43,6 +43,17 @@ export const K6Metric = {
   hpbUnexpected: 'talk_hpb_unexpected',
   /** Counter, tag code: the HPB closed a guest's WebSocket when the guest did not ask for it. */
   hpbCloses: 'talk_hpb_unexpected_closes',
+  /**
+   * Trend (time): from opening the WebSocket to sending hello, the part of the HPB's 2 s hello limit
+   * the guest used (the server's welcome and the generator's own event loop).
+   */
+  hpbHelloSent: 'talk_hpb_hello_sent_after_connect',
+  /**
+   * Counter, tag step: a guest's hello came past the HPB's limit, or its welcome too late, while
+   * k6's event loop lagged (a timer set at connect ran that late): the generator's fault, counted
+   * here and not in talk_hpb_unexpected (issue 27 item 3).
+   */
+  hpbGeneratorLate: 'talk_hpb_generator_late',
   /** Counters: messages and bytes the guests received from the HPB. */
   hpbEvents: 'talk_hpb_messages_received',
   hpbBytes: 'talk_hpb_bytes_received',

@@ -7,7 +7,7 @@
 import { CallFlag, Hpb } from '../../shared/constants.ts';
 import { inCallOf, stringField } from '../../shared/hpb-protocol.ts';
 import { config } from '../lib/env.ts';
-import { HpbConnection, hpbClientUrl } from '../lib/hpb.ts';
+import { HpbConnection, handshakeTurn, hpbClientUrl } from '../lib/hpb.ts';
 import { metrics } from '../lib/metrics.ts';
 import { type StayContext, checkPeers, joinFlags, stay } from '../lib/stay.ts';
 import type { TalkClient } from '../lib/talk-client.ts';
@@ -35,9 +35,11 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
     await c.callAsync('room_leave', { token });
     return done(false);
   }
+  const release = await handshakeTurn();
   const conn = new HpbConnection(hpbClientUrl(settings.server));
   /** A guest whose HPB step failed leaves the conversation it joined (no session left behind). */
   const finish = async (ok: boolean): Promise<boolean> => {
+    release();
     conn.close();
     if (!c.vanished) await c.callAsync('room_leave', { token });
     return done(ok && conn.failures === 0);
@@ -48,7 +50,8 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
   }
   const welcome = await conn.welcome;
   if (welcome === null) {
-    conn.fail('connect', 'no_welcome');
+    if (conn.lateByGenerator()) conn.late('connect');
+    else conn.fail('connect', 'no_welcome');
     return finish(false);
   }
 
@@ -58,9 +61,10 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
   const v1 = settings.helloAuthParams?.['1.0'] ?? {};
   const params = v2 ? { token: jwt } : { userid: v1.userid ?? '', ticket: v1.ticket ?? '' };
   const helloAt = Date.now();
-  const hello = await conn.request('hello', 'hello', JSON.stringify({ version: v2 ? '2.0' : '1.0', auth: { url: config.target + Hpb.backendPath, params } }), ANSWER_MS);
+  const hello = await conn.hello(JSON.stringify({ version: v2 ? '2.0' : '1.0', auth: { url: config.target + Hpb.backendPath, params } }), ANSWER_MS);
   const hpbId = hello === null ? null : stringField(hello, 'sessionid');
   if (hpbId === null) return finish(false);
+  release();
   metrics.hpbHello.add(Date.now() - helloAt);
   const roomAt = Date.now();
   if ((await conn.request('room', 'room', JSON.stringify({ roomid: token, sessionid: session.id }), ANSWER_MS)) === null) return finish(false);

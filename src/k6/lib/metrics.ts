@@ -21,6 +21,8 @@ export const metrics = {
   callPropagation: new Trend(K6Metric.callPropagation, true),
   flagsPropagation: new Trend(K6Metric.flagsPropagation, true),
   hpbUnexpected: new Counter(K6Metric.hpbUnexpected),
+  hpbHelloSent: new Trend(K6Metric.hpbHelloSent, true),
+  hpbGeneratorLate: new Counter(K6Metric.hpbGeneratorLate),
   hpbCloses: new Counter(K6Metric.hpbCloses),
   hpbEvents: new Counter(K6Metric.hpbEvents),
   hpbBytes: new Counter(K6Metric.hpbBytes, true),

@@ -39,6 +39,8 @@ test('HPB mode: healthy run passes with the pings proven; each fault fails the r
   assert.equal(h.hpb.sessions, h.journeys.count);
   assert.equal(h.hpb.unexpected, 0);
   assert.deepEqual(h.hpb.unexpectedCloses, {});
+  assert.equal(h.hpb.generatorLate, undefined, 'an idle generator is never late');
+  assert.ok(h.hpb.helloSentAfterConnectMs && h.hpb.helloSentAfterConnectMs.max < 2000, JSON.stringify(h.hpb.helloSentAfterConnectMs));
   assert.ok(h.hpb.callJoinPropagationMs && h.hpb.callJoinPropagationMs.p95 < 1000);
   assert.ok(h.hpb.flagsPropagationMs && h.hpb.flagsPropagationMs.p50 > 0);
   assert.equal(h.journeys.selfListedRate, 1);

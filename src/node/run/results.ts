@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { relative } from 'node:path';
 import { K6Metric } from '../../shared/metric-names.ts';
+import { Hpb } from '../../shared/constants.ts';
 import { k6StatusLabel } from '../../shared/outcome.ts';
 
 export const SUMMARY_SCHEMA = 'talkload.summary/v1';
@@ -42,6 +43,10 @@ export interface HpbSummary {
   /** WebSocket sessions opened to the HPB. */
   sessions: number;
   helloMs: LatencyMs | null;
+  /** From opening the WebSocket to sending hello (the HPB closes at 2 s). */
+  helloSentAfterConnectMs?: LatencyMs | null;
+  /** Guests whose hello the generator made late (k6's event loop lagged), by step; not in `unexpected`. */
+  generatorLate?: Record<string, number>;
   roomJoinMs: LatencyMs | null;
   /** From `POST /call` to the HPB event showing the guest in the call. */
   callJoinPropagationMs: LatencyMs | null;
@@ -132,10 +137,10 @@ export interface RawAggregate {
   evictions: Map<string, number>;
   /** Files that were missing, cut short (a gzip stream without its end) or not readable, with why. */
   incomplete: IncompleteFile[];
-  hpb: { seen: boolean; sessions: number; trends: Map<string, Samples>; unexpected: Map<string, Map<string, number>>; closes: Map<string, number>; messages: number; bytes: number };
+  hpb: { seen: boolean; sessions: number; trends: Map<string, Samples>; unexpected: Map<string, Map<string, number>>; closes: Map<string, number>; late: Map<string, number>; messages: number; bytes: number };
 }
 
-const HPB_TRENDS: readonly string[] = [K6Metric.hpbHello, K6Metric.hpbRoom, K6Metric.callPropagation, K6Metric.flagsPropagation];
+const HPB_TRENDS: readonly string[] = [K6Metric.hpbHello, K6Metric.hpbHelloSent, K6Metric.hpbRoom, K6Metric.callPropagation, K6Metric.flagsPropagation];
 
 /** Adds n to a count kept in a map. */
 export const bump = (m: Map<string, number>, key: string, n: number): void => {
@@ -219,7 +224,7 @@ export async function aggregateSamples(files: readonly string[]): Promise<RawAgg
     vanished: { count: 0, byStep: new Map(), firstTs: Infinity },
     evictions: new Map(),
     incomplete: [],
-    hpb: { seen: false, sessions: 0, trends: new Map(HPB_TRENDS.map((m) => [m, new Samples()])), unexpected: new Map(), closes: new Map(), messages: 0, bytes: 0 },
+    hpb: { seen: false, sessions: 0, trends: new Map(HPB_TRENDS.map((m) => [m, new Samples()])), unexpected: new Map(), closes: new Map(), late: new Map(), messages: 0, bytes: 0 },
   };
   const hpb = agg.hpb;
   const ep = (id: string) => endpointEntry(agg, id);
@@ -260,6 +265,7 @@ export async function aggregateSamples(files: readonly string[]): Promise<RawAgg
           hpb.sessions += value;
           break;
         case K6Metric.hpbHello:
+        case K6Metric.hpbHelloSent:
         case K6Metric.hpbRoom:
         case K6Metric.callPropagation:
         case K6Metric.flagsPropagation:
@@ -280,6 +286,10 @@ export async function aggregateSamples(files: readonly string[]): Promise<RawAgg
           }
           break;
         }
+        case K6Metric.hpbGeneratorLate:
+          hpb.seen = true;
+          bump(hpb.late, parseTags(f[col['extra_tags']!] ?? '').get('step') ?? 'unknown', value);
+          break;
         case K6Metric.hpbEvents:
           hpb.messages += value;
           break;
@@ -444,6 +454,8 @@ export function hpbOf(agg: RawAggregate): HpbSummary | undefined {
   return {
     sessions: h.sessions,
     helloMs: trend(K6Metric.hpbHello),
+    helloSentAfterConnectMs: trend(K6Metric.hpbHelloSent),
+    ...(h.late.size > 0 ? { generatorLate: Object.fromEntries([...h.late].sort(([a], [b]) => a.localeCompare(b))) } : {}),
     roomJoinMs: trend(K6Metric.hpbRoom),
     callJoinPropagationMs: trend(K6Metric.callPropagation),
     flagsPropagationMs: trend(K6Metric.flagsPropagation),
@@ -490,6 +502,7 @@ export function evaluateThresholds(spec: Record<string, string[]>, agg: RawAggre
       else if (base === K6Metric.selfListed) value = agg.selfListed.total ? agg.selfListed.ok / agg.selfListed.total : null;
       else if (base === 'dropped_iterations') value = agg.dropped;
       else if (base === K6Metric.hpbUnexpected) value = hpbOf(agg)?.unexpected ?? null;
+      else if (base === K6Metric.hpbGeneratorLate) value = agg.hpb.seen ? [...agg.hpb.late.values()].reduce((a, b) => a + b, 0) : null;
       else if (base === K6Metric.hpbCloses) value = agg.hpb.seen ? [...agg.hpb.closes.values()].reduce((a, b) => a + b, 0) : null;
       const limit = Number(m[4]);
       // Like k6, a metric with no samples does not fail its threshold.
@@ -569,6 +582,14 @@ export function findingLines(s: RunSummary): string[] {
       hpbMode
         ? `own session not listed by GET /call in ${((1 - j.selfListedRate) * 100).toFixed(1)} % of polls in the call: with an HPB, Talk keeps a guest listed from the HPB's pings (its backend ping requests); check the HPB's backend connection to Talk and its ping interval`
         : `own session not listed by GET /call in ${((1 - j.selfListedRate) * 100).toFixed(1)} % of polls in the call: the guest's signaling long-poll (its ping) waited too long for a PHP worker; more PHP workers, or an HPB`,
+    );
+  }
+  const late = s.hpb?.generatorLate;
+  if (late) {
+    const n = Object.values(late).reduce((a, b) => a + b, 0);
+    const sent = s.hpb?.helloSentAfterConnectMs;
+    out.push(
+      `the load generator was late: ${n} guest${n === 1 ? '' : 's'} missed the HPB's ${Hpb.helloTimeoutSeconds} s hello limit while k6's event loop lagged a second or more (${statusText(late)}; hello sent after connect p95 ${sent ? `${Math.round(sent.p95)} ms` : '-'}): not counted against the HPB; fewer guests per VU (--guests-per-vu), more k6 processes (--instances), or a slower ramp`,
     );
   }
   if (j.evictions) out.push(`taken out of the call by the room (lobby, read-only): ${statusText(j.evictions)}; those guests joined again when the room allowed it`);

@@ -1,0 +1,98 @@
+// Who missed the HPB's 2 s hello limit (issue 27 item 3): in real k6 against the emulator, a guest
+// whose VU's event loop is busy while it connects (a synchronous loop stands for the other guests'
+// work on the same VU) is counted as the generator being late, not as an HPB failure; the same guest
+// on an idle loop says hello in time and counts neither.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { findK6 } from '../run/k6-binary.ts';
+import { parseSimArgs, startSimulator } from '../cli/sim.ts';
+
+const SRC = fileURLToPath(new URL('../../', import.meta.url));
+
+// The guest's HPB steps up to the hello, with the library the journey uses.
+const ENTRY = `
+import http from 'k6/http';
+import encoding from 'k6/encoding';
+import { HpbConnection, hpbClientUrl } from '${SRC}k6/lib/hpb.ts';
+import { Hpb } from '${SRC}shared/constants.ts';
+export const options = { vus: 1, iterations: 1 };
+const T = __ENV.TALK_TARGET;
+const API = T + '/ocs/v2.php/apps/spreed/api';
+const H = { 'OCS-APIRequest': 'true', Accept: 'application/json' };
+export default async function () {
+  const auth = { ...H, Authorization: 'Basic ' + encoding.b64encode('admin:admin') };
+  const token = http.post(API + '/v4/room', { roomType: '3', roomName: 'late' }, { headers: auth }).json().ocs.data.token;
+  const p = { headers: H, jar: new http.CookieJar() };
+  http.post(API + '/v4/room/' + token + '/participants/active', null, p);
+  const settings = http.get(API + '/v3/signaling/settings?token=' + token, p).json().ocs.data;
+  const conn = new HpbConnection(hpbClientUrl(settings.server));
+  // The VU's loop busy elsewhere while this guest connects.
+  const busyUntil = Date.now() + Number(__ENV.BUSY_MS);
+  while (Date.now() < busyUntil) {}
+  await conn.opened;
+  const welcome = await conn.welcome;
+  if (welcome === null) {
+    if (conn.lateByGenerator()) conn.late('connect');
+    else conn.fail('connect', 'no_welcome');
+  } else {
+    await conn.hello(JSON.stringify({ version: '2.0', auth: { url: T + Hpb.backendPath, params: { token: settings.helloAuthParams['2.0'].token } } }), 5000);
+  }
+  conn.close();
+}
+export function handleSummary(data) {
+  return { [__ENV.OUT]: JSON.stringify(data.metrics) };
+}
+`;
+
+interface Metrics {
+  [name: string]: { values: Record<string, number> } | undefined;
+}
+
+test('a hello the generator made late is counted as the generator\'s, not the HPB\'s; an idle loop says hello in time', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(process.env['TMPDIR'] ?? '/tmp', 'talkload-late-'));
+  writeFileSync(join(dir, 'entry.ts'), ENTRY);
+  await build({ entryPoints: [join(dir, 'entry.ts')], outfile: join(dir, 'late.js'), bundle: true, platform: 'browser', format: 'esm', target: 'es2020', external: ['k6', 'k6/*'], logLevel: 'error' });
+  const { sim, url } = await startSimulator(parseSimArgs(['--signaling', 'external'], {}));
+  try {
+    const runK6 = (busyMs: number): Promise<Metrics> =>
+      new Promise((resolve, reject) => {
+        const out = join(dir, `metrics-${busyMs}.json`);
+        const child = spawn(findK6().path, ['run', '-q', '--no-color', join(dir, 'late.js')], {
+          env: { ...process.env, TALK_TARGET: url, BUSY_MS: String(busyMs), OUT: out, K6_NO_USAGE_REPORT: 'true' },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let err = '';
+        child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+        const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
+        child.on('exit', (code) => {
+          clearTimeout(kill);
+          try {
+            resolve(JSON.parse(readFileSync(out, 'utf8')) as Metrics);
+          } catch {
+            reject(new Error(`k6 exited ${code} without its metrics: ${err.slice(-1500)}`));
+          }
+        });
+      });
+    const [busy, idle] = await Promise.all([runK6(2600), runK6(0)]);
+    const count = (m: Metrics, name: string): number => m[name]?.values['count'] ?? 0;
+
+    // Busy: the HPB closed the guest at its 2 s limit; counted once, as the generator's.
+    assert.equal(count(busy, 'talk_hpb_generator_late'), 1, JSON.stringify(busy['talk_hpb_generator_late']));
+    assert.equal(count(busy, 'talk_hpb_unexpected'), 0, JSON.stringify(busy['talk_hpb_unexpected']));
+    assert.equal(count(busy, 'talk_hpb_unexpected_closes'), 0);
+
+    // Idle: hello in time, answered; nothing late, nothing unexpected.
+    assert.equal(count(idle, 'talk_hpb_generator_late'), 0);
+    assert.equal(count(idle, 'talk_hpb_unexpected'), 0);
+    const sent = idle['talk_hpb_hello_sent_after_connect']?.values;
+    assert.ok(sent && sent['max']! < 2000, JSON.stringify(sent));
+  } finally {
+    await sim.close();
+  }
+});
