@@ -18,13 +18,16 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { type RunSummary, unexpectedLines } from '../src/node/run/results.ts';
-import { startSimulator } from './child.ts';
+import { startChild, startSimulator } from './child.ts';
+import { type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { freePort } from '../src/node/stack/prometheus.ts';
 import { cpuSeconds, openFiles, rssBytes } from './proc.ts';
 
 const BIN = fileURLToPath(new URL('../bin/talkload.mjs', import.meta.url));
 const { values: argv } = parseArgs({ options: { signaling: { type: 'string' } } });
 const HPB = (argv.signaling ?? process.env['SCALE_SIGNALING'] ?? 'internal') === 'hpb';
-const numbers = (v: string): number[] => v.split(',').map(Number);
+const numbers = (v: string): number[] => v.split(',').filter((x) => x.trim() !== '').map(Number);
 const STEPS = numbers(process.env['SCALE_STEPS'] ?? (HPB ? '2000,5000,8000' : '2500,5000,7500,10000,12500,15000'));
 const CALL_SIZES = numbers(process.env['SCALE_CALL_SIZES'] ?? '10,50,100,200');
 const SIZES_GUESTS = Number(process.env['SCALE_SIZES_GUESTS'] ?? 2000);
@@ -95,12 +98,14 @@ interface Shape {
   readonly duration: string;
 }
 
-async function step(simUrl: string, simPid: number, { guests, callSize, flagsEvery, duration }: Shape, dir: string, pw: string): Promise<Row> {
+async function step(simUrl: string, serverPids: readonly number[], { guests, callSize, flagsEvery, duration }: Shape, dir: string, pw: string): Promise<Row> {
   // Numbered: the same step may run more than once (SCALE_STEPS=10000,10000,10000).
   const runId = `scale-${++stepNo}-${guests}-${callSize}`;
   const args = [BIN, 'run', '--target', simUrl, '--user', 'admin', '--password-file', pw, '--profile', 'load', '--guests', String(guests), '--guests-per-vu', String(PER_VU), '--call-size', String(callSize), '--duration', duration, '--stay', duration === DURATION ? STAY : duration, '--flags-every', flagsEvery, '--peers-every', PEERS_EVERY, '--no-moderator', '--signaling', HPB ? 'hpb' : 'internal', '--instances', String(INSTANCES), '--out', dir, '--run-id', runId, '--', '--quiet'];
   const child = spawn(process.execPath, args, { stdio: 'ignore' });
-  const simCpu0 = cpuSeconds(simPid);
+  const simPid = serverPids[0]!;
+  const serverCpu = (): number => serverPids.reduce((n, p) => n + cpuSeconds(p), 0);
+  const simCpu0 = serverCpu();
   const started = Date.now();
   let peakRss = 0;
   let k6Cpu = 0;
@@ -135,7 +140,7 @@ async function step(simUrl: string, simPid: number, { guests, callSize, flagsEve
   clearInterval(timer);
   clearInterval(inCallTimer);
   const wall = (Date.now() - started) / 1000;
-  const simCpu = (cpuSeconds(simPid) - simCpu0) / wall;
+  const simCpu = (serverCpu() - simCpu0) / wall;
   const summaryPath = join(dir, runId, 'summary.json');
   let s: RunSummary | null = null;
   try {
@@ -214,13 +219,28 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'talkload-scale-'));
   const pw = join(dir, 'pw');
   writeFileSync(pw, 'admin\n');
-  const { child: sim, url: simUrl } = await startSimulator(HPB ? ['--signaling', 'external'] : []);
+  // HPB mode: the emulator in its own process (issue 27 item 3), so that the simulator's work and
+  // the emulator's fan-out do not share one event loop; each learns the other's fixed port.
+  let hpb: ChildProcess | null = null;
+  let simArgs: string[] = [];
+  let hpbStart: string[] = [];
+  if (HPB) {
+    const [simPort, hpbPort] = [await freePort(), await freePort()];
+    const secret = join(dir, 'hpb-secret');
+    writeFileSync(secret, `${randomBytes(24).toString('hex')}\n`);
+    simArgs = ['--port', String(simPort), '--signaling', 'external', '--hpb', `http://127.0.0.1:${hpbPort}`, '--hpb-secret-file', secret];
+    hpbStart = [BIN, 'hpb', '--backend', `http://127.0.0.1:${simPort}`, '--secret-file', secret, '--listen', `127.0.0.1:${hpbPort}`];
+  }
+  // The simulator first: the emulator checks its backend when it starts.
+  const { child: sim, url: simUrl } = await startSimulator(simArgs);
+  if (HPB) hpb = (await startChild(process.execPath, hpbStart)).child;
+  const serverPids = [sim.pid!, ...(hpb ? [hpb.pid!] : [])];
   const rows: Row[] = [];
   const sizes: Row[] = [];
   try {
     for (const guests of STEPS) {
       process.stderr.write(`bench:scale: ${guests} guests (${PER_VU} per VU, stay ${STAY}${HPB ? ', over the HPB emulator' : ''})...\n`);
-      const row = await step(simUrl, sim.pid!, { guests, callSize: 10, flagsEvery: FLAGS_EVERY, duration: DURATION }, dir, pw);
+      const row = await step(simUrl, serverPids, { guests, callSize: 10, flagsEvery: FLAGS_EVERY, duration: DURATION }, dir, pw);
       rows.push(row);
       report(row);
       if (!row.held && !KEEP_GOING) break;
@@ -228,7 +248,7 @@ async function main(): Promise<void> {
     if (HPB) {
       for (const size of CALL_SIZES) {
         process.stderr.write(`bench:scale: ${SIZES_GUESTS} guests in calls of ${size} (flags every ${SIZES_FLAGS_EVERY}, ${SIZES_DURATION})...\n`);
-        const row = await step(simUrl, sim.pid!, { guests: SIZES_GUESTS, callSize: size, flagsEvery: SIZES_FLAGS_EVERY, duration: SIZES_DURATION }, dir, pw);
+        const row = await step(simUrl, serverPids, { guests: SIZES_GUESTS, callSize: size, flagsEvery: SIZES_FLAGS_EVERY, duration: SIZES_DURATION }, dir, pw);
         sizes.push(row);
         report(row);
         if (propagation(row) > PROPAGATION_LIMIT_MS || row.callPropagationP95 === null) break;
@@ -236,8 +256,9 @@ async function main(): Promise<void> {
     }
   } finally {
     sim.kill('SIGTERM');
+    hpb?.kill('SIGTERM');
   }
-  const mode = HPB ? 'HPB mode: guests over WebSockets to the simulator\'s embedded HPB emulator (one process with the simulator)' : 'internal signaling';
+  const mode = HPB ? 'HPB mode: guests over WebSockets to the HPB emulator (its own process beside the simulator)' : 'internal signaling';
   console.log(`\nGuests held on this machine (${mode}; ${INSTANCES} k6 process(es), ${PER_VU} guests per VU, calls of 10, load profile ${DURATION}, stay ${STAY}, peers every ${PEERS_EVERY}, flags every ${FLAGS_EVERY})\n`);
   table(rows);
   const held = rows.filter((r) => r.held).map((r) => r.guests);
