@@ -42,6 +42,15 @@ const PER_VU = Number(process.env['SCALE_GUESTS_PER_VU'] ?? 20);
 // end; mostly muted (a flag change every 2 min), peers fetched every 30 s.
 const DURATION = process.env['SCALE_DURATION'] ?? '240s';
 const STAY = process.env['SCALE_STAY'] ?? '240s'; // not shorter than the run: no guest joins twice
+// HPB mode paces the ramp (a fifth of the run) to at most this many joins a second over all k6
+// processes: every join is a WebSocket handshake the HPB times at 2 s and a hello Talk's backend
+// checks, on the same two cores (issue 27: 15,000 guests ramped at 312 a second missed 370 hellos).
+// A step that needs it gets a longer run (and stay); 0 turns the pacing off.
+const JOIN_RATE = Number(process.env['SCALE_JOIN_RATE'] ?? (HPB ? 150 : 0));
+const seconds = (d: string): number => Number(d.replace(/s$/, ''));
+/** The step's load-profile length: DURATION, or longer so that its ramp keeps to JOIN_RATE. */
+const pacedDuration = (guests: number): string =>
+  JOIN_RATE > 0 && /^\d+s$/.test(DURATION) ? `${Math.max(seconds(DURATION), Math.ceil(guests / JOIN_RATE / 0.2))}s` : DURATION;
 const PEERS_EVERY = process.env['SCALE_PEERS_EVERY'] ?? '30s';
 const FLAGS_EVERY = process.env['SCALE_FLAGS_EVERY'] ?? '120s';
 // Each k6 process may hold 20,000 open files here (ulimit -Hn): about 2 connections per guest
@@ -131,7 +140,8 @@ async function step(simUrl: string, serverPids: readonly number[], { guests, cal
     }
   }, 1000);
   const code = await new Promise<number | null>((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGINT'), 600_000);
+    // Bounded: the profile, its graceful stop (a stay plus a long-poll) and set-up/tear-down of the rooms.
+    const kill = setTimeout(() => child.kill('SIGINT'), (seconds(duration) * 2.2 + 300) * 1000);
     child.on('exit', (c) => {
       clearTimeout(kill);
       resolve(c);
@@ -239,8 +249,9 @@ async function main(): Promise<void> {
   const sizes: Row[] = [];
   try {
     for (const guests of STEPS) {
-      process.stderr.write(`bench:scale: ${guests} guests (${PER_VU} per VU, stay ${STAY}${HPB ? ', over the HPB emulator' : ''})...\n`);
-      const row = await step(simUrl, serverPids, { guests, callSize: 10, flagsEvery: FLAGS_EVERY, duration: DURATION }, dir, pw);
+      const duration = pacedDuration(guests);
+      process.stderr.write(`bench:scale: ${guests} guests (${PER_VU} per VU, load profile ${duration}${duration !== DURATION ? ` to keep the ramp at ${JOIN_RATE} joins/s` : ''}${HPB ? ', over the HPB emulator' : ''})...\n`);
+      const row = await step(simUrl, serverPids, { guests, callSize: 10, flagsEvery: FLAGS_EVERY, duration }, dir, pw);
       rows.push(row);
       report(row);
       if (!row.held && !KEEP_GOING) break;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { talkloadAsync } from './cli/testing.ts';
+import { talkloadAsync } from './testing/talkload.ts';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes.ts';
 import { TalkSimulator } from './simulator/server.ts';
 
@@ -134,7 +134,7 @@ test('talkload baseline --help is baseline\'s help, not the gate\'s', async () =
 
 test('talkload hpb with an unreachable --backend says so at start, and keeps serving', { timeout: 30_000 }, async () => {
   const { spawn } = await import('node:child_process');
-  const { TALKLOAD_BIN } = await import('./cli/testing.ts');
+  const { TALKLOAD_BIN } = await import('./testing/talkload.ts');
   const child = spawn(process.execPath, [TALKLOAD_BIN, 'hpb', '--backend', 'http://127.0.0.1:9', '--secret-file', secret, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   let out = '';

@@ -27,6 +27,8 @@ export function hpbClientUrl(server: string): string {
 
 /** Loop lag from which a missed hello limit is put down to the generator (the limit is 2 s). */
 export const GENERATOR_LAG_MS = 1000;
+/** How often the loop lag is sampled during a handshake (one timer per VU: one handshake at a time). */
+const LAG_SAMPLE_MS = 100;
 
 /**
  * One handshake (connect, welcome, hello) at a time per VU: a VU carrying many guests that all
@@ -62,15 +64,17 @@ export class HpbConnection {
   /** Clock ms at which the socket was opened: the HPB's hello limit runs from about then. */
   readonly connectAt = Date.now();
   /**
-   * How late a timer set at connect for "now" ran: k6's event loop lag while this guest connected
-   * (other guests' work on the same VU). Null until it ran.
+   * k6's event-loop lag while this guest connects (other guests' work on the same VU): a timer due
+   * every LAG_SAMPLE_MS from connect to hello, and how late the latest ran (or is overdue).
    */
-  loopLagMs: number | null = null;
+  private maxLagMs = 0;
+  private lagDue = 0;
+  private sampling = true;
   /** The generator, not the server, made this guest miss the HPB's hello limit. */
   generatorLate = false;
 
   constructor(url: string) {
-    setTimeout(() => (this.loopLagMs = Date.now() - this.connectAt), 0);
+    this.sampleLag(0);
     this.ws = new WebSocket(url, null, { tags: { name: 'hpb' } });
     this.welcome = this.waitFor((t) => t.includes('"type":"welcome"'), Hpb.helloTimeoutSeconds * 1000 + 5000);
     this.opened = new Promise<boolean>((resolve) => {
@@ -107,6 +111,7 @@ export class HpbConnection {
           this.fail('connect', reason);
         }
       }
+      this.stopSampling();
       for (const w of this.waiters.splice(0)) w.resolve(null);
       metrics.hpbEvents.add(this.messages);
       metrics.hpbBytes.add(this.bytes);
@@ -118,7 +123,25 @@ export class HpbConnection {
    * or more late, or has not run it yet at all (it is busier still), while the guest was connecting.
    */
   lateByGenerator(): boolean {
-    return (this.loopLagMs ?? Date.now() - this.connectAt) >= GENERATOR_LAG_MS;
+    return this.loopLagMs() >= GENERATOR_LAG_MS;
+  }
+
+  /** The largest lag seen since connect, an overdue sample included. */
+  loopLagMs(): number {
+    return Math.max(this.maxLagMs, this.sampling ? Date.now() - this.lagDue : 0);
+  }
+
+  private sampleLag(ms: number): void {
+    this.lagDue = Date.now() + ms;
+    setTimeout(() => {
+      this.maxLagMs = Math.max(this.maxLagMs, Date.now() - this.lagDue);
+      if (this.sampling) this.sampleLag(LAG_SAMPLE_MS);
+    }, ms);
+  }
+
+  /** The handshake is over: no more lag samples (k6 ends an iteration only when its timers have run). */
+  private stopSampling(): void {
+    this.sampling = false;
   }
 
   /** Counts a step the generator made late (once per guest), not against the server. */
@@ -164,6 +187,7 @@ export class HpbConnection {
     const at = Date.now();
     metrics.hpbHelloSent.add(at - this.connectAt);
     if (at - this.connectAt >= Hpb.helloTimeoutSeconds * 1000 && this.lateByGenerator()) this.late('hello');
+    this.stopSampling();
     return this.request('hello', 'hello', body, ms);
   }
 
@@ -187,6 +211,7 @@ export class HpbConnection {
 
   /** Stats are added at close; call once the journey no longer needs the socket. */
   close(): void {
+    this.stopSampling();
     this.leaving = true;
     if (!this.closed) this.ws.close();
   }

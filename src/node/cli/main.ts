@@ -1,6 +1,6 @@
 // The `talkload` command: dispatches subcommands; turns errors into one line and an exit code.
 
-import { simCommand } from './sim.ts';
+import { simCommand } from '../simulator/cli.ts';
 import { EXIT_CODES_HELP, RunError, UsageError } from '../exit-codes.ts';
 
 const HELP = `Usage: talkload <command> [options]
@@ -28,7 +28,7 @@ async function loadCommand(name: string): Promise<Command | undefined> {
     case 'sim':
       return simCommand;
     case 'hpb':
-      return (await import('./hpb.ts')).hpbCommand;
+      return (await import('../hpb/cli.ts')).hpbCommand;
     case 'run':
       return (await import('../run/command.ts')).runCommand;
     case 'probe':

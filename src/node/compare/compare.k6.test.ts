@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { TALKLOAD_BIN, talkloadAsync } from '../cli/testing.ts';
+import { TALKLOAD_BIN, talkloadAsync } from '../testing/talkload.ts';
 import type { CompareReport } from './command.ts';
 // @ts-expect-error -- a plain .mjs module shared with scripts/gate-job.mjs
 import { GATE_COMPARE } from '../../../scripts/gate-workload.mjs';

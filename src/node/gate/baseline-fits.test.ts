@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parseSimArgs, simulatorProvenance } from '../cli/sim.ts';
+import { parseSimArgs, simulatorProvenance } from '../simulator/cli.ts';
 import { planRun, summaryLoad } from '../run/command.ts';
 import { projectRoot } from '../run/k6-binary.ts';
 import type { RunSummary } from '../run/results.ts';

@@ -5,7 +5,7 @@ import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXIT } from '../exit-codes.ts';
 import { talkloadVersion } from '../version.ts';
-import { UsageError, makeDirs, parsePositiveNumber, printedHelp, readUserFile } from '../cli/usage.ts';
+import { UsageError, makeDirs, parsePositiveNumber, printedHelp, readUserFile } from '../common/usage.ts';
 import { SUMMARY_SCHEMA, aggregateSamples, hpbLatencies, sortedLatencies, xml, type RunSummary } from '../run/results.ts';
 import { type Baseline, type Check, type EndpointStats, baselineMismatch, checkSummaryFields, defaultGateBudgets, evaluate, parseBaseline, parseBudgets, readJson, statsOf, withoutLatencyBudgets } from './gate.ts';
 

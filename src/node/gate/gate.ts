@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { BUDGETS, HPB_BUDGET, JOURNEY_BUDGET, POLL_ERROR_RATE } from '../../shared/budgets.ts';
 import { ENDPOINT_IDS, type EndpointId, HELD_ENDPOINT_IDS, isEndpointId } from '../../shared/endpoints.ts';
-import { parseUserJson, UsageError } from '../cli/usage.ts';
+import { parseUserJson, UsageError } from '../common/usage.ts';
 import { type LatencyMs, percentile, statusText, type RunSummary } from '../run/results.ts';
 
 export interface EndpointBudget {

@@ -1,54 +1,19 @@
 // Who missed the HPB's 2 s hello limit (issue 27 item 3): in real k6 against the emulator, a guest
-// whose VU's event loop is busy while it connects (a synchronous loop stands for the other guests'
-// work on the same VU) is counted as the generator being late, not as an HPB failure; the same guest
-// on an idle loop says hello in time and counts neither.
+// whose VU's event loop is busy while it connects (src/k6/testing/late-guest.ts: a synchronous loop
+// stands for the other guests' work on the same VU) is counted as the generator being late, not as
+// an HPB failure; the same guest on an idle loop says hello in time and counts neither.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { findK6 } from '../run/k6-binary.ts';
-import { parseSimArgs, startSimulator } from '../cli/sim.ts';
+import { parseSimArgs, startSimulator } from '../simulator/cli.ts';
 
-const SRC = fileURLToPath(new URL('../../', import.meta.url));
-
-// The guest's HPB steps up to the hello, with the library the journey uses.
-const ENTRY = `
-import http from 'k6/http';
-import encoding from 'k6/encoding';
-import { HpbConnection, hpbClientUrl } from '${SRC}k6/lib/hpb.ts';
-import { Hpb } from '${SRC}shared/constants.ts';
-export const options = { vus: 1, iterations: 1 };
-const T = __ENV.TALK_TARGET;
-const API = T + '/ocs/v2.php/apps/spreed/api';
-const H = { 'OCS-APIRequest': 'true', Accept: 'application/json' };
-export default async function () {
-  const auth = { ...H, Authorization: 'Basic ' + encoding.b64encode('admin:admin') };
-  const token = http.post(API + '/v4/room', { roomType: '3', roomName: 'late' }, { headers: auth }).json().ocs.data.token;
-  const p = { headers: H, jar: new http.CookieJar() };
-  http.post(API + '/v4/room/' + token + '/participants/active', null, p);
-  const settings = http.get(API + '/v3/signaling/settings?token=' + token, p).json().ocs.data;
-  const conn = new HpbConnection(hpbClientUrl(settings.server));
-  // The VU's loop busy elsewhere while this guest connects.
-  const busyUntil = Date.now() + Number(__ENV.BUSY_MS);
-  while (Date.now() < busyUntil) {}
-  await conn.opened;
-  const welcome = await conn.welcome;
-  if (welcome === null) {
-    if (conn.lateByGenerator()) conn.late('connect');
-    else conn.fail('connect', 'no_welcome');
-  } else {
-    await conn.hello(JSON.stringify({ version: '2.0', auth: { url: T + Hpb.backendPath, params: { token: settings.helloAuthParams['2.0'].token } } }), 5000);
-  }
-  conn.close();
-}
-export function handleSummary(data) {
-  return { [__ENV.OUT]: JSON.stringify(data.metrics) };
-}
-`;
+const FIXTURE = fileURLToPath(new URL('../../k6/testing/late-guest.ts', import.meta.url));
 
 interface Metrics {
   [name: string]: { values: Record<string, number> } | undefined;
@@ -56,8 +21,7 @@ interface Metrics {
 
 test('a hello the generator made late is counted as the generator\'s, not the HPB\'s; an idle loop says hello in time', { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(process.env['TMPDIR'] ?? '/tmp', 'talkload-late-'));
-  writeFileSync(join(dir, 'entry.ts'), ENTRY);
-  await build({ entryPoints: [join(dir, 'entry.ts')], outfile: join(dir, 'late.js'), bundle: true, platform: 'browser', format: 'esm', target: 'es2020', external: ['k6', 'k6/*'], logLevel: 'error' });
+  await build({ entryPoints: [FIXTURE], outfile: join(dir, 'late.js'), bundle: true, platform: 'browser', format: 'esm', target: 'es2020', external: ['k6', 'k6/*'], logLevel: 'error' });
   const { sim, url } = await startSimulator(parseSimArgs(['--signaling', 'external'], {}));
   try {
     const runK6 = (busyMs: number): Promise<Metrics> =>

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { talkloadAsync } from '../cli/testing.ts';
+import { talkloadAsync } from '../testing/talkload.ts';
 import type { RunSummary } from '../run/results.ts';
 import { HPB_BIN } from './testing.ts';
 import { freePort } from '../stack/prometheus.ts';

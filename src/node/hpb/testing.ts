@@ -11,7 +11,7 @@ import { Hpb } from '../../shared/constants.ts';
 import { TalkSimulator } from '../simulator/server.ts';
 import { TestClient } from '../simulator/testing.ts';
 import { type HpbFaults, HpbEmulator } from './emulator.ts';
-import { newSecret } from '../cli/hpb.ts';
+import { newSecret } from './cli.ts';
 import { freePort } from '../stack/prometheus.ts';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any -- test convenience

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { RunError, UsageError, makeDirs, parseDuration, parseLimited, parsePositiveNumber, printedHelp } from '../cli/usage.ts';
+import { RunError, UsageError, makeDirs, parseDuration, parseLimited, parsePositiveNumber, printedHelp } from '../common/usage.ts';
 import { LIMITS } from '../../shared/limits.ts';
 import { PROFILES } from '../run/command.ts';
 import { pinnedK6Version, projectRoot } from '../run/k6-binary.ts';

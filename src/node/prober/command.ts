@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '../run/k6-binary.ts';
-import { UsageError, printedHelp } from '../cli/usage.ts';
+import { UsageError, printedHelp } from '../common/usage.ts';
 import { loadProbeConfig, type ProbeConfig } from './config.ts';
 import { createAgent } from './http.ts';
 import { TargetProber } from './journey.ts';

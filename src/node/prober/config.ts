@@ -2,7 +2,7 @@
 // rejected by name (like blackbox_exporter's strict YAML); `--check` validates and exits.
 
 import { TOKEN_PATTERN } from '../../shared/constants.ts';
-import { UsageError, parseDuration, parseUserJson, readUserFile } from '../cli/usage.ts';
+import { UsageError, parseDuration, parseUserJson, readUserFile } from '../common/usage.ts';
 
 export interface ProbeTarget {
   /** The `target` label: bounded, chosen by the operator (default host:port). */

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { HELD_ENDPOINT_IDS } from '../../shared/endpoints.ts';
-import { UsageError, printedHelp } from '../cli/usage.ts';
+import { UsageError, printedHelp } from '../common/usage.ts';
 import { checkSummaryFields, readJson } from '../gate/gate.ts';
 import { SUMMARY_SCHEMA, aggregateSamples, incompleteText, type RawAggregate, type RunSummary } from '../run/results.ts';
 import { reportHtml } from './html.ts';

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { talkloadAsync } from '../cli/testing.ts';
+import { talkloadAsync } from '../testing/talkload.ts';
 import type { RunSummary } from '../run/results.ts';
 
 const OUT = mkdtempSync(join(tmpdir(), 'talkload-report-'));

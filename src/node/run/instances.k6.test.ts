@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { talkloadAsync } from '../cli/testing.ts';
+import { talkloadAsync } from '../testing/talkload.ts';
 // @ts-expect-error -- a plain .mjs module shared with scripts/gate-job.mjs
 import { GATE_WORKLOAD } from '../../../scripts/gate-workload.mjs';
 import type { RunSummary } from './results.ts';

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RunError } from '../cli/usage.ts';
+import { RunError } from '../common/usage.ts';
 
 /** The package root (the bundle lives in dist/node/, the sources in src/node/run/). */
 export function projectRoot(): string {

@@ -92,7 +92,7 @@ export interface RunSummary {
   hpb?: HpbSummary;
   /** Stopped by a signal (Ctrl-C, SIGTERM): the figures cover only part of the planned run. */
   interrupted?: boolean;
-  /** talkload's version, and for the embedded simulator what decides its latencies (cli/sim.ts simulatorProvenance). */
+  /** talkload's version, and for the embedded simulator what decides its latencies (simulator/cli.ts simulatorProvenance). */
   talkload?: string;
   simulator?: Record<string, unknown>;
   /** Sample files that ended early or could not be read: the figures cover only what was read. */

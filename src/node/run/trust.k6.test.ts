@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { TALKLOAD_BIN, talkloadAsync } from '../cli/testing.ts';
+import { TALKLOAD_BIN, talkloadAsync } from '../testing/talkload.ts';
 import type { CompareReport } from '../compare/command.ts';
 import { TalkSimulator } from '../simulator/server.ts';
 import { findK6, projectRoot } from './k6-binary.ts';

@@ -4,7 +4,7 @@
 
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { RunError, UsageError, makeDirs, printedHelp } from '../cli/usage.ts';
+import { RunError, UsageError, makeDirs, printedHelp } from '../common/usage.ts';
 import { parseListen } from '../prober/config.ts';
 import { projectRoot } from '../run/k6-binary.ts';
 import { startPrometheus } from './prometheus.ts';

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, dirname, join } from 'node:path';
 import { projectRoot } from '../run/k6-binary.ts';
-import { RunError, UsageError } from '../cli/usage.ts';
+import { RunError, UsageError } from '../common/usage.ts';
 
 const NOT_FOUND = 'not found: install it (Debian: apt-get install prometheus), run scripts/get-prometheus.sh (builds it with Go), or set PROMETHEUS_BIN';
 

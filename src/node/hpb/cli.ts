@@ -4,8 +4,8 @@
 import { OCS_HEADERS, once } from '../run/checks.ts';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { HpbEmulator, HpbFaultError, parseHpbFaults } from '../hpb/emulator.ts';
-import { UsageError, parsePositiveNumber, printedHelp, readUserFile } from './usage.ts';
+import { HpbEmulator, HpbFaultError, parseHpbFaults } from './emulator.ts';
+import { UsageError, parsePositiveNumber, printedHelp, readUserFile } from '../common/usage.ts';
 
 export const HPB_HELP = `Usage: talkload hpb --backend URL --secret-file FILE [options]
 

@@ -2,14 +2,14 @@
 
 import { closeSync, openSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseCapacity, CapacityError } from '../simulator/capacity.ts';
-import { FaultSpecError, parseFaultRules } from '../simulator/faults.ts';
-import { TalkSimulator, DEFAULT_USERS } from '../simulator/server.ts';
-import type { ServerSettings, User } from '../simulator/state.ts';
-import { UsageError, parsePort, parsePositiveNumber, printedHelp } from './usage.ts';
+import { parseCapacity, CapacityError } from './capacity.ts';
+import { FaultSpecError, parseFaultRules } from './faults.ts';
+import { TalkSimulator, DEFAULT_USERS } from './server.ts';
+import type { ServerSettings, User } from './state.ts';
+import { UsageError, parsePort, parsePositiveNumber, printedHelp } from '../common/usage.ts';
 import { Hpb, type StartCallsValue } from '../../shared/constants.ts';
 import { HpbEmulator, HpbFaultError, type HpbFaults, parseHpbFaults } from '../hpb/emulator.ts';
-import { newSecret, parseBaseUrl, readSecretFile } from './hpb.ts';
+import { newSecret, parseBaseUrl, readSecretFile } from '../hpb/cli.ts';
 
 export const SIM_HELP = `Usage: talkload sim [options]
 

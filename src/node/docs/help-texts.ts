@@ -7,8 +7,8 @@ import { PROBE_HELP } from '../prober/command.ts';
 import { REPORT_HELP } from '../report/command.ts';
 import { RUN_HELP } from '../run/command.ts';
 import { STACK_HELP } from '../stack/command.ts';
-import { HPB_HELP } from './hpb.ts';
-import { SIM_HELP } from './sim.ts';
+import { HPB_HELP } from '../hpb/cli.ts';
+import { SIM_HELP } from '../simulator/cli.ts';
 
 export const HELP_TEXTS: Readonly<Record<string, string>> = {
   run: RUN_HELP,
