@@ -22,6 +22,7 @@ import { startChild, startSimulator } from './child.ts';
 import { type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { freePort } from '../src/node/stack/prometheus.ts';
+import { durationSeconds } from '../src/shared/duration.ts';
 import { cpuSeconds, openFiles, rssBytes } from './proc.ts';
 
 const BIN = fileURLToPath(new URL('../bin/talkload.mjs', import.meta.url));
@@ -47,10 +48,11 @@ const STAY = process.env['SCALE_STAY'] ?? '240s'; // not shorter than the run: n
 // checks, on the same two cores (issue 27: 15,000 guests ramped at 312 a second missed 370 hellos).
 // A step that needs it gets a longer run (and stay); 0 turns the pacing off.
 const JOIN_RATE = Number(process.env['SCALE_JOIN_RATE'] ?? (HPB ? 150 : 0));
-const seconds = (d: string): number => Number(d.replace(/s$/, ''));
+/** Seconds of a k6 duration text (240s, 4m); a text talkload run would refuse counts as 600. */
+const seconds = (d: string): number => durationSeconds(d) ?? 600;
 /** The step's load-profile length: DURATION, or longer so that its ramp keeps to JOIN_RATE. */
 const pacedDuration = (guests: number): string =>
-  JOIN_RATE > 0 && /^\d+s$/.test(DURATION) ? `${Math.max(seconds(DURATION), Math.ceil(guests / JOIN_RATE / 0.2))}s` : DURATION;
+  JOIN_RATE > 0 ? `${Math.max(seconds(DURATION), Math.ceil(guests / JOIN_RATE / 0.2))}s` : DURATION;
 const PEERS_EVERY = process.env['SCALE_PEERS_EVERY'] ?? '30s';
 const FLAGS_EVERY = process.env['SCALE_FLAGS_EVERY'] ?? '120s';
 // Each k6 process may hold 20,000 open files here (ulimit -Hn): about 2 connections per guest

@@ -50,8 +50,8 @@ export const K6Metric = {
   hpbHelloSent: 'talk_hpb_hello_sent_after_connect',
   /**
    * Counter, tag step: a guest's hello came past the HPB's limit, or its welcome too late, while
-   * k6's event loop lagged (a timer set at connect ran that late): the generator's fault, counted
-   * here and not in talk_hpb_unexpected (issue 27 item 3).
+   * k6's event loop lagged a second or more (the guest's lag samples between connect and hello):
+   * the generator's fault, counted here and not in talk_hpb_unexpected (issue 27 item 3).
    */
   hpbGeneratorLate: 'talk_hpb_generator_late',
   /** Counters: messages and bytes the guests received from the HPB. */

@@ -50,8 +50,7 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
   }
   const welcome = await conn.welcome;
   if (welcome === null) {
-    if (conn.lateByGenerator()) conn.late('connect');
-    else conn.fail('connect', 'no_welcome');
+    conn.missedWelcome();
     return finish(false);
   }
 

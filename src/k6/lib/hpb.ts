@@ -119,10 +119,10 @@ export class HpbConnection {
   }
 
   /**
-   * Whether a missed hello limit is the generator's: k6's loop ran a timer set at connect a second
-   * or more late, or has not run it yet at all (it is busier still), while the guest was connecting.
+   * Whether a missed hello limit is the generator's: between connect and hello, k6's loop ran one of
+   * this guest's lag samples a second or more late (or one is that overdue now).
    */
-  lateByGenerator(): boolean {
+  private lateByGenerator(): boolean {
     return this.loopLagMs() >= GENERATOR_LAG_MS;
   }
 
@@ -144,12 +144,18 @@ export class HpbConnection {
     this.sampling = false;
   }
 
-  /** Counts a step the generator made late (once per guest), not against the server. */
+  /** Counts a step the generator made late, once per guest, not against the server. */
   late(step: HpbStep): void {
-    if (this.generatorLate && step !== 'hello' && step !== 'connect') return;
-    if (!this.generatorLate) metrics.hpbGeneratorLate.add(1, { step });
+    if (this.generatorLate) return;
+    metrics.hpbGeneratorLate.add(1, { step });
     this.generatorLate = true;
     this.failures++;
+  }
+
+  /** No welcome came: the generator's when its loop lagged, else the server's. */
+  missedWelcome(): void {
+    if (this.lateByGenerator()) this.late('connect');
+    else this.fail('connect', 'no_welcome');
   }
 
   /** Counts an unexpected outcome of an HPB step. */

@@ -33,8 +33,7 @@ export default async function (): Promise<void> {
   await conn.opened;
   const welcome = await conn.welcome;
   if (welcome === null) {
-    if (conn.lateByGenerator()) conn.late('connect');
-    else conn.fail('connect', 'no_welcome');
+    conn.missedWelcome();
   } else {
     await conn.hello(JSON.stringify({ version: '2.0', auth: { url: T + Hpb.backendPath, params: { token: settings.helloAuthParams['2.0'].token } } }), 5000);
   }

@@ -3,6 +3,7 @@
 // real data and the simulator are read by the same lines.
 
 import { ACCESS_LOG_HEADER } from './access-log.ts';
+import { percentile } from '../run/results.ts';
 
 export interface AccessRow {
   readonly start: number;
@@ -54,12 +55,6 @@ export function accessStalls(rows: readonly AccessRow[], minSeconds = 20): Stall
   return out;
 }
 
-function p50(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.ceil(s.length / 2) - 1]!;
-}
-
 export interface SaturationFigures {
   readonly requests: number;
   readonly flagChanges: number;
@@ -85,6 +80,8 @@ export function saturationFigures(all: readonly AccessRow[]): SaturationFigures 
   const rows = all.filter((r) => COMPARED.test(r.endpoint));
   const of = (endpoint: string, status?: number): AccessRow[] => rows.filter((r) => r.endpoint === endpoint && (status === undefined || r.status === status));
   const polls = of('signaling_poll');
+  // As k6 and the data's analysis.md compute a median: interpolated between the closest ranks.
+  const peers = Float64Array.from(of('call_peers').map((r) => r.end - r.start)).sort();
   const pollErrors = polls.filter((r) => r.status >= 500).length;
   return {
     pollErrors,
@@ -92,7 +89,7 @@ export function saturationFigures(all: readonly AccessRow[]): SaturationFigures 
     flagChanges: of('call_flags', 200).length,
     callJoins: of('call_join', 200).length,
     stalls: accessStalls(rows),
-    callPeersP50Ms: ((v) => (v === null ? null : Math.round(v * 1000)))(p50(of('call_peers').map((r) => r.end - r.start))),
+    callPeersP50Ms: peers.length === 0 ? null : Math.round(percentile(peers, 0.5) * 1000),
     polls: polls.length,
     pollsWithin5s: polls.length === 0 ? null : polls.filter((r) => r.end - r.start <= 5).length / polls.length,
   };
