@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findK6 } from '../src/node/run/k6-binary.ts';
 import { startSimulator } from './child.ts';
-import { cpuSeconds } from './proc.ts';
+import { cpuSeconds, rssBytes } from './proc.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const GUESTS = Number(process.env['OVERHEAD_GUESTS'] ?? 40);
@@ -33,9 +33,15 @@ const WINDOW_TO_S = 28;
 const RUN_S = 34;
 // One piece out at a time (issue 29): extra k6 arguments for the full journey, e.g. --no-thresholds.
 const FULL_ARGS = (process.env['OVERHEAD_K6_ARGS'] ?? '').split(' ').filter(Boolean);
+// OVERHEAD_SIGNALING=hpb (issue 27 item 2): the HPB journey against bench/k6/bare-guest-hpb.js,
+// the same OCS requests and WebSocket messages in a bare script.
+const HPB = process.env['OVERHEAD_SIGNALING'] === 'hpb';
+const BARE_SCRIPT = join(ROOT, 'bench', 'k6', HPB ? 'bare-guest-hpb.js' : 'bare-guest.js');
 
 interface Window {
   cpu: number;
+  /** k6's resident memory at the end of the window (bytes). */
+  rss: number;
   requests: number;
   mix: Map<string, number>;
 }
@@ -68,6 +74,7 @@ async function measure(script: string, env: Record<string, string>, simUrl: stri
   const mix0 = await simRequests(simUrl);
   await at(WINDOW_TO_S);
   const cpu1 = cpuSeconds(pid);
+  const rss = rssBytes(pid);
   const mix1 = await simRequests(simUrl);
   const kill = setTimeout(() => child.kill('SIGKILL'), 120_000);
   const code = await exited;
@@ -75,18 +82,20 @@ async function measure(script: string, env: Record<string, string>, simUrl: stri
   if (cpu1 === 0) throw new Error(`k6 ended before the measuring window (exit ${code}): ${stderr.trim().split('\n').pop() ?? ''}`);
   const mix = new Map<string, number>();
   for (const [k, v] of mix1) if (v - (mix0.get(k) ?? 0) > 0) mix.set(k, v - (mix0.get(k) ?? 0));
-  return { cpu: cpu1 - cpu0, requests: sum(mix), mix };
+  return { cpu: cpu1 - cpu0, rss, requests: sum(mix), mix };
 }
 
 function add(into: Window, w: Window): void {
   into.cpu += w.cpu;
+  into.rss += w.rss;
   into.requests += w.requests;
   for (const [k, v] of w.mix) into.mix.set(k, (into.mix.get(k) ?? 0) + v);
 }
 
 /** Each measurement gets a fresh simulator: state left by the previous run would cost CPU on the same two cores. */
 async function measureOnFreshSim(script: string, env: Record<string, string>, args: readonly string[] = []): Promise<Window> {
-  const sim = await startSimulator();
+  // With an HPB: Talk in external signaling mode with the HPB emulator beside it (its process).
+  const sim = await startSimulator(HPB ? ['--signaling', 'external'] : []);
   try {
     return await measure(script, env, sim.url, args);
   } finally {
@@ -98,34 +107,37 @@ async function measureOnFreshSim(script: string, env: Record<string, string>, ar
 const FULL_ENV: Record<string, string> = {
   TALK_USER: 'admin', TALK_PASSWORD: 'admin', TALK_PROFILE: 'smoke', TALK_GUESTS: String(GUESTS), TALK_CALL_SIZE: String(CALL_SIZE),
   TALK_DURATION: `${RUN_S}s`, TALK_STAY: '2s', TALK_FLAGS_EVERY: '0.5s', TALK_PEERS_EVERY: '0.5s', TALK_MODERATOR: 'false',
+  TALK_SIGNALING: HPB ? 'hpb' : 'internal',
 };
-const GOAL = 1.1;
+/** Issue 29's goal for the HTTP journey, issue 27's for the HPB one. */
+const GOAL = HPB ? 1.15 : 1.1;
+const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
 
 /** Runs `script` against the bare script, ROUNDS rounds side by side; prints its table and returns its ratio. */
 async function compare(label: string, script: string, env: Record<string, string> = {}): Promise<number> {
-  const full: Window = { cpu: 0, requests: 0, mix: new Map() };
-  const bare: Window = { cpu: 0, requests: 0, mix: new Map() };
+  const full: Window = { cpu: 0, rss: 0, requests: 0, mix: new Map() };
+  const bare: Window = { cpu: 0, rss: 0, requests: 0, mix: new Map() };
   const rows: string[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     process.stderr.write(`overhead: ${label}: round ${round}/${ROUNDS}: side by side with the bare k6 script (${RUN_S} s)...\n`);
     const [f, b] = await Promise.all([
       measureOnFreshSim(script, { ...FULL_ENV, ...env }, FULL_ARGS),
-      measureOnFreshSim(join(ROOT, 'bench', 'k6', 'bare-guest.js'), {
+      measureOnFreshSim(BARE_SCRIPT, {
         BARE_VUS: String(GUESTS), BARE_ROOMS: String(Math.ceil(GUESTS / CALL_SIZE)), BARE_DURATION: `${RUN_S}s`,
         BARE_STAY_MS: '2000', BARE_FLAGS_MS: '500', BARE_PEERS_MS: '500',
       }),
     ]);
-    rows.push(`| ${round} | ${f.requests} | ${((f.cpu / f.requests) * 1e6).toFixed(0)} | ${b.requests} | ${((b.cpu / b.requests) * 1e6).toFixed(0)} | ${(f.cpu / f.requests / (b.cpu / b.requests)).toFixed(2)}x |`);
+    rows.push(`| ${round} | ${f.requests} | ${((f.cpu / f.requests) * 1e6).toFixed(0)} | ${b.requests} | ${((b.cpu / b.requests) * 1e6).toFixed(0)} | ${(f.cpu / f.requests / (b.cpu / b.requests)).toFixed(2)}x | ${mib(f.rss)} / ${mib(b.rss)} |`);
     add(full, f);
     add(bare, b);
   }
   const perFull = (full.cpu / full.requests) * 1e6;
   const perBare = (bare.cpu / bare.requests) * 1e6;
-  console.log(`\n${label} vs bare k6 script making the same requests (bench/k6/bare-guest.js)\n`);
-  console.log('| round | full: requests | full: µs per request | bare: requests | bare: µs per request | ratio |');
-  console.log('|---:|---:|---:|---:|---:|---:|');
+  console.log(`\n${label} vs bare k6 script making the same requests (${BARE_SCRIPT.slice(ROOT.length)})\n`);
+  console.log('| round | full: requests | full: µs per request | bare: requests | bare: µs per request | ratio | k6 RSS MiB full / bare |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) console.log(r);
-  console.log(`| all | ${full.requests} | ${perFull.toFixed(0)} | ${bare.requests} | ${perBare.toFixed(0)} | ${(perFull / perBare).toFixed(2)}x |`);
+  console.log(`| all | ${full.requests} | ${perFull.toFixed(0)} | ${bare.requests} | ${perBare.toFixed(0)} | ${(perFull / perBare).toFixed(2)}x | ${mib(full.rss / ROUNDS)} / ${mib(bare.rss / ROUNDS)} (mean) |`);
   // The same requests: each endpoint's share of all requests, side by side.
   const share = (w: Window, id: string): number => (w.mix.get(id) ?? 0) / w.requests;
   const ids = [...new Set([...full.mix.keys(), ...bare.mix.keys()])];
@@ -154,7 +166,7 @@ async function ladder(): Promise<Array<[string, string, Record<string, string>]>
 async function main(): Promise<void> {
   const fullScript = process.env['OVERHEAD_SCRIPT'] ?? join(ROOT, 'dist', 'k6', 'guest-call.js');
   console.log(`k6 CPU per request in the steady state (${WINDOW_TO_S - WINDOW_FROM_S} s windows, each script side by side with the bare one), ${GUESTS} guests in calls of ${CALL_SIZE}, simulator on loopback:`);
-  const rungs = process.env['OVERHEAD_LADDER'] === '1' ? await ladder() : [];
+  const rungs = process.env['OVERHEAD_LADDER'] === '1' && !HPB ? await ladder() : [];
   for (const [label, script, env] of rungs) await compare(label, script, env);
   const ratio = await compare(`full guest journey (${process.env['OVERHEAD_SCRIPT'] ?? 'dist/k6/guest-call.js'})`, fullScript);
   console.log(`\nratio ${ratio.toFixed(2)}x; goal at most ${GOAL.toFixed(2)}x: ${ratio <= GOAL ? 'met' : 'NOT met'}`);
