@@ -5,7 +5,7 @@
 // is listed: with an HPB that proves the HPB's pings reach Talk. Nothing here blocks the VU.
 
 import { CallFlag, Hpb } from '../../shared/constants.ts';
-import { inCallOf, stringField } from '../../shared/hpb-protocol.ts';
+import { inCallReader, stringField } from '../../shared/hpb-protocol.ts';
 import { config } from '../lib/env.ts';
 import { HpbConnection, handshakeTurn, hpbClientUrl } from '../lib/hpb.ts';
 import { metrics } from '../lib/metrics.ts';
@@ -70,9 +70,10 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
   metrics.hpbRoom.add(Date.now() - roomAt);
 
   /** Sends a flag change over OCS and times the HPB event that shows it to the room. */
+  const inCallOf = inCallReader(hpbId);
   const change = async (step: 'call_propagation' | 'flags_propagation', send: () => Promise<boolean>, want: number): Promise<boolean> => {
     const sentAt = Date.now();
-    const seen = conn.waitFor((t) => inCallOf(t, hpbId) === want, PROPAGATION_MS);
+    const seen = conn.waitFor((t) => inCallOf(t) === want, PROPAGATION_MS);
     if (!(await send())) return false;
     const got = await seen;
     if (got === null) conn.fail(step, conn.closed ? 'closed' : 'timeout');
@@ -85,6 +86,9 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
   if (inCall) metrics.callJoins.add(1);
 
   const peersRequest = c.prepare('call_peers', { token, keepBody: true });
+  // Mute and unmute, prepared once (a flag change alternates them).
+  const flagsRequests = [c.prepare('call_flags', { token, params: { flags: flags ^ CallFlag.withAudio } }), c.prepare('call_flags', { token, params: { flags } })];
+  let toggles = 0;
   const leaveAt = Date.now() + jitter(config.stay);
   const chat = config.chat ? startChat(c, token, leaveAt, []) : null;
   await stay({
@@ -97,7 +101,8 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
     flags: async () => {
       if (!inCall || conn.closed) return;
       const next = flags ^ CallFlag.withAudio; // mute / unmute
-      const ok = await change('flags_propagation', () => c.callAsync('call_flags', { token, params: { flags: next } }).then((r) => r.status === 200), next);
+      const request = flagsRequests[toggles++ % 2]!;
+      const ok = await change('flags_propagation', () => c.fire(request).then((r) => c.record(request, r).status === 200), next);
       if (ok) flags = next;
       else inCall = false;
     },
