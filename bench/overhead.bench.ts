@@ -33,10 +33,10 @@ const WINDOW_TO_S = 28;
 const RUN_S = 34;
 // One piece out at a time (issue 29): extra k6 arguments for the full journey, e.g. --no-thresholds.
 const FULL_ARGS = (process.env['OVERHEAD_K6_ARGS'] ?? '').split(' ').filter(Boolean);
-// OVERHEAD_SIGNALING=hpb (issue 27 item 2): the HPB journey against bench/k6/bare-guest-hpb.js,
-// the same OCS requests and WebSocket messages in a bare script.
+// OVERHEAD_SIGNALING=hpb (issue 27 item 2): the HPB journey against the bare script's HPB mode
+// (BARE_HPB=1: the same OCS requests and WebSocket messages).
 const HPB = process.env['OVERHEAD_SIGNALING'] === 'hpb';
-const BARE_SCRIPT = join(ROOT, 'bench', 'k6', HPB ? 'bare-guest-hpb.js' : 'bare-guest.js');
+const BARE_SCRIPT = join(ROOT, 'bench', 'k6', 'bare-guest.js');
 
 interface Window {
   cpu: number;
@@ -124,7 +124,7 @@ async function compare(label: string, script: string, env: Record<string, string
       measureOnFreshSim(script, { ...FULL_ENV, ...env }, FULL_ARGS),
       measureOnFreshSim(BARE_SCRIPT, {
         BARE_VUS: String(GUESTS), BARE_ROOMS: String(Math.ceil(GUESTS / CALL_SIZE)), BARE_DURATION: `${RUN_S}s`,
-        BARE_STAY_MS: '2000', BARE_FLAGS_MS: '500', BARE_PEERS_MS: '500',
+        BARE_STAY_MS: '2000', BARE_FLAGS_MS: '500', BARE_PEERS_MS: '500', BARE_HPB: HPB ? '1' : '0',
       }),
     ]);
     rows.push(`| ${round} | ${f.requests} | ${((f.cpu / f.requests) * 1e6).toFixed(0)} | ${b.requests} | ${((b.cpu / b.requests) * 1e6).toFixed(0)} | ${(f.cpu / f.requests / (b.cpu / b.requests)).toFixed(2)}x | ${mib(f.rss)} / ${mib(b.rss)} |`);

@@ -20,6 +20,17 @@ function vusForRate(rate: number, stay: number): number {
   return Math.max(2, Math.ceil(rate * (stay + 10) * 1.2));
 }
 
+/** A ramping-VU shape: stages as (share of the duration, multiple of the guests). */
+function rampingVus(d: number, guests: number, stages: readonly (readonly [number, number])[], gracefulStop: string): Scenario {
+  return {
+    executor: 'ramping-vus',
+    startVUs: 0,
+    stages: stages.map(([share, times]) => ({ duration: s(d * share), target: guests * times })),
+    gracefulRampDown: gracefulStop,
+    gracefulStop,
+  };
+}
+
 export function guestScenario(profile: ProfileName, i: ShapeInput): Scenario {
   const d = i.duration;
   // A guest that is in the call when time is up still leaves properly: its stay (jittered, up to
@@ -31,31 +42,9 @@ export function guestScenario(profile: ProfileName, i: ShapeInput): Scenario {
     case 'soak':
       return { executor: 'constant-vus', vus: i.guests, duration: s(d), gracefulStop };
     case 'load':
-      return {
-        executor: 'ramping-vus',
-        startVUs: 0,
-        stages: [
-          { duration: s(d * 0.2), target: i.guests },
-          { duration: s(d * 0.6), target: i.guests },
-          { duration: s(d * 0.2), target: 0 },
-        ],
-        gracefulRampDown: gracefulStop,
-        gracefulStop,
-      };
+      return rampingVus(d, i.guests, [[0.2, 1], [0.6, 1], [0.2, 0]], gracefulStop);
     case 'stress':
-      return {
-        executor: 'ramping-vus',
-        startVUs: 0,
-        stages: [
-          { duration: s(d * 0.15), target: i.guests },
-          { duration: s(d * 0.2), target: i.guests },
-          { duration: s(d * 0.15), target: i.guests * 2 },
-          { duration: s(d * 0.3), target: i.guests * 2 },
-          { duration: s(d * 0.2), target: 0 },
-        ],
-        gracefulRampDown: gracefulStop,
-        gracefulStop,
-      };
+      return rampingVus(d, i.guests, [[0.15, 1], [0.2, 1], [0.15, 2], [0.3, 2], [0.2, 0]], gracefulStop);
     case 'spike': {
       const base = perMinute(i.joinRate / 10);
       const peak = perMinute(i.joinRate);

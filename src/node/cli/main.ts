@@ -3,51 +3,35 @@
 import { simCommand } from '../simulator/cli.ts';
 import { EXIT_CODES_HELP, RunError, UsageError } from '../exit-codes.ts';
 
+type Command = (argv: string[]) => Promise<number>;
+
+/** Every command, what it does (the help's list) and how to load it (only the one that runs). */
+const COMMANDS: Readonly<Record<string, { readonly about: string; readonly load: () => Promise<Command> }>> = {
+  sim: { about: 'run the embedded Nextcloud Talk simulator', load: async () => simCommand },
+  hpb: { about: 'run an HPB (signaling server) emulator for external signaling', load: async () => (await import('../hpb/cli.ts')).hpbCommand },
+  run: { about: 'run a k6 load test of the Talk call flow (default target: the embedded simulator)', load: async () => (await import('../run/command.ts')).runCommand },
+  probe: { about: 'run the call journey continuously and export it to Prometheus', load: async () => (await import('../prober/command.ts')).probeCommand },
+  stack: { about: 'start a local Prometheus for k6 remote write and the prober', load: async () => (await import('../stack/command.ts')).stackCommand },
+  k8s: { about: 'write k6-operator manifests (ConfigMap + TestRun) for the same scenarios', load: async () => (await import('../k8s/command.ts')).k8sCommand },
+  gate: { about: 'judge a run against budgets and a baseline (CI performance gate)', load: async () => (await import('../gate/command.ts')).gateCommand },
+  compare: { about: 'A/B: the same workload against two targets in alternating rounds, B judged against A', load: async () => (await import('../compare/command.ts')).compareCommand },
+  baseline: { about: 'accept a run as the baseline to commit', load: async () => (await import('../gate/command.ts')).baselineCommand },
+  report: { about: "build a run's report.html again from its results folder", load: async () => (await import('../report/command.ts')).reportCommand },
+};
+
 const HELP = `Usage: talkload <command> [options]
 
 Commands:
-  sim       run the embedded Nextcloud Talk simulator
-  hpb       run an HPB (signaling server) emulator for external signaling
-  run       run a k6 load test of the Talk call flow (default target: the embedded simulator)
-  probe     run the call journey continuously and export it to Prometheus
-  stack     start a local Prometheus for k6 remote write and the prober
-  k8s       write k6-operator manifests (ConfigMap + TestRun) for the same scenarios
-  gate      judge a run against budgets and a baseline (CI performance gate)
-  compare   A/B: the same workload against two targets in alternating rounds, B judged against A
-  baseline  accept a run as the baseline to commit
-  report    build a run's report.html again from its results folder
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)}${c.about}`)
+  .join('\n')}
 
 Run "talkload <command> --help" for a command's options.
 
 ${EXIT_CODES_HELP}`;
 
-type Command = (argv: string[]) => Promise<number>;
-
 async function loadCommand(name: string): Promise<Command | undefined> {
-  switch (name) {
-    case 'sim':
-      return simCommand;
-    case 'hpb':
-      return (await import('../hpb/cli.ts')).hpbCommand;
-    case 'run':
-      return (await import('../run/command.ts')).runCommand;
-    case 'probe':
-      return (await import('../prober/command.ts')).probeCommand;
-    case 'stack':
-      return (await import('../stack/command.ts')).stackCommand;
-    case 'k8s':
-      return (await import('../k8s/command.ts')).k8sCommand;
-    case 'gate':
-      return (await import('../gate/command.ts')).gateCommand;
-    case 'baseline':
-      return (await import('../gate/command.ts')).baselineCommand;
-    case 'compare':
-      return (await import('../compare/command.ts')).compareCommand;
-    case 'report':
-      return (await import('../report/command.ts')).reportCommand;
-    default:
-      return undefined;
-  }
+  return Object.hasOwn(COMMANDS, name) ? COMMANDS[name]!.load() : undefined;
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -5,52 +5,76 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { RunError, UsageError, checkWritableDir, makeDirs, parsePositiveNumber, printedHelp, readUserFile } from '../common/usage.ts';
+import { RunError, UsageError, checkWritableDir, makeDirs, parsePositiveNumber, readUserFile } from '../common/usage.ts';
+import { type CommandDecl, type OptionDecl, parseCommand } from '../common/options.ts';
 import { parseSimArgs, parseSimArgsAs, startSimulator } from '../simulator/cli.ts';
 import { EXIT } from '../exit-codes.ts';
 import { defaultGateBudgets, evaluate, parseBudgets, withoutLatencyBudgets, type Check } from '../gate/gate.ts';
-import { planRun } from '../run/command.ts';
+import { planRun } from '../run/plan.ts';
 import { checkCredentials, checkSignaling, preflight } from '../run/checks.ts';
 import { projectRoot } from '../run/k6-binary.ts';
 import { IncompleteSamplesError, SUMMARY_SCHEMA, aggregateSamples, endpointSummaries, type EndpointSummary, hpbLatencies, hpbOf, journeysOf, requireComplete, sortedLatencies, xml, type RunSummary } from '../run/results.ts';
 import { compareHtml } from '../report/compare-html.ts';
 import { compareSides, type Comparison, type Side } from './compare.ts';
 
-export const COMPARE_HELP = `Usage: talkload compare --a TARGET --b TARGET [options]
+/** Each round's workload where the flags do not say: a short smoke round. */
+const WORKLOAD_DEFAULTS: Record<string, string> = {
+  profile: 'smoke',
+  guests: '10',
+  'call-size': '5',
+  duration: '6s',
+  stay: '4s',
+  'flags-every': '2s',
+  'peers-every': '2s',
+  seed: '42',
+};
+
+export const COMPARE_COMMAND = {
+  about: `Usage: talkload compare --a TARGET --b TARGET [options]
 
 Runs the same seeded workload against A and B in alternating rounds (A B B A A B ...), so that what
 a busy machine does to one it does to the other, and judges B against A per endpoint: the shift of
 the median and of the p95, the error rate, statuses B answers that A never did. Exit 0 when nothing
-regressed and B keeps its budgets, 99 when something did (see the exit codes below).
-
-  --a TARGET, --b TARGET    a Nextcloud base URL, or "sim" for an embedded simulator of its own
-  --a-sim-fault F, --b-sim-fault F         faults of that side's simulator (repeatable; see talkload sim)
-  --sim-capacity C, --a-sim-capacity C, --b-sim-capacity C   capacity model of both, or one, simulator
-  --sim-signaling external  both simulators with an HPB (the emulator): guests over WebSockets, and
-                            the HPB steps (hello, room join, propagation) compared like endpoints
-  --a-sim-hpb-fault F, --b-sim-hpb-fault F faults of that side's HPB emulator (drop-pings, fanout-delay:MS, close:MS)
-  --user ID, --password-file F             moderator account on URL targets (the same on both)
-  --ring-user ID            user added to each conversation and rung, on URL targets (simulators:
-                            participant1); without it the workload does not ring and nothing judges rings
-  --allow-target HOST       load-test a non-loopback host (repeatable: one per side)
-  --rounds N                rounds per side (default 6, at least 4)
-  --schedule S              alternate: A and B one after another, ABBA (default); together: each
-                            pair of rounds at the same time, both sides under the same load
-  --min-effect-pct P        changes below P % of A's figure are no change (default 5)
-  --min-effect-ms M         changes below M ms are no change (default 2)
-  --budgets FILE            budgets B's figures must keep (default: src/shared/budgets.ts for a simulator;
-                            for a URL target only statuses and errors, as fixed latency budgets fit no
-                            particular server: give that server's budgets here)
-  --out DIR, --run-id ID    results in DIR/ID (default results/, a time-stamped id)
-  Workload of each round, as for talkload run (defaults: a short smoke round):
-  --profile P (smoke) --guests N (10) --call-size N (5) --duration D (6s) --stay D (4s)
-  --flags-every D (2s) --peers-every D (2s) --seed S (42) --no-moderator
-
+regressed and B keeps its budgets, 99 when something did (see the exit codes below).`,
+  column: 30,
+  footer: `
 Results: DIR/ID/compare.html (a forest plot), compare.md, compare.json, compare-junit.xml, and each round's run under rounds/;
 an interrupted compare writes them too, marked interrupted, from the pairs of rounds done so far.
-`;
-
+`,
+  options: {
+    a: { type: 'string', flag: '--a TARGET, --b TARGET', help: 'a Nextcloud base URL, or "sim" for an embedded simulator of its own' },
+    b: { type: 'string', shownWith: 'a' },
+    'a-sim-fault': { type: 'string', multiple: true, flag: '--a-sim-fault F, --b-sim-fault F', help: "faults of that side's simulator (repeatable; see talkload sim)" },
+    'b-sim-fault': { type: 'string', multiple: true, shownWith: 'a-sim-fault' },
+    'sim-capacity': { type: 'string', arg: 'C', help: 'capacity model of both simulators (see talkload sim)' },
+    'a-sim-capacity': { type: 'string', flag: '--a-sim-capacity C, --b-sim-capacity C', help: 'capacity model of one side\'s simulator' },
+    'b-sim-capacity': { type: 'string', shownWith: 'a-sim-capacity' },
+    'sim-compat': { type: 'string', arg: 'VERSION', help: 'both simulators answer as this Talk version (latest, talk19)' },
+    'sim-signaling': { type: 'string', arg: 'MODE', help: ['external: both simulators with an HPB (the emulator), guests over WebSockets;', 'the HPB steps (hello, room join, propagation) are compared like endpoints'] },
+    'a-sim-hpb-fault': { type: 'string', multiple: true, flag: '--a-sim-hpb-fault F, --b-sim-hpb-fault F', help: "faults of that side's HPB emulator (drop-pings, fanout-delay:MS, close:MS)" },
+    'b-sim-hpb-fault': { type: 'string', multiple: true, shownWith: 'a-sim-hpb-fault' },
+    user: { type: 'string', flag: '--user ID, --password-file F', help: 'moderator account on URL targets (the same on both)' },
+    'password-file': { type: 'string', shownWith: 'user' },
+    'ring-user': { type: 'string', arg: 'ID', help: ['user added to each conversation and rung, on URL targets (simulators:', 'participant1); without it the workload does not ring and nothing judges rings'] },
+    'allow-target': { type: 'string', arg: 'HOST', multiple: true, help: 'load-test a non-loopback host (repeatable: one per side)' },
+    rounds: { type: 'string', arg: 'N', default: '6', help: 'rounds per side (default {default}, at least 4)' },
+    schedule: { type: 'string', arg: 'S', default: 'alternate', help: ['alternate: A and B one after another, ABBA (default); together: each', 'pair of rounds at the same time, both sides under the same load'] },
+    'min-effect-pct': { type: 'string', arg: 'P', default: '5', help: "changes below P % of A's figure are no change (default {default})" },
+    'min-effect-ms': { type: 'string', arg: 'M', default: '2', help: 'changes below M ms are no change (default {default})' },
+    budgets: { type: 'string', arg: 'FILE', help: ["budgets B's figures must keep (default: src/shared/budgets.ts for a simulator;", 'for a URL target only statuses and errors, as fixed latency budgets fit no', "particular server: give that server's budgets here)"] },
+    out: { type: 'string', default: 'results', flag: '--out DIR, --run-id ID', help: 'results in DIR/ID (default results/, a time-stamped id)' },
+    'run-id': { type: 'string', shownWith: 'out' },
+    profile: { type: 'string', arg: 'P', help: `workload of each round, as for talkload run (default ${WORKLOAD_DEFAULTS['profile']})` },
+    guests: { type: 'string', arg: 'N', help: `guests of each round (default ${WORKLOAD_DEFAULTS['guests']})` },
+    'call-size': { type: 'string', arg: 'N', help: `guests per call (default ${WORKLOAD_DEFAULTS['call-size']})` },
+    duration: { type: 'string', arg: 'D', help: `length of each round (default ${WORKLOAD_DEFAULTS['duration']})` },
+    stay: { type: 'string', arg: 'D', help: `each guest's stay (default ${WORKLOAD_DEFAULTS['stay']})` },
+    'flags-every': { type: 'string', arg: 'D', help: `time between flag changes (default ${WORKLOAD_DEFAULTS['flags-every']})` },
+    'peers-every': { type: 'string', arg: 'D', help: `time between GET /call polls (default ${WORKLOAD_DEFAULTS['peers-every']})` },
+    seed: { type: 'string', arg: 'S', help: `seed of the guests' choices and the simulators' faults (default ${WORKLOAD_DEFAULTS['seed']})` },
+    'no-moderator': { type: 'boolean', default: false, help: 'guests only' },
+  },
+} as const satisfies CommandDecl<Record<string, OptionDecl>>;
 interface SideSpec {
   readonly name: 'A' | 'B';
   /** URL, or null for an embedded simulator. */
@@ -75,16 +99,6 @@ export interface CompareReport {
   readonly interrupted?: { readonly pairsDone: number };
 }
 
-const WORKLOAD_DEFAULTS: Record<string, string> = {
-  profile: 'smoke',
-  guests: '10',
-  'call-size': '5',
-  duration: '6s',
-  stay: '4s',
-  'flags-every': '2s',
-  'peers-every': '2s',
-  seed: '42',
-};
 
 function parseSide(name: 'A' | 'B', text: string | undefined, faults: string[], capacity: string | undefined, compat: string | undefined, signaling?: string, hpbFaults: string[] = [], sharedCapacity = false): SideSpec {
   if (text === undefined) throw new UsageError(`--${name.toLowerCase()} is missing: give a Nextcloud base URL or "sim"`);
@@ -235,52 +249,17 @@ function writeReports(outDir: string, report: CompareReport): string {
 }
 
 export async function compareCommand(argv: string[]): Promise<number> {
-  if (printedHelp(argv, COMPARE_HELP)) return 0;
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      a: { type: 'string' },
-      b: { type: 'string' },
-      'a-sim-fault': { type: 'string', multiple: true },
-      'b-sim-fault': { type: 'string', multiple: true },
-      'sim-capacity': { type: 'string' },
-      'a-sim-capacity': { type: 'string' },
-      'b-sim-capacity': { type: 'string' },
-      'sim-compat': { type: 'string' },
-      'sim-signaling': { type: 'string' },
-      'a-sim-hpb-fault': { type: 'string', multiple: true },
-      'b-sim-hpb-fault': { type: 'string', multiple: true },
-      user: { type: 'string' },
-      'password-file': { type: 'string' },
-      'allow-target': { type: 'string', multiple: true },
-      rounds: { type: 'string', default: '6' },
-      schedule: { type: 'string', default: 'alternate' },
-      'min-effect-pct': { type: 'string', default: '5' },
-      'min-effect-ms': { type: 'string', default: '2' },
-      budgets: { type: 'string' },
-      out: { type: 'string', default: 'results' },
-      'run-id': { type: 'string' },
-      profile: { type: 'string' },
-      guests: { type: 'string' },
-      'call-size': { type: 'string' },
-      duration: { type: 'string' },
-      stay: { type: 'string' },
-      'flags-every': { type: 'string' },
-      'peers-every': { type: 'string' },
-      seed: { type: 'string' },
-      'no-moderator': { type: 'boolean', default: false },
-      'ring-user': { type: 'string' },
-    },
-  });
+  const parsed = parseCommand(argv, COMPARE_COMMAND);
+  if (parsed === null) return 0;
+  const { values } = parsed;
+
   const a = parseSide('A', values.a, values['a-sim-fault'] ?? [], values['a-sim-capacity'] ?? values['sim-capacity'], values['sim-compat'], values['sim-signaling'], values['a-sim-hpb-fault'], values['a-sim-capacity'] === undefined);
   const b = parseSide('B', values.b, values['b-sim-fault'] ?? [], values['b-sim-capacity'] ?? values['sim-capacity'], values['sim-compat'], values['sim-signaling'], values['b-sim-hpb-fault'], values['b-sim-capacity'] === undefined);
   if (a.url !== null && a.url === b.url) throw new UsageError(`--a and --b are the same target (${a.url}): compare two servers`);
-  const rounds = parsePositiveNumber(values.rounds ?? '6', '--rounds', { integer: true, min: 4, max: 100 });
+  const rounds = parsePositiveNumber(values.rounds, '--rounds', { integer: true, min: 4, max: 100 });
   if (values.schedule !== 'alternate' && values.schedule !== 'together') throw new UsageError(`--schedule must be alternate or together, got "${values.schedule}"`);
-  const minEffectPct = parsePositiveNumber(values['min-effect-pct'] ?? '5', '--min-effect-pct', { max: 1000 });
-  const minEffectMs = parsePositiveNumber(values['min-effect-ms'] ?? '2', '--min-effect-ms');
+  const minEffectPct = parsePositiveNumber(values['min-effect-pct'], '--min-effect-pct', { max: 1000 });
+  const minEffectMs = parsePositiveNumber(values['min-effect-ms'], '--min-effect-ms');
   // Fixed latency budgets suit the simulator's workload, not a given server (issue 24 item 9: an A/A
   // compare of a real 2-core server broke them on identical builds): against a URL, B keeps its
   // statuses and errors; its latency budgets come from the user's file.
@@ -308,7 +287,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
 
   const runId = values['run-id'] ?? `compare-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}`;
   if (!/^[A-Za-z0-9._-]{1,80}$/.test(runId)) throw new UsageError(`--run-id "${runId}" may only use letters, digits, '.', '_' and '-'`);
-  const outDir = resolve(values.out ?? 'results', runId);
+  const outDir = resolve(values.out, runId);
   if (existsSync(outDir)) throw new UsageError(`results folder ${relative(process.cwd(), outDir)} exists already; choose another --run-id`);
   checkWritableDir(outDir, '--out');
 

@@ -1,6 +1,6 @@
 // Shared panel defaults for the dashboards as code (Grafana Foundation SDK).
 
-import { DatasourceVariableBuilder, QueryVariableBuilder, type DataSourceRef } from '@grafana/grafana-foundation-sdk/dashboard';
+import { DashboardBuilder, DatasourceVariableBuilder, QueryVariableBuilder, type DataSourceRef } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
 import { PanelBuilder as StatBuilder } from '@grafana/grafana-foundation-sdk/stat';
@@ -53,4 +53,9 @@ export function stat(title: string, unit: string, description: string, target: D
     .span(w)
     .reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']))
     .withTarget(target);
+}
+
+/** What every talkload dashboard starts with: its identity, refresh and range, the data source variable. */
+export function dashboard(title: string, uid: string, tags: string[], description: string, refresh: string, from: string): DashboardBuilder {
+  return new DashboardBuilder(title).uid(uid).tags(tags).description(description).refresh(refresh).time({ from, to: 'now' }).timezone('browser').withVariable(datasourceVariable());
 }

@@ -1,21 +1,14 @@
 // "Talk load test": k6 runs sent by remote write (k6_* metrics, native histograms), per endpoint.
 
-import { DashboardBuilder, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
-import { datasourceVariable, labelVariable, q, stat, timeseries } from './common.ts';
+import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { dashboard, labelVariable, q, stat, timeseries } from './common.ts';
 
 const sel = 'testid=~"$testid", name=~"$endpoint"';
 const quantile = (p: number) =>
   q(`histogram_quantile(${p}, sum by (name) (rate(k6_http_req_duration_seconds{${sel}}[$__rate_interval])))`, '{{name}}');
 
 export function loadTestDashboard() {
-  return new DashboardBuilder('Talk load test')
-    .uid('talkload-k6')
-    .tags(['talkload', 'k6', 'nextcloud-talk'])
-    .description('talkload k6 runs of the Nextcloud Talk call flow, per endpoint id (k6 remote write).')
-    .refresh('10s')
-    .time({ from: 'now-30m', to: 'now' })
-    .timezone('browser')
-    .withVariable(datasourceVariable())
+  return dashboard('Talk load test', 'talkload-k6', ['talkload', 'k6', 'nextcloud-talk'], 'talkload k6 runs of the Nextcloud Talk call flow, per endpoint id (k6 remote write).', '10s', 'now-30m')
     .withVariable(labelVariable('testid', 'Run (testid)', 'label_values(k6_http_reqs_total, testid)'))
     .withVariable(labelVariable('endpoint', 'Endpoint', 'label_values(k6_http_reqs_total{testid=~"$testid"}, name)'))
     .withRow(new RowBuilder('Requests (RED per endpoint)'))

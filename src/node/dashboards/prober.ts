@@ -1,22 +1,15 @@
 // "Talk prober": talkload probe results (talkprobe_* metrics), per target and endpoint.
 
-import { DashboardBuilder, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as HeatmapBuilder } from '@grafana/grafana-foundation-sdk/heatmap';
-import { DS, datasourceVariable, labelVariable, q, stat, timeseries } from './common.ts';
+import { DS, dashboard, labelVariable, q, stat, timeseries } from './common.ts';
 
 const sel = 'target=~"$target", endpoint=~"$endpoint"';
 const quantile = (p: number) =>
   q(`histogram_quantile(${p}, sum by (le, endpoint) (rate(talkprobe_request_duration_seconds_bucket{${sel}}[$__rate_interval])))`, '{{endpoint}}');
 
 export function proberDashboard() {
-  return new DashboardBuilder('Talk prober')
-    .uid('talkload-prober')
-    .tags(['talkload', 'prober', 'nextcloud-talk'])
-    .description('talkload probe: the Talk call journey run continuously against each target.')
-    .refresh('30s')
-    .time({ from: 'now-6h', to: 'now' })
-    .timezone('browser')
-    .withVariable(datasourceVariable())
+  return dashboard('Talk prober', 'talkload-prober', ['talkload', 'prober', 'nextcloud-talk'], 'talkload probe: the Talk call journey run continuously against each target.', '30s', 'now-6h')
     .withVariable(labelVariable('target', 'Target', 'label_values(talkprobe_journey_success, target)'))
     .withVariable(labelVariable('endpoint', 'Endpoint', 'label_values(talkprobe_requests_total{target=~"$target"}, endpoint)'))
     .withRow(new RowBuilder('Journey'))

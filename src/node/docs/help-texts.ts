@@ -1,26 +1,27 @@
 // Every command's --help text, in one place for docs/flags.md and the docs tests.
 
-import { COMPARE_HELP } from '../compare/command.ts';
-import { BASELINE_HELP, GATE_HELP } from '../gate/command.ts';
-import { K8S_HELP } from '../k8s/command.ts';
-import { PROBE_HELP } from '../prober/command.ts';
-import { REPORT_HELP } from '../report/command.ts';
-import { RUN_HELP } from '../run/command.ts';
-import { STACK_HELP } from '../stack/command.ts';
-import { HPB_HELP } from '../hpb/cli.ts';
-import { SIM_HELP } from '../simulator/cli.ts';
+import { COMPARE_COMMAND } from '../compare/command.ts';
+import { BASELINE_COMMAND, GATE_COMMAND } from '../gate/command.ts';
+import { K8S_COMMAND } from '../k8s/command.ts';
+import { PROBE_COMMAND } from '../prober/command.ts';
+import { REPORT_COMMAND } from '../report/command.ts';
+import { RUN_COMMAND } from '../run/plan.ts';
+import { STACK_COMMAND } from '../stack/command.ts';
+import { helpOf } from '../common/options.ts';
+import { HPB_COMMAND } from '../hpb/cli.ts';
+import { SIM_COMMAND } from '../simulator/cli.ts';
 
 export const HELP_TEXTS: Readonly<Record<string, string>> = {
-  run: RUN_HELP,
-  sim: SIM_HELP,
-  hpb: HPB_HELP,
-  probe: PROBE_HELP,
-  stack: STACK_HELP,
-  gate: GATE_HELP,
-  baseline: BASELINE_HELP,
-  compare: COMPARE_HELP,
-  report: REPORT_HELP,
-  k8s: K8S_HELP,
+  run: helpOf(RUN_COMMAND),
+  sim: helpOf(SIM_COMMAND),
+  hpb: helpOf(HPB_COMMAND),
+  probe: helpOf(PROBE_COMMAND),
+  stack: helpOf(STACK_COMMAND),
+  gate: helpOf(GATE_COMMAND),
+  baseline: helpOf(BASELINE_COMMAND),
+  compare: helpOf(COMPARE_COMMAND),
+  report: helpOf(REPORT_COMMAND),
+  k8s: helpOf(K8S_COMMAND),
 };
 
 /** The flags a help text lists (`--name` at the start of an option line, or after a comma). */

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseSimArgs, simulatorProvenance } from '../simulator/cli.ts';
-import { planRun, summaryLoad } from '../run/command.ts';
+import { planRun, summaryLoad } from '../run/plan.ts';
 import { projectRoot } from '../run/k6-binary.ts';
 import type { RunSummary } from '../run/results.ts';
 import { baselineMismatch, parseBaseline } from './gate.ts';

@@ -2,42 +2,49 @@
 
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
 import { EXIT } from '../exit-codes.ts';
 import { talkloadVersion } from '../version.ts';
 import { UsageError, makeDirs, parsePositiveNumber, printedHelp, readUserFile } from '../common/usage.ts';
+import { type CommandDecl, type OptionDecl, helpOf, parseCommand, parseOptions } from '../common/options.ts';
 import { SUMMARY_SCHEMA, aggregateSamples, hpbLatencies, sortedLatencies, xml, type RunSummary } from '../run/results.ts';
 import { type Baseline, type Check, type EndpointStats, baselineMismatch, checkSummaryFields, defaultGateBudgets, evaluate, parseBaseline, parseBudgets, readJson, statsOf, withoutLatencyBudgets } from './gate.ts';
 
-export const GATE_HELP = `Usage: talkload gate RESULTS_DIR [options]
+export const GATE_COMMAND = {
+  about: `Usage: talkload gate RESULTS_DIR [options]
 
 Judges a run (results/<run-id>/) against per-endpoint budgets and, optionally, a baseline.
 Exit 99 when a check fails (see the exit codes below).
-Writes gate.json, gate-junit.xml and gate.md into RESULTS_DIR (gate.md also to $GITHUB_STEP_SUMMARY).
-
-  --budgets FILE        budgets JSON (default: src/shared/budgets.ts for a simulator run; for a run
-                        against a real server only statuses and errors, unless given here)
-  --baseline FILE       baseline JSON from "talkload baseline accept"
-  --tolerance X         allowed slowdown of the median before it regresses, as a share (default 0.10)
-  --tail-tolerance X    the same for p95, whose run-to-run noise is larger (default 0.25)
-  --min-effect-ms MS    differences smaller than this never regress (default 2)
-  --any-baseline        compare with a baseline of another target or workload (warns; default: usage error)
-
+Writes gate.json, gate-junit.xml and gate.md into RESULTS_DIR (gate.md also to $GITHUB_STEP_SUMMARY).`,
+  column: 24,
+  footer: `
 Besides the endpoints, the gate judges whole journeys (budgets file key "journeys": minCount,
 minSuccessRate, minSelfListedRate; defaults from src/shared/budgets.ts).
-`;
+`,
+  positionals: true,
+  options: {
+    budgets: { type: 'string', arg: 'FILE', help: ['budgets JSON (default: src/shared/budgets.ts for a simulator run; for a run', 'against a real server only statuses and errors, unless given here)'] },
+    baseline: { type: 'string', arg: 'FILE', help: 'baseline JSON from "talkload baseline accept"' },
+    tolerance: { type: 'string', arg: 'X', default: '0.10', help: 'allowed slowdown of the median before it regresses, as a share (default {default})' },
+    'tail-tolerance': { type: 'string', arg: 'X', default: '0.25', help: 'the same for p95, whose run-to-run noise is larger (default {default})' },
+    'min-effect-ms': { type: 'string', arg: 'MS', default: '2', help: 'differences smaller than this never regress (default {default})' },
+    'any-baseline': { type: 'boolean', default: false, help: 'compare with a baseline of another target or workload (warns; default: usage error)' },
+  },
+} as const satisfies CommandDecl<Record<string, OptionDecl>>;
 
-export const BASELINE_HELP = `Usage: talkload baseline accept RESULTS_DIR [--out FILE] [--force]
+export const BASELINE_COMMAND = {
+  about: `Usage: talkload baseline accept RESULTS_DIR [--out FILE] [--force]
 
 Writes the baseline to commit (default results/baseline.json) from a passing run: per endpoint the
 median, p95 and their spread from the run's raw samples, and what produced them (talkload version,
 target, workload, the simulator's capacity model and service times), so that "talkload gate
---baseline" refuses a baseline that no longer fits.
-
-  --out FILE    where to write it (default results/baseline.json)
-  --force       accept a run that failed its thresholds
-`;
-
+--baseline" refuses a baseline that no longer fits.`,
+  column: 16,
+  positionals: true,
+  options: {
+    out: { type: 'string', arg: 'FILE', default: 'results/baseline.json', help: 'where to write it (default {default})' },
+    force: { type: 'boolean', default: false, help: 'accept a run that failed its thresholds' },
+  },
+} as const satisfies CommandDecl<Record<string, OptionDecl>>;
 function readSummary(dir: string): RunSummary {
   const file = join(dir, 'summary.json');
   if (!existsSync(dir)) throw new UsageError(`no results folder ${dir}`);
@@ -99,26 +106,15 @@ function markdown(s: RunSummary, checks: readonly Check[], baseline: Baseline | 
 }
 
 export async function gateCommand(argv: string[]): Promise<number> {
-  if (printedHelp(argv, GATE_HELP)) return 0;
-  const { values, positionals } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      budgets: { type: 'string' },
-      baseline: { type: 'string' },
-      tolerance: { type: 'string', default: '0.10' },
-      'tail-tolerance': { type: 'string', default: '0.25' },
-      'min-effect-ms': { type: 'string', default: '2' },
-      'any-baseline': { type: 'boolean', default: false },
-    },
-  });
+  const parsed = parseCommand(argv, GATE_COMMAND);
+  if (parsed === null) return 0;
+  const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError('give exactly one RESULTS_DIR (results/<run-id>)');
   const dir = positionals[0]!;
   const summary = readSummary(dir);
-  const tolerance = parsePositiveNumber(values.tolerance ?? '0.10', '--tolerance');
-  const tailTolerance = parsePositiveNumber(values['tail-tolerance'] ?? '0.25', '--tail-tolerance');
-  const minEffectMs = parsePositiveNumber(values['min-effect-ms'] ?? '2', '--min-effect-ms');
+  const tolerance = parsePositiveNumber(values.tolerance, '--tolerance');
+  const tailTolerance = parsePositiveNumber(values['tail-tolerance'], '--tail-tolerance');
+  const minEffectMs = parsePositiveNumber(values['min-effect-ms'], '--min-effect-ms');
   let budgets = defaultGateBudgets();
   if (values.budgets !== undefined) budgets = parseBudgets(readUserFile(values.budgets, 'budgets file'), values.budgets);
   else if (summary.targetKind === 'external') {
@@ -153,15 +149,10 @@ export async function gateCommand(argv: string[]): Promise<number> {
 }
 
 export async function baselineCommand(argv: string[]): Promise<number> {
-  if (printedHelp(argv, BASELINE_HELP)) return 0;
+  if (printedHelp(argv, helpOf(BASELINE_COMMAND))) return 0;
   const [verb, ...rest] = argv;
   if (verb !== 'accept') throw new UsageError(`unknown baseline action "${verb ?? ''}" (accept)`);
-  const { values, positionals } = parseArgs({
-    args: rest,
-    strict: true,
-    allowPositionals: true,
-    options: { out: { type: 'string', default: 'results/baseline.json' }, force: { type: 'boolean', default: false } },
-  });
+  const { values, positionals } = parseOptions(rest, BASELINE_COMMAND);
   if (positionals.length !== 1) throw new UsageError('give exactly one RESULTS_DIR (results/<run-id>)');
   const dir = positionals[0]!;
   const summary = readSummary(dir);
@@ -180,7 +171,7 @@ export async function baselineCommand(argv: string[]): Promise<number> {
     producedBy: { talkload: summary.talkload ?? talkloadVersion(), simulator: summary.simulator ?? null },
     endpoints: stats,
   };
-  const out = values.out ?? 'results/baseline.json';
+  const out = values.out;
   makeDirs(dirname(out), '--out', 'baseline folder');
   writeFileSync(out, JSON.stringify(baseline, null, 2) + '\n');
   process.stdout.write(`talkload baseline: wrote ${out} from run ${summary.runId} (${Object.keys(stats).length} endpoints); commit it\n`);

@@ -3,22 +3,26 @@
 
 import { OCS_HEADERS, once } from '../run/checks.ts';
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
-import { HpbEmulator, HpbFaultError, parseHpbFaults } from './emulator.ts';
-import { UsageError, parsePositiveNumber, printedHelp, readUserFile } from '../common/usage.ts';
+import { HpbEmulator } from './emulator.ts';
+import { HpbFaultError, parseHpbFaults } from './faults.ts';
+import { UsageError, parsePositiveNumber, readUserFile } from '../common/usage.ts';
+import { type CommandDecl, type OptionDecl, parseCommand } from '../common/options.ts';
 
-export const HPB_HELP = `Usage: talkload hpb --backend URL --secret-file FILE [options]
+export const HPB_COMMAND = {
+  about: `Usage: talkload hpb --backend URL --secret-file FILE [options]
 
 Runs an HPB emulator (the subset of nextcloud-spreed-signaling a Talk call uses) until SIGINT/SIGTERM.
-Point a Talk server (or \`talkload sim --signaling external --hpb URL\`) at it with the same secret.
-
-  --backend URL             Nextcloud base URL, e.g. http://127.0.0.1:8080 (required)
-  --secret-file FILE        file holding the secret shared with Talk, at least 16 characters (required)
-  --listen HOST:PORT        address to bind (default 127.0.0.1:0)
-  --no-hello-v2             do not offer hello v2 (clients then use the v1 ticket)
-  --ping-interval S         seconds between ping rounds to Talk (default 10)
-  --fault RULE              drop-pings | fanout-delay:MS | close:MS, repeatable (for tests and gates)
-`;
+Point a Talk server (or \`talkload sim --signaling external --hpb URL\`) at it with the same secret.`,
+  column: 28,
+  options: {
+    backend: { type: 'string', arg: 'URL', required: 'the Nextcloud base URL', help: 'Nextcloud base URL, e.g. http://127.0.0.1:8080 (required)' },
+    'secret-file': { type: 'string', arg: 'FILE', required: 'the secret shared with Talk', help: 'file holding the secret shared with Talk, at least 16 characters (required)' },
+    listen: { type: 'string', arg: 'HOST:PORT', default: '127.0.0.1:0', help: 'address to bind (default {default})' },
+    'no-hello-v2': { type: 'boolean', default: false, help: 'do not offer hello v2 (clients then use the v1 ticket)' },
+    'ping-interval': { type: 'string', arg: 'S', default: '10', help: 'seconds between ping rounds to Talk (default {default})' },
+    fault: { type: 'string', arg: 'RULE', multiple: true, help: 'drop-pings | fanout-delay:MS | close:MS, repeatable (for tests and gates)' },
+  },
+} as const satisfies CommandDecl<Record<string, OptionDecl>>;
 
 /** Minimum length of the shared secret; Talk's settings generate much longer ones. */
 export const MIN_SECRET_LENGTH = 16;
@@ -56,26 +60,13 @@ export function parseListen(text: string, flag = '--listen'): { host: string; po
 }
 
 export async function hpbCommand(argv: string[]): Promise<number> {
-  if (printedHelp(argv, HPB_HELP)) return 0;
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      backend: { type: 'string' },
-      'secret-file': { type: 'string' },
-      listen: { type: 'string', default: '127.0.0.1:0' },
-      'no-hello-v2': { type: 'boolean', default: false },
-      'ping-interval': { type: 'string', default: '10' },
-      fault: { type: 'string', multiple: true },
-    },
-  });
-  if (values.backend === undefined) throw new UsageError('--backend URL is required (the Nextcloud base URL)');
-  if (values['secret-file'] === undefined) throw new UsageError('--secret-file FILE is required (the secret shared with Talk)');
+  const parsed = parseCommand(argv, HPB_COMMAND);
+  if (parsed === null) return 0;
+  const { values } = parsed;
   const backend = parseBaseUrl(values.backend, '--backend');
   const secret = readSecretFile(values['secret-file'], '--secret-file');
-  const { host, port } = parseListen(values.listen ?? '127.0.0.1:0');
-  const pingS = parsePositiveNumber(values['ping-interval'] ?? '10', '--ping-interval', { min: 0.05, max: 3600 });
+  const { host, port } = parseListen(values.listen);
+  const pingS = parsePositiveNumber(values['ping-interval'], '--ping-interval', { min: 0.05, max: 3600 });
   let faults;
   try {
     faults = parseHpbFaults(values.fault ?? []);

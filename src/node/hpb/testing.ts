@@ -10,7 +10,8 @@ import { WebSocket } from 'ws';
 import { Hpb } from '../../shared/constants.ts';
 import { TalkSimulator } from '../simulator/server.ts';
 import { TestClient } from '../simulator/testing.ts';
-import { type HpbFaults, HpbEmulator } from './emulator.ts';
+import { HpbEmulator } from './emulator.ts';
+import type { HpbFaults } from './faults.ts';
 import { newSecret } from './cli.ts';
 import { freePort } from '../stack/prometheus.ts';
 

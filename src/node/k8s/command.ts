@@ -4,29 +4,37 @@
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { RunError, UsageError, makeDirs, parseDuration, parseLimited, parsePositiveNumber, printedHelp } from '../common/usage.ts';
+import { type CommandDecl, type OptionDecl, parseOptions, helpOf } from '../common/options.ts';
 import { LIMITS } from '../../shared/limits.ts';
-import { PROFILES } from '../run/command.ts';
+import { PROFILES } from '../run/plan.ts';
 import { pinnedK6Version, projectRoot } from '../run/k6-binary.ts';
 
-export const K8S_HELP = `Usage: talkload k8s --parallelism N --scenario NAME --profile NAME --target URL --secret NAME [options]
+export const K8S_COMMAND = {
+  about: `Usage: talkload k8s --parallelism N --scenario NAME --profile NAME --target URL --secret NAME [options]
 
-Writes a ConfigMap (the bundled scenario) and a k6-operator TestRun to stdout, or to files in --out.
-
-  --parallelism N       runner pods; the operator splits the load with k6 execution segments
-  --scenario NAME       bundle in dist/k6 (guest-call)
-  --profile NAME        smoke | load | stress | soak | spike | breakpoint
-  --target URL          the Nextcloud the runners load
-  --secret NAME         Secret with keys "user" and "password" (an app password); never inlined
-  --guests N, --call-size N, --join-rate R, --duration D, --stay D   the load, as for talkload run
-  --prometheus URL      remote write to this Prometheus (native histograms, testid tag)
-  --run-id ID           testid tag and name suffix (default: time-based)
-  --namespace NS        metadata.namespace
-  --image IMAGE         runner image (default grafana/k6:<pinned version without v>)
-  --cpu Q, --memory Q   runner limits (default 2, 4Gi)
-  --out DIR             write configmap.yaml and testrun.yaml there instead of stdout
-`;
+Writes a ConfigMap (the bundled scenario) and a k6-operator TestRun to stdout, or to files in --out.`,
+  column: 24,
+  options: {
+    parallelism: { type: 'string', arg: 'N', required: 'runner pods, 1 or more', help: 'runner pods; the operator splits the load with k6 execution segments' },
+    scenario: { type: 'string', arg: 'NAME', default: 'guest-call', help: 'bundle in dist/k6 (guest-call)' },
+    profile: { type: 'string', arg: 'NAME', default: 'load', help: 'smoke | load | stress | soak | spike | breakpoint' },
+    target: { type: 'string', arg: 'URL', required: '', help: 'the Nextcloud the runners load' },
+    secret: { type: 'string', arg: 'NAME', required: ': a Secret with keys "user" and "password" (credentials are never inlined)', help: 'Secret with keys "user" and "password" (an app password); never inlined' },
+    guests: { type: 'string', flag: '--guests N, --call-size N, --join-rate R, --duration D, --stay D', default: '100', help: 'the load, as for talkload run' },
+    'call-size': { type: 'string', default: '5', shownWith: 'guests' },
+    'join-rate': { type: 'string', default: '5', shownWith: 'guests' },
+    duration: { type: 'string', default: '10m', shownWith: 'guests' },
+    stay: { type: 'string', default: '60s', shownWith: 'guests' },
+    prometheus: { type: 'string', arg: 'URL', help: 'remote write to this Prometheus (native histograms, testid tag)' },
+    'run-id': { type: 'string', arg: 'ID', help: 'testid tag and name suffix (default: time-based)' },
+    namespace: { type: 'string', arg: 'NS', help: 'metadata.namespace' },
+    image: { type: 'string', arg: 'IMAGE', help: 'runner image (default grafana/k6:<pinned version without v>)' },
+    cpu: { type: 'string', flag: '--cpu Q, --memory Q', default: '2', help: 'runner limits (default 2, 4Gi)' },
+    memory: { type: 'string', default: '4Gi', shownWith: 'cpu' },
+    out: { type: 'string', arg: 'DIR', help: 'write configmap.yaml and testrun.yaml there instead of stdout' },
+  },
+} as const satisfies CommandDecl<Record<string, OptionDecl>>;
 
 type Yaml = string | number | boolean | null | Yaml[] | { [k: string]: Yaml };
 
@@ -58,35 +66,9 @@ export interface Manifests {
 }
 
 export function manifests(argv: string[], root = projectRoot()): { m: Manifests; out: string | null } {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      parallelism: { type: 'string' },
-      scenario: { type: 'string', default: 'guest-call' },
-      profile: { type: 'string', default: 'load' },
-      target: { type: 'string' },
-      secret: { type: 'string' },
-      guests: { type: 'string', default: '100' },
-      'call-size': { type: 'string', default: '5' },
-      'join-rate': { type: 'string', default: '5' },
-      duration: { type: 'string', default: '10m' },
-      stay: { type: 'string', default: '60s' },
-      prometheus: { type: 'string' },
-      'run-id': { type: 'string' },
-      namespace: { type: 'string' },
-      image: { type: 'string' },
-      cpu: { type: 'string', default: '2' },
-      memory: { type: 'string', default: '4Gi' },
-      out: { type: 'string' },
-    },
-  });
-  if (values.parallelism === undefined) throw new UsageError('--parallelism is required (runner pods, 1 or more)');
+  const { values } = parseOptions(argv, K8S_COMMAND);
   const parallelism = parsePositiveNumber(values.parallelism, '--parallelism', { integer: true, min: 1 });
-  if (values.secret === undefined || values.secret === '') throw new UsageError('--secret NAME is required: a Secret with keys "user" and "password" (credentials are never inlined)');
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(values.secret)) throw new UsageError(`--secret "${values.secret}" is not a Kubernetes object name`);
-  if (values.target === undefined) throw new UsageError('--target URL is required');
   let target: string;
   try {
     const u = new URL(values.target);
@@ -95,19 +77,19 @@ export function manifests(argv: string[], root = projectRoot()): { m: Manifests;
   } catch {
     throw new UsageError(`--target "${values.target}" is not an http(s) URL without credentials`);
   }
-  const profile = values.profile ?? 'load';
+  const profile = values.profile;
   if (!(PROFILES as readonly string[]).includes(profile)) throw new UsageError(`unknown profile "${profile}" (${PROFILES.join(', ')})`);
-  const scenario = values.scenario ?? 'guest-call';
+  const scenario = values.scenario;
   const bundle = join(root, 'dist', 'k6', `${scenario}.js`);
   if (!existsSync(bundle)) throw new UsageError(`unknown scenario "${scenario}" (no dist/k6/${scenario}.js; run npm run build)`);
-  for (const [flag, q] of [['--cpu', values.cpu ?? '2'], ['--memory', values.memory ?? '4Gi']] as const) {
+  for (const [flag, q] of [['--cpu', values.cpu], ['--memory', values.memory]] as const) {
     if (!QUANTITY.test(q)) throw new UsageError(`${flag} "${q}" is not a Kubernetes quantity (like 2, 500m, 4Gi)`);
   }
-  const guests = parseLimited(values.guests ?? '100', '--guests', LIMITS.guests);
-  const callSize = parseLimited(values['call-size'] ?? '5', '--call-size', LIMITS.callSize);
-  const joinRate = parseLimited(values['join-rate'] ?? '5', '--join-rate', LIMITS.joinRate);
-  const duration = parseDuration(values.duration ?? '10m');
-  const stay = parseDuration(values.stay ?? '60s', '--stay');
+  const guests = parseLimited(values.guests, '--guests', LIMITS.guests);
+  const callSize = parseLimited(values['call-size'], '--call-size', LIMITS.callSize);
+  const joinRate = parseLimited(values['join-rate'], '--join-rate', LIMITS.joinRate);
+  const duration = parseDuration(values.duration);
+  const stay = parseDuration(values.stay, '--stay');
   const runId = values['run-id'] ?? `k8s-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}`;
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(runId) || runId.length > 40) throw new UsageError(`--run-id "${runId}" must be lower-case letters, digits and '-' (at most 40)`);
   let prometheus: string | null = null;
@@ -166,7 +148,7 @@ export function manifests(argv: string[], root = projectRoot()): { m: Manifests;
         image: values.image ?? `grafana/k6:${pinnedK6Version(root).slice(1)}`,
         metadata: { labels },
         env,
-        resources: { limits: { cpu: values.cpu ?? '2', memory: values.memory ?? '4Gi' }, requests: { cpu: values.cpu ?? '2', memory: values.memory ?? '4Gi' } },
+        resources: { limits: { cpu: values.cpu, memory: values.memory }, requests: { cpu: values.cpu, memory: values.memory } },
       },
     },
   };
@@ -174,7 +156,7 @@ export function manifests(argv: string[], root = projectRoot()): { m: Manifests;
 }
 
 export async function k8sCommand(argv: string[]): Promise<number> {
-  if (printedHelp(argv, K8S_HELP)) return 0;
+  if (printedHelp(argv, helpOf(K8S_COMMAND))) return 0;
   const { m, out } = manifests(argv);
   const cm = doc(m.configMap);
   const tr = doc(m.testRun);

@@ -3,29 +3,19 @@
 
 import { talkloadVersion } from '../version.ts';
 import { createServer, type Server } from 'node:http';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { projectRoot } from '../run/k6-binary.ts';
-import { UsageError, printedHelp } from '../common/usage.ts';
+import { UsageError } from '../common/usage.ts';
+import { type CommandDecl, type OptionDecl, parseCommand } from '../common/options.ts';
 import { loadProbeConfig, type ProbeConfig } from './config.ts';
 import { createAgent } from './http.ts';
 import { TargetProber } from './journey.ts';
 import { createProbeMetrics, type ProbeMetrics } from './metrics.ts';
 
-export const PROBE_HELP = `Usage: talkload probe --target URL [--target URL2 ...] [options]
+export const PROBE_COMMAND = {
+  about: `Usage: talkload probe --target URL [--target URL2 ...] [options]
 
-Runs the Talk call journey against each target every interval; serves /metrics, /-/healthy, /-/ready.
-
-  --target URL          Nextcloud base URL, repeatable (the target label is its host:port)
-  --config FILE         JSON config: interval, listen, timeouts, targets (see README)
-  --interval D          time between journeys (default 15s)
-  --listen HOST:PORT    where to serve metrics (default 127.0.0.1:9464)
-  --user ID             user that creates (and on exit deletes) the conversation, lists, rings
-  --password-file FILE  its app password
-  --room TOKEN          use this public conversation instead of creating one
-  --check               validate the configuration and exit
-
+Runs the Talk call journey against each target every interval; serves /metrics, /-/healthy, /-/ready.`,
+  column: 24,
+  footer: `
 HPB mode: when a target's signaling settings say "external", the journey signals through its HPB
 as the web client does (WebSocket, hello v2 or v1, room), times the call join and the flag change
 to the HPB event that shows them (talkprobe_hpb_step_duration_seconds{step}), and counts failed
@@ -35,7 +25,18 @@ and check that GET /call still lists the probe (talkprobe_hpb_self_listed): the 
 A room creation that answers 500 on such a target is logged with what to check (Talk's
 notification to the HPB). A guest removed right after its join counts in
 talkprobe_guest_vanished_total, once.
-`;
+`,
+  options: {
+    target: { type: 'string', arg: 'URL', multiple: true, help: 'Nextcloud base URL, repeatable (the target label is its host:port)' },
+    config: { type: 'string', arg: 'FILE', help: 'JSON config: interval, listen, timeouts, targets (see README)' },
+    interval: { type: 'string', arg: 'D', help: 'time between journeys (default 15s)' },
+    listen: { type: 'string', arg: 'HOST:PORT', help: 'where to serve metrics (default 127.0.0.1:9464)' },
+    user: { type: 'string', arg: 'ID', help: 'user that creates (and on exit deletes) the conversation, lists, rings' },
+    'password-file': { type: 'string', arg: 'FILE', help: 'its app password' },
+    room: { type: 'string', arg: 'TOKEN', help: 'use this public conversation instead of creating one' },
+    check: { type: 'boolean', default: false, help: 'validate the configuration and exit' },
+  },
+} as const satisfies CommandDecl<Record<string, OptionDecl>>;
 
 const version = talkloadVersion;
 
@@ -117,22 +118,9 @@ export class Prober {
 }
 
 export async function probeCommand(argv: string[]): Promise<number> {
-  if (printedHelp(argv, PROBE_HELP)) return 0;
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      target: { type: 'string', multiple: true },
-      config: { type: 'string' },
-      interval: { type: 'string' },
-      listen: { type: 'string' },
-      user: { type: 'string' },
-      'password-file': { type: 'string' },
-      room: { type: 'string' },
-      check: { type: 'boolean', default: false },
-    },
-  });
+  const parsed = parseCommand(argv, PROBE_COMMAND);
+  if (parsed === null) return 0;
+  const { values } = parsed;
   const config = loadProbeConfig(
     {
       targets: values.target ?? [],

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { parseFaultRules } from '../simulator/faults.ts';
-import type { HpbFaults } from '../hpb/emulator.ts';
+import type { HpbFaults } from '../hpb/faults.ts';
 import { type HpbWorld, startHpbWorld } from '../hpb/testing.ts';
 import { Prober } from './command.ts';
 import { createProbeMetrics } from './metrics.ts';

@@ -3,23 +3,26 @@
 
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
 import { HELD_ENDPOINT_IDS } from '../../shared/endpoints.ts';
-import { UsageError, printedHelp } from '../common/usage.ts';
+import { UsageError } from '../common/usage.ts';
+import { type CommandDecl, type OptionDecl, parseCommand } from '../common/options.ts';
 import { checkSummaryFields, readJson } from '../gate/gate.ts';
 import { SUMMARY_SCHEMA, aggregateSamples, incompleteText, type RawAggregate, type RunSummary } from '../run/results.ts';
 import { reportHtml } from './html.ts';
 import { readTimeline } from './timeline.ts';
 
-export const REPORT_HELP = `Usage: talkload report RESULTS_DIR
+export const REPORT_COMMAND = {
+  about: `Usage: talkload report RESULTS_DIR
 
 Builds RESULTS_DIR/report.html again from the run's summary.json and raw samples
 (samples.csv.gz, or samples-N.csv.gz of a run over several k6 processes): the verdict, each
 endpoint over time (rate, p50/p95/p99, statuses by code), long-polls apart, stalls shaded, the
 guests, the journey funnel, HPB steps; one self-contained file, each chart with its numbers.
-Samples that are cut short or unreadable are refused (exit 2), except for an interrupted run.
-`;
-
+Samples that are cut short or unreadable are refused (exit 2), except for an interrupted run.`,
+  column: 2,
+  positionals: true,
+  options: {},
+} as const satisfies CommandDecl<Record<string, OptionDecl>>;
 /** The run's sample files: one, or one per k6 process. */
 export function sampleFiles(dir: string): string[] {
   if (existsSync(join(dir, 'samples.csv.gz'))) return [join(dir, 'samples.csv.gz')];
@@ -35,8 +38,9 @@ export async function writeRunReport(dir: string, summary: RunSummary, files: re
 }
 
 export async function reportCommand(argv: string[]): Promise<number> {
-  if (printedHelp(argv, REPORT_HELP)) return 0;
-  const { positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: {} });
+  const parsed = parseCommand(argv, REPORT_COMMAND);
+  if (parsed === null) return 0;
+  const { positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError('give exactly one RESULTS_DIR (results/<run-id>)');
   const dir = positionals[0]!;
   if (!existsSync(dir)) throw new UsageError(`no results folder ${dir}`);

@@ -212,6 +212,12 @@ export function incompleteText(list: readonly IncompleteFile[], from = process.c
 }
 
 /** Reads one or more k6 CSV outputs (plain or .gz) into per-endpoint aggregates. */
+/** A k6 Rate sample: one more, and one more passed unless it is 0. */
+function countRate(r: { total: number; ok: number }, value: number): void {
+  r.total++;
+  if (value !== 0) r.ok++;
+}
+
 export async function aggregateSamples(files: readonly string[]): Promise<RawAggregate> {
   const agg: RawAggregate = {
     endpoints: new Map(),
@@ -311,15 +317,13 @@ export async function aggregateSamples(files: readonly string[]): Promise<RawAgg
           break;
         }
         case K6Metric.journeySuccess:
-          agg.journeys.total++;
-          if (value !== 0) agg.journeys.ok++;
+          countRate(agg.journeys, value);
           break;
         case K6Metric.callJoins:
           agg.callJoins += value;
           break;
         case K6Metric.selfListed:
-          agg.selfListed.total++;
-          if (value !== 0) agg.selfListed.ok++;
+          countRate(agg.selfListed, value);
           break;
         case K6Metric.selfListedPingEdge:
           agg.selfListed.edge += value;

@@ -2,17 +2,14 @@
 // brute-force delays, the request pipeline, faults, the capacity model and Talk 19 compatibility.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { parseCapacity } from './capacity.ts';
 import { parseFaultRules } from './faults.ts';
-import { guestInCall, publicRoom, startWorld, type World } from './testing.ts';
+import { guestInCall, publicRoom, startWorld, type World, worldPerSuite } from './testing.ts';
 
 describe('session lifetime', () => {
   let w: World;
-  before(async () => {
-    w = await startWorld({ settings: { bruteForce: 'off' } });
-  });
-  after(() => w.close());
+  worldPerSuite({ settings: { bruteForce: 'off' } }, (x) => (w = x));
 
   test('GET /call hides a session not pinged for 30 s; a signaling poll brings it back', async () => {
     const token = await publicRoom(w.user());
@@ -88,10 +85,7 @@ describe('session lifetime', () => {
 
 describe('internal signaling long-poll', () => {
   let w: World;
-  before(async () => {
-    w = await startWorld({ settings: { bruteForce: 'off', signalingPullSeconds: 5 } });
-  });
-  after(() => w.close());
+  worldPerSuite({ settings: { bruteForce: 'off', signalingPullSeconds: 5 } }, (x) => (w = x));
 
   test('a join elsewhere in the room wakes a held poll at the next one-second tick', async () => {
     const token = await publicRoom(w.user());
@@ -137,10 +131,7 @@ describe('internal signaling long-poll', () => {
 
 describe('request pipeline', () => {
   let w: World;
-  before(async () => {
-    w = await startWorld({ settings: { bruteForce: 'on' } });
-  });
-  after(() => w.close());
+  worldPerSuite({ settings: { bruteForce: 'on' } }, (x) => (w = x));
 
   test('an unknown token sleeps the brute-force delay and says so in a header', async () => {
     const g = w.guest();

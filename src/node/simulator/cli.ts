@@ -1,44 +1,41 @@
 // `talkload sim`: the embedded Talk simulator as a process.
 
 import { closeSync, openSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { parseCapacity, CapacityError } from './capacity.ts';
 import { FaultSpecError, parseFaultRules } from './faults.ts';
 import { TalkSimulator, DEFAULT_USERS } from './server.ts';
 import type { ServerSettings, User } from './state.ts';
 import { UsageError, parsePort, parsePositiveNumber, printedHelp } from '../common/usage.ts';
+import { type CommandDecl, type OptionDecl, parseOptions, helpOf } from '../common/options.ts';
 import { Hpb, type StartCallsValue } from '../../shared/constants.ts';
-import { HpbEmulator, HpbFaultError, type HpbFaults, parseHpbFaults } from '../hpb/emulator.ts';
+import { HpbEmulator } from '../hpb/emulator.ts';
+import { HpbFaultError, type HpbFaults, parseHpbFaults } from '../hpb/faults.ts';
 import { newSecret, parseBaseUrl, readSecretFile } from '../hpb/cli.ts';
 
-export const SIM_HELP = `Usage: talkload sim [options]
+export const SIM_COMMAND = {
+  about: `Usage: talkload sim [options]
 
-Runs the embedded Nextcloud Talk simulator until SIGINT/SIGTERM.
-
-  --host HOST               address to bind (default 127.0.0.1)
-  --port N                  port, 0 = any free one (default 0)
-  --users id:pw,...         users, replacing admin,participant1..4 (password = id)
-  --capacity SPEC           off | nc29-2core | nc29-1core | nc29-2core-mariadb | nc29-1core-mariadb |
-                            workers=N,cores=C[,scale=X][,db=sqlite|mariadb] (default off; env TALKSIM_CAPACITY)
-                            nc29-1core: the real server of the 2026-12-06 saturated runs (one core busy elsewhere);
-                            the nc29 presets are SQLite ("database is locked" 500s on polls under contention)
-                            unless -mariadb
-  --fault RULE              ENDPOINT[,ENDPOINT]=FAULT[@PERCENT], repeatable (env TALKSIM_FAULTS, ';'-separated)
-                            FAULT: delay:MS | delay:MIN-MAX | error:STATUS | html[:STATUS] | badjson | reset | hang
-  --bruteforce MODE         on | testing | off (default on)
-  --signaling-timeout S     internal signaling long-poll hold in seconds (default 30)
-  --start-calls N           admin start_calls: 0 everyone, 1 users, 2 moderators, 3 no one (default 0)
-  --compat VERSION          latest | talk19 (default latest)
-  --seed N                  seed for fault percentages (default: time)
-  --signaling MODE          internal | external (default internal). external: Talk with an HPB, internal
-                            signaling answers 400; without --hpb an HPB emulator starts beside it
-  --hpb URL                 a real HPB's base URL (with --signaling external; needs --hpb-secret-file)
-  --hpb-secret-file FILE    secret shared with the HPB (default for the emulator: a new random one)
-  --session-ping-limit N    capability session-ping-limit: sessions per HPB ping request (default 200)
-  --hpb-fault RULE          fault of the embedded HPB emulator, repeatable: drop-pings | fanout-delay:MS | close:MS
-  --access-log FILE         write every Talk request to FILE as CSV, in the columns of the real runs' nginx log
-                            (shared/reference/realtalk-2026-12-06); \`node scripts/access-stats.mjs FILE\` reads it
-`;
+Runs the embedded Nextcloud Talk simulator until SIGINT/SIGTERM.`,
+  column: 28,
+  options: {
+    host: { type: 'string', arg: 'HOST', default: '127.0.0.1', help: 'address to bind (default {default})' },
+    port: { type: 'string', arg: 'N', default: '0', help: 'port, 0 = any free one (default {default})' },
+    users: { type: 'string', arg: 'id:pw,...', help: 'users, replacing admin,participant1..4 (password = id)' },
+    capacity: { type: 'string', arg: 'SPEC', help: ['off | nc29-2core | nc29-1core | nc29-2core-mariadb | nc29-1core-mariadb |', 'workers=N,cores=C[,scale=X][,db=sqlite|mariadb] (default off; env TALKSIM_CAPACITY)', 'nc29-1core: the real server of the 2026-12-06 saturated runs (one core busy elsewhere);', 'the nc29 presets are SQLite ("database is locked" 500s on polls under contention)', 'unless -mariadb'] },
+    fault: { type: 'string', arg: 'RULE', multiple: true, help: ['ENDPOINT[,ENDPOINT]=FAULT[@PERCENT], repeatable (env TALKSIM_FAULTS, \';\'-separated)', 'FAULT: delay:MS | delay:MIN-MAX | error:STATUS | html[:STATUS] | badjson | reset | hang'] },
+    bruteforce: { type: 'string', arg: 'MODE', default: 'on', help: 'on | testing | off (default {default})' },
+    'signaling-timeout': { type: 'string', arg: 'S', default: '30', help: 'internal signaling long-poll hold in seconds (default {default})' },
+    'start-calls': { type: 'string', arg: 'N', default: '0', help: 'admin start_calls: 0 everyone, 1 users, 2 moderators, 3 no one (default {default})' },
+    compat: { type: 'string', arg: 'VERSION', default: 'latest', help: 'latest | talk19 (default {default})' },
+    seed: { type: 'string', arg: 'N', help: 'seed for fault percentages (default: time)' },
+    signaling: { type: 'string', arg: 'MODE', default: 'internal', help: ['internal | external (default {default}). external: Talk with an HPB, internal', 'signaling answers 400; without --hpb an HPB emulator starts beside it'] },
+    hpb: { type: 'string', arg: 'URL', help: 'a real HPB\'s base URL (with --signaling external; needs --hpb-secret-file)' },
+    'hpb-secret-file': { type: 'string', arg: 'FILE', help: 'secret shared with the HPB (default for the emulator: a new random one)' },
+    'session-ping-limit': { type: 'string', arg: 'N', default: String(Hpb.sessionPingLimit), help: 'capability session-ping-limit: sessions per HPB ping request (default {default})' },
+    'hpb-fault': { type: 'string', arg: 'RULE', multiple: true, help: 'fault of the embedded HPB emulator, repeatable: drop-pings | fanout-delay:MS | close:MS' },
+    'access-log': { type: 'string', arg: 'FILE', help: ['write every Talk request to FILE as CSV, in the columns of the real runs\' nginx log', '(shared/reference/realtalk-2026-12-06); `npm run access-stats -- FILE` reads it'] },
+  },
+} as const satisfies CommandDecl<Record<string, OptionDecl>>;
 
 export function parseUsers(text: string): User[] {
   const users: User[] = [];
@@ -104,29 +101,7 @@ export function simulatorProvenance(o: SimCliOptions): Record<string, unknown> {
 }
 
 export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv): SimCliOptions {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      host: { type: 'string', default: '127.0.0.1' },
-      port: { type: 'string', default: '0' },
-      users: { type: 'string' },
-      capacity: { type: 'string' },
-      fault: { type: 'string', multiple: true },
-      bruteforce: { type: 'string', default: 'on' },
-      'signaling-timeout': { type: 'string', default: '30' },
-      'start-calls': { type: 'string', default: '0' },
-      compat: { type: 'string', default: 'latest' },
-      seed: { type: 'string' },
-      signaling: { type: 'string', default: 'internal' },
-      hpb: { type: 'string' },
-      'hpb-secret-file': { type: 'string' },
-      'session-ping-limit': { type: 'string', default: String(Hpb.sessionPingLimit) },
-      'hpb-fault': { type: 'string', multiple: true },
-      'access-log': { type: 'string' },
-    },
-  });
+  const { values } = parseOptions(argv, SIM_COMMAND);
   const signaling = values.signaling;
   if (signaling !== 'internal' && signaling !== 'external') throw new UsageError(`--signaling must be internal or external, got "${signaling}"`);
   if (signaling === 'internal' && (values.hpb !== undefined || values['hpb-secret-file'] !== undefined)) {
@@ -143,8 +118,8 @@ export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv): SimCliOpti
     throw e;
   }
   if (values['hpb-fault'] !== undefined && (signaling !== 'external' || hpbUrl !== null)) throw new UsageError('--hpb-fault applies to the embedded HPB emulator (--signaling external without --hpb)');
-  const sessionPingLimit = parsePositiveNumber(values['session-ping-limit'] ?? '200', '--session-ping-limit', { integer: true, min: 1, max: 100_000 });
-  const port = parsePort(values.port ?? '0');
+  const sessionPingLimit = parsePositiveNumber(values['session-ping-limit'], '--session-ping-limit', { integer: true, min: 1, max: 100_000 });
+  const port = parsePort(values.port);
   const users = values.users !== undefined ? parseUsers(values.users) : DEFAULT_USERS;
   let capacity;
   try {
@@ -166,13 +141,13 @@ export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv): SimCliOpti
   }
   const compat = values.compat;
   if (compat !== 'latest' && compat !== 'talk19') throw new UsageError(`--compat must be latest or talk19, got "${compat}"`);
-  const startCalls = parsePositiveNumber(values['start-calls'] ?? '0', '--start-calls', { integer: true });
+  const startCalls = parsePositiveNumber(values['start-calls'], '--start-calls', { integer: true });
   if (startCalls > 3) throw new UsageError(`--start-calls must be 0, 1, 2 or 3, got "${startCalls}"`);
   const settings: Partial<ServerSettings> = {
     bruteForce,
     compat,
     startCalls: startCalls as StartCallsValue,
-    signalingPullSeconds: parsePositiveNumber(values['signaling-timeout'] ?? '30', '--signaling-timeout', { integer: true }),
+    signalingPullSeconds: parsePositiveNumber(values['signaling-timeout'], '--signaling-timeout', { integer: true }),
     sessionPingLimit,
   };
   const external = signaling === 'external' ? { hpbUrl: hpbUrl ?? '', secret: hpbSecret } : null;
@@ -187,7 +162,7 @@ export function parseSimArgs(argv: string[], env: NodeJS.ProcessEnv): SimCliOpti
     }
   }
   return {
-    host: values.host ?? '127.0.0.1',
+    host: values.host,
     port,
     embeddedHpb: external !== null && hpbUrl === null,
     hpbFaults,
@@ -217,7 +192,7 @@ export async function startSimulator(opts: SimCliOptions): Promise<{ sim: TalkSi
 }
 
 export async function simCommand(argv: string[]): Promise<number> {
-  if (printedHelp(argv, SIM_HELP)) return 0;
+  if (printedHelp(argv, helpOf(SIM_COMMAND))) return 0;
   const opts = parseSimArgs(argv, process.env);
   const { sim, url } = await startSimulator(opts);
   process.stdout.write(`talkload sim listening on ${url}\n`);

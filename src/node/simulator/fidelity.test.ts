@@ -4,14 +4,11 @@
 // state, the internal-signaling relay and the chat long-poll.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { attendeeIdOf, guestInCall, publicRoom, startWorld, type TestClient, type World } from './testing.ts';
+import { describe, test } from 'node:test';
+import { attendeeIdOf, guestInCall, publicRoom, type TestClient, type World, worldPerSuite } from './testing.ts';
 
 let w: World;
-before(async () => {
-  w = await startWorld({ settings: { bruteForce: 'testing' } });
-});
-after(() => w.close());
+worldPerSuite({ settings: { bruteForce: 'testing' } }, (x) => (w = x));
 
 /** An owner in its room with a session, a guest joined, and the guest's actor id. */
 async function roomWithGuest(): Promise<{ owner: TestClient; token: string; guest: TestClient; guestActor: string }> {
@@ -232,10 +229,7 @@ describe('making a public conversation private', () => {
 describe('passwords', () => {
   // Brute-force protection on (delays slept, from 0.2 s), so that the throttle header shows the attempts.
   let bf: World;
-  before(async () => {
-    bf = await startWorld({ settings: { bruteForce: 'on' } });
-  });
-  after(() => bf.close());
+  worldPerSuite({ settings: { bruteForce: 'on' } }, (x) => (bf = x));
 
   test('invited users join without it; guests and strangers need it (403, a brute-force attempt); 200 with it', async () => {
     const w = bf;

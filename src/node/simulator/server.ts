@@ -13,7 +13,7 @@ import { RawJson } from './raw-json.ts';
 import { phpJson } from '../../shared/php-json.ts';
 import { type ServerSettings, ShiftableClock, TalkState, type User, defaultSettings } from './state.ts';
 import { type Ctx, type Result, handle } from './talk.ts';
-import { listenHttp } from '../listen.ts';
+import { listenHttp, readBody } from '../listen.ts';
 import { AccessLog } from './access-log.ts';
 import { type ExternalConfig, ExternalSignaling } from './external-signaling.ts';
 import type { BruteForceAction } from '../../shared/constants.ts';
@@ -105,21 +105,6 @@ function safeDecode(v: string): string {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> | string {
-  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
-    req.resume();
-    return '';
-  }
-  return new Promise((resolve) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => {
-      if (body.length <= 1_048_576) body += c;
-    });
-    req.on('end', () => resolve(body));
-    req.on('error', () => resolve(''));
-  });
-}
 
 /** Merges query, form and JSON parameters as Nextcloud's Request does (body wins over query). */
 function parseParams(query: URLSearchParams, contentType: string, body: string): Map<string, unknown> {

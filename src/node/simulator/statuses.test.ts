@@ -2,10 +2,10 @@
 // request sequence that gives it on a real Talk server, over real HTTP on loopback.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { documentedCodes, ENDPOINT_IDS, type EndpointId } from '../../shared/endpoints.ts';
 import type { BodyKind } from '../../shared/ocs.ts';
-import { attendeeIdOf, guestInCall, publicRoom, type Reply, startWorld, type World } from './testing.ts';
+import { attendeeIdOf, guestInCall, publicRoom, type Reply, type World, worldPerSuite } from './testing.ts';
 
 interface Case {
   readonly endpoint: EndpointId;
@@ -276,10 +276,7 @@ function kindOf(r: Reply): BodyKind | 'bare' {
 
 describe('simulator answers every documented status on the sequence that gives it', () => {
   let w: World;
-  before(async () => {
-    w = await startWorld({ settings: { bruteForce: 'off' } });
-  });
-  after(() => w.close());
+  worldPerSuite({ settings: { bruteForce: 'off' } }, (x) => (w = x));
 
   for (const c of CASES) {
     test(`${c.endpoint} ${c.status}: ${c.why}`, async () => {
@@ -297,10 +294,7 @@ describe('simulator answers every documented status on the sequence that gives i
 
 describe('brute-force throttling (testing mode: counted, not slept)', () => {
   let w: World;
-  before(async () => {
-    w = await startWorld({ settings: { bruteForce: 'testing' } });
-  });
-  after(() => w.close());
+  worldPerSuite({ settings: { bruteForce: 'testing' } }, (x) => (w = x));
 
   for (const endpoint of ['room_get', 'room_join', 'signaling_settings'] as const) {
     test(`${endpoint} 429 after more than ten unknown tokens from one address`, async () => {
@@ -330,10 +324,7 @@ const START_CALLS_CASES: readonly (Case & { readonly startCalls: 1 | 3 })[] = [
 for (const startCalls of [1, 3] as const) {
   describe(`admin start_calls=${startCalls}`, () => {
     let w: World;
-    before(async () => {
-      w = await startWorld({ settings: { bruteForce: 'off', startCalls } });
-    });
-    after(() => w.close());
+    worldPerSuite({ settings: { bruteForce: 'off', startCalls } }, (x) => (w = x));
     for (const c of START_CALLS_CASES.filter((x) => x.startCalls === startCalls)) {
       test(`${c.endpoint} ${c.status}: ${c.why}`, async () => {
         const r = await c.run(w);

@@ -1,7 +1,7 @@
 // The Talk controllers and their middleware checks (reference sections 1.5 and 2), on TalkState.
 // Each handler returns the status and OCS data the real server gives for the same request sequence.
 
-import { LobbyState, ParticipantType, Permission, ReadOnlyState, StartCalls } from '../../shared/constants.ts';
+import { ParticipantType, Permission, ReadOnlyState, StartCalls } from '../../shared/constants.ts';
 import type { EndpointId } from '../../shared/endpoints.ts';
 import type { Room, TalkState } from './state.ts';
 import { type Ctx, type Participant, type Result, MissingParameter, OutOfRange, participantOf, r, roomForCaller } from './controllers/common.ts';

@@ -2,6 +2,7 @@
 
 import { buildPath, type EndpointId, ENDPOINTS, type PathParams } from '../../shared/endpoints.ts';
 import { parseOcsBody, type ParsedBody } from '../../shared/ocs.ts';
+import { after, before } from 'node:test';
 import { TalkSimulator, type SimOptions } from './server.ts';
 
 export interface Reply {
@@ -114,4 +115,14 @@ export async function attendeeIdOf(moderator: TestClient, token: string, actorId
   const entry = ((list.data ?? []) as { actorId: string; attendeeId: number }[]).find((p) => p.actorId === actorId);
   if (!entry) throw new Error(`${actorId} is not listed in ${token} (room_participants answered ${list.status})`);
   return entry.attendeeId;
+}
+
+/** A world for one describe block: started before its tests, closed after them; `set` receives it. */
+export function worldPerSuite(opts: SimOptions, set: (w: World) => void): void {
+  let world: World | undefined;
+  before(async () => {
+    world = await startWorld(opts);
+    set(world);
+  });
+  after(() => world?.close());
 }

@@ -3,24 +3,26 @@
 // rules, keeps its data under .stack/ (git-ignored), and stops cleanly on Ctrl-C.
 
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { RunError, UsageError, makeDirs, printedHelp } from '../common/usage.ts';
+import { RunError, UsageError, makeDirs } from '../common/usage.ts';
+import { type CommandDecl, type OptionDecl, parseCommand } from '../common/options.ts';
 import { parseListen } from '../prober/config.ts';
 import { projectRoot } from '../run/k6-binary.ts';
 import { startPrometheus } from './prometheus.ts';
 
-export const STACK_HELP = `Usage: talkload stack [options]
+export const STACK_COMMAND = {
+  about: `Usage: talkload stack [options]
 
 Starts Prometheus on loopback: remote-write receiver for "talkload run --prometheus", scrapes of
-the prober and of Talk servers, the prober alert rules. Ctrl-C stops it.
-
-  --listen HOST:PORT    Prometheus address (default 127.0.0.1:9090)
-  --prober HOST:PORT    prober to scrape (default 127.0.0.1:9464)
-  --server HOST:PORT    a Talk server's /metrics to scrape (simulator or Nextcloud 33+), repeatable
-  --hpb HOST:PORT       an HPB's /metrics to scrape (the emulator, or nextcloud-spreed-signaling with
-                        [stats] allowed_ips listing this address), repeatable
-  --data DIR            where Prometheus keeps its data (default .stack/prometheus)
-`;
+the prober and of Talk servers, the prober alert rules. Ctrl-C stops it.`,
+  column: 24,
+  options: {
+    listen: { type: 'string', arg: 'HOST:PORT', default: '127.0.0.1:9090', help: 'Prometheus address (default {default})' },
+    prober: { type: 'string', arg: 'HOST:PORT', default: '127.0.0.1:9464', help: 'prober to scrape (default {default})' },
+    server: { type: 'string', arg: 'HOST:PORT', multiple: true, help: "a Talk server's /metrics to scrape (simulator or Nextcloud 33+), repeatable" },
+    hpb: { type: 'string', arg: 'HOST:PORT', multiple: true, help: ["an HPB's /metrics to scrape (the emulator, or nextcloud-spreed-signaling with", '[stats] allowed_ips listing this address), repeatable'] },
+    data: { type: 'string', arg: 'DIR', default: '.stack/prometheus', help: 'where Prometheus keeps its data (default {default})' },
+  },
+} as const satisfies CommandDecl<Record<string, OptionDecl>>;
 
 export function stackConfig(prober: string, servers: readonly string[], rulesDir: string, scrapeInterval = '5s', hpbs: readonly string[] = []): string {
   const list = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(', ');
@@ -44,21 +46,11 @@ export function stackConfig(prober: string, servers: readonly string[], rulesDir
 export const PROMETHEUS_FEATURE_ARGS = ['--web.enable-remote-write-receiver', '--enable-feature=native-histograms'];
 
 export async function stackCommand(argv: string[]): Promise<number> {
-  if (printedHelp(argv, STACK_HELP)) return 0;
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      listen: { type: 'string', default: '127.0.0.1:9090' },
-      prober: { type: 'string', default: '127.0.0.1:9464' },
-      server: { type: 'string', multiple: true },
-      hpb: { type: 'string', multiple: true },
-      data: { type: 'string', default: '.stack/prometheus' },
-    },
-  });
-  const listen = parseListen(values.listen ?? '127.0.0.1:9090');
-  parseListen(values.prober ?? '127.0.0.1:9464');
+  const parsed = parseCommand(argv, STACK_COMMAND);
+  if (parsed === null) return 0;
+  const { values } = parsed;
+  const listen = parseListen(values.listen);
+  parseListen(values.prober);
   for (const s of values.server ?? []) {
     try {
       parseListen(s);
@@ -76,14 +68,14 @@ export async function stackCommand(argv: string[]): Promise<number> {
   if (listen.host !== '127.0.0.1' && listen.host !== 'localhost' && listen.host !== '::1') {
     process.stderr.write(`talkload stack: note: Prometheus listens on ${listen.host}, not only loopback\n`);
   }
-  const dir = resolve(values.data ?? '.stack/prometheus');
+  const dir = resolve(values.data);
   makeDirs(dir, '--data', 'Prometheus data folder');
   process.stdout.write('talkload stack: starting Prometheus...\n');
   const prom = await startPrometheus({
     dir,
     host: listen.host,
     port: listen.port,
-    configYaml: stackConfig(values.prober ?? '127.0.0.1:9464', values.server ?? [], join(projectRoot(), 'dashboards', 'alerts'), '5s', values.hpb ?? []),
+    configYaml: stackConfig(values.prober, values.server ?? [], join(projectRoot(), 'dashboards', 'alerts'), '5s', values.hpb ?? []),
     extraArgs: PROMETHEUS_FEATURE_ARGS,
   });
   process.stdout.write(`talkload stack: Prometheus on ${prom.url} (data in ${dir}); send runs with: talkload run --prometheus ${prom.url}; Ctrl-C stops\n`);

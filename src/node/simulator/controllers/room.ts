@@ -1,6 +1,6 @@
 // RoomController: conversations, joining and leaving them (reference 2.1-2.9).
 
-import { ActorType, ConversationType, LobbyState, ParticipantType, Permission, ReadOnlyState } from '../../../shared/constants.ts';
+import { ActorType, ConversationType, LobbyState, ParticipantType, ReadOnlyState } from '../../../shared/constants.ts';
 import type { Attendee, Room, TalkSession } from '../state.ts';
 
 

@@ -1,0 +1,30 @@
+// Faults of the HPB emulator (`--hpb-fault`): what a misbehaving HPB does to a Talk call.
+
+export interface HpbFaults {
+  /** Send no ping batches to Talk (its sessions then drop out of `GET /call` after 30 s). */
+  dropPings?: boolean;
+  /** Delay every event fan-out by this many ms. */
+  fanoutDelayMs?: number;
+  /** Drop each client's connection (no close frame) this many ms after it joined a room. */
+  closeAfterMs?: number;
+}
+
+export class HpbFaultError extends Error {}
+
+/** `drop-pings`, `fanout-delay:MS`, `close:MS` (repeatable, or ';'-separated). */
+export function parseHpbFaults(specs: readonly string[]): HpbFaults {
+  const faults: HpbFaults = {};
+  const ms = (v: string | undefined, what: string): number => {
+    const n = Number(v);
+    if (v === undefined || v === '' || !Number.isInteger(n) || n < 0 || n > 600_000) throw new HpbFaultError(`${what} needs milliseconds 0-600000, got "${v ?? ''}"`);
+    return n;
+  };
+  for (const spec of specs.flatMap((s) => s.split(';')).map((s) => s.trim()).filter(Boolean)) {
+    const [name, arg] = spec.split(':', 2);
+    if (name === 'drop-pings' && arg === undefined) faults.dropPings = true;
+    else if (name === 'fanout-delay') faults.fanoutDelayMs = ms(arg, 'fanout-delay');
+    else if (name === 'close') faults.closeAfterMs = ms(arg, 'close');
+    else throw new HpbFaultError(`unknown HPB fault "${spec}" (drop-pings, fanout-delay:MS, close:MS)`);
+  }
+  return faults;
+}
