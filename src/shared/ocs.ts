@@ -154,7 +154,8 @@ export function joinedSession(body: string): JoinedSession | undefined {
   return joinedSessionSlow(body);
 }
 
-const SESSION_ID_OPEN = '"sessionId":"';
+/** The key and the opening quote of its string value. */
+const SESSION_ID_OPEN = `${SESSION_ID_TIGHT}"`;
 /** Characters of a session id as written in JSON (escapes included); anything else goes the slow way. */
 const ID_CHARS = /^[A-Za-z0-9+/\\]+$/;
 

@@ -6,14 +6,14 @@
 import exec from 'k6/execution';
 import { setTimeout } from 'k6/timers';
 import { CallFlag, Timeouts } from '../../shared/constants.ts';
-import { type JoinedSession, joinedSession } from '../../shared/ocs.ts';
+import { joinedSession } from '../../shared/ocs.ts';
 import { seededRandom } from '../../shared/random.ts';
 import { failurePauseMs } from '../../shared/backoff.ts';
 import { config } from '../lib/env.ts';
 import { delay } from '../lib/timers.ts';
 import { metrics } from '../lib/metrics.ts';
-import { type Prepared, type Step, TalkClient, type TalkResponse, ocsData } from '../lib/talk-client.ts';
-import { type StayContext, checkPeers, joinFlags, listsSelf } from '../lib/stay.ts';
+import { type Step, TalkClient, type TalkResponse, ocsData } from '../lib/talk-client.ts';
+import { type StayContext, checkPeers, joinFlags, listsSelf, stay } from '../lib/stay.ts';
 import { hpbStay } from './guest-hpb.ts';
 import { startChat } from '../lib/chat.ts';
 import type { EndpointId } from '../../shared/endpoints.ts';
@@ -168,33 +168,30 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
   const leaveAt = Date.now() + jitter(config.stay);
   const chat = config.chat ? startChat(c, token, leaveAt, chaos('chat')) : null;
 
-  // The stay: peer polls, flag changes (and chat messages) on their own jittered timers until the
-  // guest leaves. Written out here rather than through stay() (the HPB journey's): this loop runs
-  // for every request a guest makes, and each closure and promise layer in it costs k6 CPU per
-  // request (issue 29: the bench counts it).
-  const peersMs = config.peersEvery, flagsMs = config.flagsEvery, chatMs = config.chatEvery;
-  let nextPeers = Date.now() + jitter(peersMs);
-  let nextFlags = Date.now() + jitter(flagsMs);
-  let nextChat = chat ? Date.now() + jitter(chatMs) : Infinity;
-  for (;;) {
-    let now = Date.now();
-    const wait = Math.min(nextFlags, nextPeers, nextChat, leaveAt) - now;
-    if (wait > 0) {
-      await delay(wait);
-      now = Date.now();
-    }
-    if (now >= leaveAt || c.vanished) break;
-    if (now >= nextPeers) {
-      nextPeers = now + jitter(peersMs);
+  await stay({
+    leaveAt,
+    stopped: () => c.vanished,
+    ...(chat ? { chat: { nextIn: () => jitter(config.chatEvery), post: chat.post } } : {}),
+    nextPeersIn: () => jitter(config.peersEvery),
+    nextFlagsIn: () => jitter(config.flagsEvery),
+    peers: async () => {
       // The ping the server may be counting: the poll sent last, or the one before it when the last
       // left so recently that this request may overtake it (two connections, no order between them).
-      const pingSentAt = now - state.sentAt < 1000 ? state.previousSentAt : state.sentAt;
+      const pingSentAt = Date.now() - state.sentAt < 1000 ? state.previousSentAt : state.sentAt;
       const peers = c.record(peersRequest, await c.fire(peersRequest));
-      const out = config.chaos && inCall && (await chaosEvicted(c, peers, roomRequest, session, evicted));
-      if (!out) checkPeers(c, peers, session, inCall, Date.now() - pingSentAt);
-    }
-    if (now >= nextFlags) {
-      nextFlags = now + jitter(flagsMs);
+      if (config.chaos && inCall) {
+        // Lobby or read-only on: GET /call answers 412/403 to a guest it took out of the call.
+        if (peers.status === 412 || peers.status === 403) return evicted(String(peers.status));
+        // Off again before this poll: 200 without us. The room says whether we are still in the call
+        // (participantFlags of our own session), as the web client learns it from its signaling.
+        if (peers.status === 200 && roomRequest !== null && !listsSelf(peers, session)) {
+          const room = c.record(roomRequest, await c.fire(roomRequest));
+          if (room.status === 200 && ownCallFlags(room) === 0) return evicted('flags_0');
+        }
+      }
+      checkPeers(c, peers, session, inCall, Date.now() - pingSentAt);
+    },
+    flags: async () => {
       if (inCall) {
         flags ^= CallFlag.withAudio; // mute / unmute
         const request = toggles++ % 2 === 0 ? muteRequest : unmuteRequest;
@@ -203,12 +200,8 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
       } else if (config.chaos) {
         inCall = await joinCall();
       }
-    }
-    if (chat && now >= nextChat) {
-      nextChat = now + jitter(chatMs);
-      await chat.post();
-    }
-  }
+    },
+  });
 
   if (c.vanished) {
     // The session is gone: nothing to leave; stop the poll (it ends on its own 404) and the chat.
@@ -228,26 +221,6 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
   await polling;
   if (!c.vanished) await c.callAsync('room_leave', { token });
   return done(true);
-}
-
-/**
- * With the moderator toggling lobby and read-only (`--chaos`), whether a peer poll shows that the
- * room took the guest out of the call: 412/403 to a guest it took out, or 200 without the guest
- * while the room says its own participantFlags are 0 (as the web client learns it from signaling).
- */
-async function chaosEvicted(c: TalkClient, peers: TalkResponse, roomRequest: Prepared | null, session: JoinedSession, evicted: (reason: string) => void): Promise<boolean> {
-  if (peers.status === 412 || peers.status === 403) {
-    evicted(String(peers.status));
-    return true;
-  }
-  if (peers.status === 200 && roomRequest !== null && !listsSelf(peers, session)) {
-    const room = c.record(roomRequest, await c.fire(roomRequest));
-    if (room.status === 200 && ownCallFlags(room) === 0) {
-      evicted('flags_0');
-      return true;
-    }
-  }
-  return false;
 }
 
 /** `participantFlags` of the caller's own session in a room object it kept (0: not in the call). */

@@ -4,6 +4,7 @@
 
 import type { Counter, Histogram } from 'prom-client';
 import type { WebSocket } from 'ws';
+import type { HpbFaults } from './faults.ts';
 
 export type Json = Record<string, unknown>;
 
@@ -60,7 +61,7 @@ export interface HubLimits {
 export interface Hub {
   readonly backend: string;
   readonly opts: HubLimits;
-  readonly faults: { readonly fanoutDelayMs?: number; readonly closeAfterMs?: number; readonly dropPings?: boolean };
+  readonly faults: HpbFaults;
   readonly m: HubMetrics;
   readonly sessions: Map<string, HubSession>;
   readonly byResume: Map<string, HubSession>;

@@ -3,7 +3,7 @@
 
 import { WebSocket } from 'ws';
 import { Hpb } from '../../shared/constants.ts';
-import { answers, byeReason, errorCode, inCallOf, stringField } from '../../shared/hpb-protocol.ts';
+import { answers, byeReason, errorCode, inCallReader, stringField } from '../../shared/hpb-protocol.ts';
 
 export interface HpbStepOutcome {
   readonly ok: boolean;
@@ -106,8 +106,8 @@ export class HpbSession {
   /** Waits for the `participants/update` that shows this session with these flags; started before the OCS request. */
   awaitFlags(flags: number, ms: number): () => Promise<HpbStepOutcome> {
     const started = performance.now();
-    const id = this.hpbSessionId ?? '';
-    const seen = this.waitFor((t) => inCallOf(t, id) === flags, ms);
+    const inCallOf = inCallReader(this.hpbSessionId ?? '');
+    const seen = this.waitFor((t) => inCallOf(t) === flags, ms);
     return async () => {
       const text = await seen;
       return this.outcome(started, text === null ? (this.unexpectedClose !== null ? 'closed' : 'timeout') : null, text);
