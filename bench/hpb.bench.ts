@@ -1,18 +1,19 @@
-// HPB emulator figures: N guests (default 2,000) in rooms of 10 join through the emulator (OCS room
-// join, signaling settings, WebSocket, hello v2, room join), then one guest per room joins the call,
-// which makes Talk notify the HPB and the HPB fan `participants/update` out to every session of the
-// room. Prints hello + room-join latency, fan-out messages/s and the RSS per session of the
-// simulator + emulator process. Loopback only; every step is bounded in count and time.
+// HPB figures: N guests (default 2,000) in rooms of 10 join through the HPB (OCS room join,
+// signaling settings, WebSocket, hello v2, room join), then one guest per room joins the call, which
+// makes Talk notify the HPB and the HPB fan `participants/update` out to every session of the room.
+// Prints hello + room-join latency, fan-out messages/s and the HPB process's RSS and CPU per session,
+// for the emulator and, with HPB_BIN or HPB_URL (issue 27 item 4), a real HPB beside it (each in its
+// own process beside its own simulator). Loopback only; every step is bounded in count and time.
 
-import { type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { Hpb } from '../src/shared/constants.ts';
 import { TestClient, publicRoom } from '../src/node/simulator/testing.ts';
-import { startChild } from './child.ts';
-import { rssBytes, cpuSeconds } from './proc.ts';
-
-const BIN = fileURLToPath(new URL('../bin/talkload.mjs', import.meta.url));
+import { type BenchHpb, benchHpbFromEnv } from '../src/node/hpb/real-server.ts';
+import { type HpbKind, hpbKinds, perSession, startHpbServers } from './hpb-servers.ts';
+import { cpuSeconds } from './proc.ts';
 const SESSIONS = Number(process.env['HPB_BENCH_SESSIONS'] ?? 2000);
 const ROOM_SIZE = Number(process.env['HPB_BENCH_ROOM_SIZE'] ?? 10);
 const CONCURRENCY = 50;
@@ -25,6 +26,8 @@ const quantile = (xs: number[], q: number): number => {
 
 interface Guest {
   ws: WebSocket;
+  http: TestClient;
+  token: string;
   updates: number;
 }
 
@@ -65,7 +68,7 @@ async function joinGuest(simUrl: string, token: string, joinMs: number[]): Promi
   ws.send(JSON.stringify({ id: '2', type: 'room', room: { roomid: token, sessionid: joined.data.sessionId } }));
   if (!(await room).includes('"type":"room"')) throw new Error('room join refused');
   joinMs.push(performance.now() - started);
-  const g: Guest = { ws, updates: 0 };
+  const g: Guest = { ws, http, token, updates: 0 };
   // Counted without parsing: the events are found by their target, as a load client should.
   ws.on('message', (d: Buffer) => {
     if (d.includes('"participants"')) g.updates++;
@@ -73,16 +76,30 @@ async function joinGuest(simUrl: string, token: string, joinMs: number[]): Promi
   return g;
 }
 
-async function main(): Promise<void> {
-  const { child, url: simUrl }: { child: ChildProcess; url: string } = await startChild(process.execPath, [BIN, 'sim', '--signaling', 'external', '--bruteforce', 'off']);
-  const pid = child.pid!;
+interface Row {
+  label: string;
+  sessions: number;
+  rooms: number;
+  joinMs: number[];
+  joinSeconds: number;
+  bad: number;
+  delivered: number;
+  fanoutSeconds: number;
+  hpb: ReturnType<typeof perSession>;
+  simCpu: number;
+}
+
+/** SESSIONS guests against one simulator + HPB pair; the HPB's RSS and CPU per session from its own process. */
+async function measure(kind: HpbKind, target: BenchHpb | null, dir: string): Promise<Row> {
+  const servers = await startHpbServers(kind, target, dir);
+  const { simUrl } = servers;
   const guests: Guest[] = [];
   try {
     const admin = new TestClient(simUrl, { id: 'admin', password: 'admin' });
     const rooms: string[] = [];
     for (let i = 0; i < Math.ceil(SESSIONS / ROOM_SIZE); i++) rooms.push(await publicRoom(admin, `hpb bench ${i}`));
-    const rssBefore = rssBytes(pid);
-    const cpuBefore = cpuSeconds(pid);
+    const hpb0 = await servers.hpbFigures();
+    const simCpu0 = cpuSeconds(servers.simPid);
     const joinMs: number[] = [];
     const t0 = performance.now();
     for (let i = 0; i < SESSIONS; i += CONCURRENCY) {
@@ -90,36 +107,55 @@ async function main(): Promise<void> {
       const batch = [];
       for (let j = i; j < Math.min(SESSIONS, i + CONCURRENCY); j++) batch.push(joinGuest(simUrl, rooms[Math.floor(j / ROOM_SIZE)]!, joinMs));
       guests.push(...(await Promise.all(batch)));
-      if ((i / CONCURRENCY) % 10 === 0) process.stderr.write(`hpb bench: ${guests.length}/${SESSIONS} sessions joined\n`);
+      if ((i / CONCURRENCY) % 10 === 0) process.stderr.write(`hpb bench (${servers.label}): ${guests.length}/${SESSIONS} sessions joined\n`);
     }
     const joinSeconds = (performance.now() - t0) / 1000;
-    await new Promise((r) => setTimeout(r, 1000));
-    const rssAfter = rssBytes(pid);
-    // One call join per room: Talk notifies the HPB, which fans out to every session of the room.
-    const callers = rooms.map((token) => ({ token, http: new TestClient(simUrl) }));
-    for (const c of callers) await c.http.call('room_join', { token: c.token });
+    // One call join per room, by a guest on the HPB (a real HPB leaves callers without an HPB
+    // session out of its events, and sends none when no one else is left): Talk notifies the HPB,
+    // which fans out to every session of the room.
+    const callers = guests.filter((_, i) => i % ROOM_SIZE === 0);
     const t1 = performance.now();
-    const answers = await Promise.all(callers.map((c) => c.http.call('call_join', { token: c.token, params: { flags: 7 } })));
+    const answers = await Promise.all(callers.map((g) => g.http.call('call_join', { token: g.token, params: { flags: 7 } })));
     const bad = answers.filter((a) => a.status !== 200).length;
-    const expected = guests.length;
-    while (guests.reduce((n, g) => n + (g.updates > 0 ? 1 : 0), 0) < expected) {
+    while (guests.reduce((n, g) => n + (g.updates > 0 ? 1 : 0), 0) < guests.length) {
       if (performance.now() - t1 > 30_000) break;
       await new Promise((r) => setTimeout(r, 5));
     }
     const fanoutSeconds = (performance.now() - t1) / 1000;
-    const delivered = guests.reduce((n, g) => n + g.updates, 0);
-    const cpu = cpuSeconds(pid) - cpuBefore;
-    console.log(`HPB emulator, ${guests.length} sessions in ${rooms.length} rooms of ${ROOM_SIZE} (simulator + emulator in one process, clients in this one):`);
-    console.log(`  hello v2 + room join: p50 ${quantile(joinMs, 0.5).toFixed(1)} ms, p95 ${quantile(joinMs, 0.95).toFixed(1)} ms, p99 ${quantile(joinMs, 0.99).toFixed(1)} ms (all ${guests.length} joined in ${joinSeconds.toFixed(1)} s, ${CONCURRENCY} at a time)`);
-    console.log(`  incall fan-out: ${rooms.length} call joins (${bad} not 200) -> ${delivered} participants/update events to ${expected} sessions in ${(fanoutSeconds * 1000).toFixed(0)} ms = ${Math.round(delivered / fanoutSeconds)} messages/s`);
-    console.log(`  RSS: ${(rssBefore / 2 ** 20).toFixed(0)} MiB before, ${(rssAfter / 2 ** 20).toFixed(0)} MiB with the sessions = ${((rssAfter - rssBefore) / guests.length / 1024).toFixed(1)} KiB per session (Talk session + HPB session + WebSocket); simulator+emulator CPU ${cpu.toFixed(1)} s`);
+    await new Promise((r) => setTimeout(r, 1000));
+    const hpb1 = await servers.hpbFigures();
+    return {
+      label: servers.label, sessions: guests.length, rooms: rooms.length, joinMs, joinSeconds, bad,
+      delivered: guests.reduce((n, g) => n + g.updates, 0), fanoutSeconds,
+      hpb: perSession(hpb0, hpb1, guests.length), simCpu: cpuSeconds(servers.simPid) - simCpu0,
+    };
   } finally {
     for (const g of guests) g.ws.terminate();
-    child.kill('SIGTERM');
+    servers.stop();
   }
+}
+
+async function main(): Promise<void> {
+  const target = benchHpbFromEnv();
+  const kinds = hpbKinds(target);
+  const dir = mkdtempSync(join(tmpdir(), 'talkload-hpb-bench-'));
+  const rows: Row[] = [];
+  try {
+    for (const kind of kinds) rows.push(await measure(kind, target, dir));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`HPB bench: ${SESSIONS} sessions in rooms of ${ROOM_SIZE} (hello v2 + room join ${CONCURRENCY} at a time, then one call join per room), each HPB in its own process beside the simulator, clients in this one:\n`);
+  console.log('| HPB | sessions | hello + room join p50 / p95 / p99 ms | all joined in s | call joins not 200 | participants/update events | fan-out messages/s | HPB RSS MiB | HPB KiB per session | HPB CPU ms per session | simulator CPU s |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    console.log(`| ${r.label} | ${r.sessions} | ${quantile(r.joinMs, 0.5).toFixed(1)} / ${quantile(r.joinMs, 0.95).toFixed(1)} / ${quantile(r.joinMs, 0.99).toFixed(1)} | ${r.joinSeconds.toFixed(1)} | ${r.bad} | ${r.delivered} | ${Math.round(r.delivered / r.fanoutSeconds)} | ${r.hpb.rssMiB} | ${r.hpb.kib} | ${r.hpb.cpuMs} | ${r.simCpu.toFixed(1)} |`);
+  }
+  if (target === null) console.log('\nA real HPB beside the emulator: HPB_BIN=/path/to/signaling, or HPB_URL with HPB_SECRET_FILE and HPB_BACKEND_PORT (docs/signaling-hpb.md).');
+  if (rows.some((r) => r.hpb.kib === 'n/a')) console.log('\nn/a: the HPB at HPB_URL does not show process_resident_memory_bytes / process_cpu_seconds_total on /metrics to this machine ([stats] allowed_ips).');
 }
 
 main().catch((e: unknown) => {
   process.stderr.write(`hpb bench: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
+  process.exitCode = 1;
 });

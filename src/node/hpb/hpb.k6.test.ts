@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import { talkloadAsync } from '../testing/talkload.ts';
 import type { RunSummary } from '../run/results.ts';
 import { HPB_BIN } from './testing.ts';
+import { realHpbConfig } from './real-server.ts';
 import { freePort } from '../stack/prometheus.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'talkload-hpb-run-'));
@@ -81,15 +82,7 @@ test('HPB mode against a real signaling server (HPB_BIN)', { skip: HPB_BIN ? fal
   const secret = 'a-secret-shared-with-the-real-hpb';
   const dir = mkdtempSync(join(tmpdir(), 'talkload-realhpb-'));
   writeFileSync(join(dir, 'secret'), secret);
-  writeFileSync(join(dir, 'server.conf'), [
-    '[http]', `listen = 127.0.0.1:${hpbPort}`,
-    '[sessions]', 'hashkey = 0123456789abcdef0123456789abcdef', 'blockkey = 0123456789abcdef0123456789abcdef',
-    '[clients]', 'internalsecret = internal-secret-of-this-test',
-    '[backend]', 'backends = talksim', 'allowall = false', 'timeout = 10',
-    '[talksim]', `url = http://127.0.0.1:${simPort}`, `secret = ${secret}`,
-    '[nats]', 'url = nats://loopback',
-    '[mcu]', 'type =',
-  ].join('\n'));
+  writeFileSync(join(dir, 'server.conf'), realHpbConfig({ port: hpbPort, backendUrl: `http://127.0.0.1:${simPort}`, secret }));
   const hpb = spawn(HPB_BIN, ['--config', join(dir, 'server.conf')], { stdio: 'ignore' });
   try {
     const r = await talkloadAsync(['run', '--sim-port', String(simPort), '--hpb', `http://127.0.0.1:${hpbPort}`, '--hpb-secret-file', join(dir, 'secret'), '--guests', '3', '--call-size', '3', '--duration', '36s', '--stay', '33s', '--flags-every', '3s', '--no-moderator', '--out', out, '--run-id', 'real-hpb'], 200_000);

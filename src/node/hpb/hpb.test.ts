@@ -229,6 +229,26 @@ for (const kind of kinds) {
       sig2.close();
     });
 
+    test('a caller without an HPB session is left out of the events; with no other caller there is no event', async () => {
+      const token = await publicRoom(w.user());
+      const a = await hpbGuest(w, token);
+      const x = w.guest(); // joins the conversation over OCS, never says hello to the HPB
+      assert.equal((await x.call('room_join', { token })).status, 200);
+      const isUpdate = (m: Json): boolean => m.type === 'event' && m.event.target === 'participants' && m.event.type === 'update';
+      const mark = a.sig.received.length;
+      assert.equal((await x.call('call_join', { token, params: { flags: 7 } })).status, 200);
+      await new Promise((r) => setTimeout(r, 800));
+      assert.deepEqual(a.sig.received.slice(mark).filter(isUpdate), [], 'only x is in the call: nothing to tell a');
+      assert.equal((await a.http.call('call_join', { token, params: { flags: 3 } })).status, 200);
+      const joined = await a.sig.next((m) => isUpdate(m), 5000, mark);
+      assert.deepEqual(joined.event.update.users.map((u: Json) => [u.sessionId, u.inCall]), [[a.hpbSessionId, 3]]);
+      const mark2 = a.sig.received.length;
+      assert.equal((await x.call('call_flags', { token, params: { flags: 3 } })).status, 200);
+      const changed = await a.sig.next((m) => isUpdate(m), 5000, mark2);
+      assert.deepEqual(changed.event.update.users.map((u: Json) => u.sessionId), [a.hpbSessionId], 'x changed, but only a is listed');
+      a.sig.close();
+    });
+
     test('room join events, then incall fan-out with Talk session ids mapped to HPB ids', async () => {
       const token = await publicRoom(w.user());
       const a = await hpbGuest(w, token);

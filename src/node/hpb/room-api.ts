@@ -67,16 +67,20 @@ function roomRequest(hub: Hub, roomId: string, type: string, body: Json): boolea
         if (s && typeof entry?.['inCall'] === 'number') s.inCall = entry['inCall'];
       }
       // As a real server (v1.3.2) sends it: Talk's `users`, then the `changed` ones not among them
-      // (a session that just left the call), with Talk session ids replaced by the HPB's.
+      // (a session that just left the call), with Talk session ids replaced by the HPB's. Sessions
+      // without an HPB session in this room (a caller that never said hello) are left out, and
+      // when none is left nothing is sent (seen against v1.3.2: a room whose only caller is not on
+      // the HPB gets no event at all).
       const users = Array.isArray(body['users']) ? [...body['users']] : [];
       const listed = new Set(users.map((e) => str(obj(e)?.['sessionId'])));
       for (const e of changed) if (!listed.has(str(obj(e)?.['sessionId']))) users.push(e);
-      const mapped = users.map((e) => {
+      const mapped: Json[] = [];
+      for (const e of users) {
         const entry = obj(e);
         const s = entry ? byTalk.get(str(entry['sessionId'])) : undefined;
-        return s ? { ...entry, sessionId: s.id } : e;
-      });
-      fanout(hub, members, { type: 'event', event: { target: 'participants', type: 'update', update: { roomid: roomId, users: mapped } } });
+        if (s) mapped.push({ ...entry, sessionId: s.id });
+      }
+      if (mapped.length > 0) fanout(hub, members, { type: 'event', event: { target: 'participants', type: 'update', update: { roomid: roomId, users: mapped } } });
       return true;
     }
     case 'disinvite': {

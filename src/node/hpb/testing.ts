@@ -2,10 +2,6 @@
 // message it got, and a world of simulator (external signaling) + HPB (the emulator, or a real
 // signaling server from HPB_BIN).
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { Hpb } from '../../shared/constants.ts';
 import { TalkSimulator } from '../simulator/server.ts';
@@ -14,6 +10,7 @@ import { HpbEmulator } from './emulator.ts';
 import type { HpbFaults } from './faults.ts';
 import { newSecret } from './cli.ts';
 import { freePort } from '../stack/prometheus.ts';
+import { type RealHpb, startRealHpb } from './real-server.ts';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any -- test convenience
 
@@ -123,44 +120,20 @@ export async function startHpbWorld(kind: 'emulator' | 'real', o: HpbWorldOption
   const sim = new TalkSimulator({ seed: 1, external: { hpbUrl: '', secret }, settings: { bruteForce: 'off', signalingPullSeconds: 2, ...(o.sessionPingLimit ? { sessionPingLimit: o.sessionPingLimit } : {}) } });
   const simUrl = await sim.listen(0, '127.0.0.1');
   let hpb: HpbEmulator | null = null;
-  let child: ChildProcess | null = null;
-  let dir = '';
+  let real: RealHpb | null = null;
   let hpbUrl: string;
   if (kind === 'emulator') {
     hpb = new HpbEmulator({ backend: simUrl, secret: o.wrongSecret ? newSecret() : secret, helloV2: o.helloV2 ?? true, ...(o.roomJoinTimeoutMs ? { roomJoinTimeoutMs: o.roomJoinTimeoutMs } : {}), pingIntervalMs: o.pingIntervalMs ?? 60_000, ...(o.faults ? { faults: o.faults } : {}) });
     hpbUrl = await hpb.listen(0, '127.0.0.1');
   } else {
     // A real nextcloud-spreed-signaling with embedded NATS and no MCU, configured for this simulator.
-    const port = await freePort();
-    dir = mkdtempSync(join(tmpdir(), 'talkload-hpb-'));
-    const conf = join(dir, 'server.conf');
-    writeFileSync(conf, [
-      '[http]', `listen = 127.0.0.1:${port}`, '',
-      '[app]', 'debug = false', '',
-      '[sessions]', `hashkey = ${newSecret().slice(0, 32)}`, `blockkey = ${newSecret().slice(0, 32)}`, '',
-      '[clients]', `internalsecret = ${newSecret()}`, '',
-      '[backend]', 'backends = talksim', 'allowall = false', 'timeout = 10', 'connectionsperhost = 8', '',
-      '[talksim]', `url = ${simUrl}`, `secret = ${o.wrongSecret ? newSecret() : secret}`, '',
-      '[nats]', 'url = nats://loopback', '',
-      '[mcu]', 'type =', '',
-      '[stats]', 'allowed_ips = 127.0.0.1', '',
-    ].join('\n'));
-    child = spawn(HPB_BIN, ['--config', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-    hpbUrl = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      try {
-        if ((await fetch(`${hpbUrl}/api/v1/welcome`)).ok) break;
-      } catch {
-        // not up yet
-      }
-      if (Date.now() > deadline || child.exitCode !== null) {
-        child.kill('SIGKILL');
-        await sim.close();
-        throw new Error(`HPB_BIN ${HPB_BIN} did not answer /api/v1/welcome within 15 s`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
+    try {
+      real = await startRealHpb(HPB_BIN, { port: await freePort(), backendUrl: simUrl, secret: o.wrongSecret ? newSecret() : secret });
+    } catch (e) {
+      await sim.close();
+      throw e;
     }
+    hpbUrl = real.url;
   }
   sim.external!.config.hpbUrl = hpbUrl;
   return {
@@ -172,10 +145,7 @@ export async function startHpbWorld(kind: 'emulator' | 'real', o: HpbWorldOption
     guest: () => new TestClient(simUrl),
     user: (id = 'admin') => new TestClient(simUrl, { id, password: id }),
     close: async () => {
-      if (child) {
-        child.kill('SIGTERM');
-        rmSync(dir, { recursive: true, force: true });
-      }
+      real?.stop();
       await hpb?.close();
       await sim.close();
     },
