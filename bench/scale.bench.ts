@@ -9,7 +9,9 @@
 // HPB mode (`-- --signaling hpb` or SCALE_SIGNALING=hpb): the simulator with its embedded HPB
 // emulator, guests over WebSockets; the steps as above (calls of 10), then call sizes
 // (SCALE_CALL_SIZES, default 10,50,100,200) at SCALE_SIZES_GUESTS guests until the propagation p95
-// passes 1 s: fan-out grows with the square of the call size.
+// passes 1 s: fan-out grows with the square of the call size. The HPB runs in its own process; with
+// HPB_BIN (a nextcloud-spreed-signaling binary) or HPB_URL (+ HPB_SECRET_FILE, HPB_BACKEND_PORT) the
+// same sweep runs against that real HPB after the emulator's, each with the HPB's RSS and CPU.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -18,10 +20,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { type RunSummary, unexpectedLines } from '../src/node/run/results.ts';
-import { startChild, startSimulator } from './child.ts';
-import { type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { freePort } from '../src/node/stack/prometheus.ts';
+import { startSimulator } from './child.ts';
+import { benchHpbFromEnv } from '../src/node/hpb/real-server.ts';
+import { type HpbServers, hpbKinds, startHpbServers } from './hpb-servers.ts';
 import { durationSeconds } from '../src/shared/duration.ts';
 import { cpuSeconds, openFiles, rssBytes } from './proc.ts';
 
@@ -94,6 +95,10 @@ interface Row {
   /** HPB mode: messages and bytes the guests received from the HPB. */
   hpbMessages: number;
   hpbBytes: number;
+  /** HPB mode: the HPB process's peak RSS (MiB), what it held before the step, and CPU (cores) over the step; null when not measurable. */
+  hpbRssMiB: number | null;
+  hpbBaseMiB: number | null;
+  hpbCpu: number | null;
   /** Every unexpected outcome: endpoint or HPB step, then status or code with its count. */
   unexpected: string[];
   summaryPath: string;
@@ -109,12 +114,19 @@ interface Shape {
   readonly duration: string;
 }
 
-async function step(simUrl: string, serverPids: readonly number[], { guests, callSize, flagsEvery, duration }: Shape, dir: string, pw: string): Promise<Row> {
+/** The servers a step runs against: the simulator, and in HPB mode the HPB beside it. */
+interface Servers {
+  readonly simUrl: string;
+  readonly simPid: number;
+  readonly serverPids: readonly number[];
+  readonly hpb: HpbServers | null;
+}
+
+async function step({ simUrl, simPid, serverPids, hpb }: Servers, { guests, callSize, flagsEvery, duration }: Shape, dir: string, pw: string): Promise<Row> {
   // Numbered: the same step may run more than once (SCALE_STEPS=10000,10000,10000).
   const runId = `scale-${++stepNo}-${guests}-${callSize}`;
   const args = [BIN, 'run', '--target', simUrl, '--user', 'admin', '--password-file', pw, '--profile', 'load', '--guests', String(guests), '--guests-per-vu', String(PER_VU), '--call-size', String(callSize), '--duration', duration, '--stay', duration === DURATION ? STAY : duration, '--flags-every', flagsEvery, '--peers-every', PEERS_EVERY, '--no-moderator', '--signaling', HPB ? 'hpb' : 'internal', '--instances', String(INSTANCES), '--out', dir, '--run-id', runId, '--', '--quiet'];
   const child = spawn(process.execPath, args, { stdio: 'ignore' });
-  const simPid = serverPids[0]!;
   const serverCpu = (): number => serverPids.reduce((n, p) => n + cpuSeconds(p), 0);
   const simCpu0 = serverCpu();
   const started = Date.now();
@@ -123,7 +135,18 @@ async function step(simUrl: string, serverPids: readonly number[], { guests, cal
   let peakInCall = 0;
   let k6Files = 0;
   let simFiles = 0;
+  const hpb0 = hpb ? await hpb.hpbFigures() : null;
+  let hpbPeakRss = hpb0?.rssBytes ?? 0;
+  let hpbLast = hpb0;
   const inCallTimer = setInterval(() => {
+    // The HPB's own memory and CPU (issue 27 item 4): from /proc, or a running HPB's /metrics.
+    if (hpb) {
+      void hpb.hpbFigures().then((f) => {
+        if (f === null) return;
+        hpbPeakRss = Math.max(hpbPeakRss, f.rssBytes);
+        hpbLast = f;
+      });
+    }
     fetch(`${simUrl}/metrics`, { signal: AbortSignal.timeout(4000) })
       .then((r) => r.text())
       .then((t) => {
@@ -152,6 +175,7 @@ async function step(simUrl: string, serverPids: readonly number[], { guests, cal
   clearInterval(timer);
   clearInterval(inCallTimer);
   const wall = (Date.now() - started) / 1000;
+  const hpbCpu = hpb0 !== null && hpbLast !== null ? (hpbLast.cpuSeconds - hpb0.cpuSeconds) / wall : null;
   const simCpu = (serverCpu() - simCpu0) / wall;
   const summaryPath = join(dir, runId, 'summary.json');
   let s: RunSummary | null = null;
@@ -199,6 +223,9 @@ async function step(simUrl: string, serverPids: readonly number[], { guests, cal
     helloP95: s?.hpb?.helloMs?.p95 ?? null,
     hpbMessages: s?.hpb?.messagesReceived ?? 0,
     hpbBytes: s?.hpb?.bytesReceived ?? 0,
+    hpbRssMiB: hpb0 !== null ? hpbPeakRss / 1048576 : null,
+    hpbBaseMiB: hpb0 !== null ? hpb0.rssBytes / 1048576 : null,
+    hpbCpu,
     unexpected: s ? unexpectedLines(s) : [],
     summaryPath,
   };
@@ -213,11 +240,12 @@ function report(r: Row): void {
 }
 
 function table(rows: Row[]): void {
-  const hpbCols = HPB ? ' hello p95 ms | call-join propagation p95 ms | flags propagation p95 ms | HPB messages received | MB received |' : '';
+  const hpbCols = HPB ? ' hello p95 ms | call-join propagation p95 ms | flags propagation p95 ms | HPB messages received | MB received | HPB peak RSS MiB | HPB KiB per guest (peak over its RSS before the step) | HPB CPU (cores) |' : '';
   console.log(`| guests | call size | result | in the call at once (simulator) | k6 peak RSS MiB (all processes) | k6 KiB per guest | k6 CPU (cores) | simulator CPU (cores) | open files (one k6 / simulator) | room_join p95 ms |${hpbCols}`);
-  console.log(`|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|${HPB ? '---:|---:|---:|---:|---:|' : ''}`);
+  console.log(`|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|${HPB ? '---:|---:|---:|---:|---:|---:|---:|---:|' : ''}`);
   for (const r of rows) {
-    const hpb = HPB ? ` ${ms(r.helloP95)} | ${ms(r.callPropagationP95)} | ${ms(r.flagsPropagationP95)} | ${r.hpbMessages} | ${(r.hpbBytes / 1e6).toFixed(0)} |` : '';
+    const own = r.hpbRssMiB === null || r.hpbBaseMiB === null ? ' n/a | n/a |' : ` ${r.hpbRssMiB.toFixed(0)} | ${(((r.hpbRssMiB - r.hpbBaseMiB) * 1024) / r.guests).toFixed(0)} |`;
+    const hpb = HPB ? ` ${ms(r.helloP95)} | ${ms(r.callPropagationP95)} | ${ms(r.flagsPropagationP95)} | ${r.hpbMessages} | ${(r.hpbBytes / 1e6).toFixed(0)} |${own} ${r.hpbCpu === null ? 'n/a' : r.hpbCpu.toFixed(2)} |` : '';
     console.log(`| ${r.guests} | ${r.callSize} | ${r.why} | ${r.peakInCall} | ${r.k6RssMiB.toFixed(0)} | ${((r.k6RssMiB * 1024) / r.guests).toFixed(0)} | ${r.k6Cpu.toFixed(2)} | ${r.simCpu.toFixed(2)} | ${r.k6Files} / ${r.simFiles} | ${r.p95JoinMs.toFixed(1)} |${hpb}`);
   }
   const broken = rows.filter((r) => r.unexpected.length > 0);
@@ -227,63 +255,66 @@ function table(rows: Row[]): void {
   }
 }
 
-async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'talkload-scale-'));
-  const pw = join(dir, 'pw');
-  writeFileSync(pw, 'admin\n');
-  // HPB mode: the emulator in its own process (issue 27 item 3), so that the simulator's work and
-  // the emulator's fan-out do not share one event loop; each learns the other's fixed port.
-  let hpb: ChildProcess | null = null;
-  let simArgs: string[] = [];
-  let hpbStart: string[] = [];
-  if (HPB) {
-    const [simPort, hpbPort] = [await freePort(), await freePort()];
-    const secret = join(dir, 'hpb-secret');
-    writeFileSync(secret, `${randomBytes(24).toString('hex')}\n`);
-    simArgs = ['--port', String(simPort), '--signaling', 'external', '--hpb', `http://127.0.0.1:${hpbPort}`, '--hpb-secret-file', secret];
-    hpbStart = [BIN, 'hpb', '--backend', `http://127.0.0.1:${simPort}`, '--secret-file', secret, '--listen', `127.0.0.1:${hpbPort}`];
-  }
-  // The simulator first: the emulator checks its backend when it starts.
-  const { child: sim, url: simUrl } = await startSimulator(simArgs);
-  if (HPB) hpb = (await startChild(process.execPath, hpbStart)).child;
-  const serverPids = [sim.pid!, ...(hpb ? [hpb.pid!] : [])];
+/** The steps, then (HPB mode) the call sizes, against one set of servers; prints their tables. */
+async function sweep(servers: Servers, label: string, dir: string, pw: string): Promise<void> {
   const rows: Row[] = [];
   const sizes: Row[] = [];
-  try {
-    for (const guests of STEPS) {
-      const duration = pacedDuration(guests);
-      process.stderr.write(`bench:scale: ${guests} guests (${PER_VU} per VU, load profile ${duration}${duration !== DURATION ? ` to keep the ramp at ${JOIN_RATE} joins/s` : ''}${HPB ? ', over the HPB emulator' : ''})...\n`);
-      const row = await step(simUrl, serverPids, { guests, callSize: 10, flagsEvery: FLAGS_EVERY, duration }, dir, pw);
-      rows.push(row);
-      report(row);
-      if (!row.held && !KEEP_GOING) break;
-    }
-    if (HPB) {
-      for (const size of CALL_SIZES) {
-        process.stderr.write(`bench:scale: ${SIZES_GUESTS} guests in calls of ${size} (flags every ${SIZES_FLAGS_EVERY}, ${SIZES_DURATION})...\n`);
-        const row = await step(simUrl, serverPids, { guests: SIZES_GUESTS, callSize: size, flagsEvery: SIZES_FLAGS_EVERY, duration: SIZES_DURATION }, dir, pw);
-        sizes.push(row);
-        report(row);
-        if (propagation(row) > PROPAGATION_LIMIT_MS || row.callPropagationP95 === null) break;
-      }
-    }
-  } finally {
-    sim.kill('SIGTERM');
-    hpb?.kill('SIGTERM');
+  for (const guests of STEPS) {
+    const duration = pacedDuration(guests);
+    process.stderr.write(`bench:scale: ${guests} guests (${PER_VU} per VU, load profile ${duration}${duration !== DURATION ? ` to keep the ramp at ${JOIN_RATE} joins/s` : ''}${HPB ? `, over the HPB: ${label}` : ''})...\n`);
+    const row = await step(servers, { guests, callSize: 10, flagsEvery: FLAGS_EVERY, duration }, dir, pw);
+    rows.push(row);
+    report(row);
+    if (!row.held && !KEEP_GOING) break;
   }
-  const mode = HPB ? 'HPB mode: guests over WebSockets to the HPB emulator (its own process beside the simulator)' : 'internal signaling';
+  if (HPB) {
+    for (const size of CALL_SIZES) {
+      process.stderr.write(`bench:scale: ${SIZES_GUESTS} guests in calls of ${size} (flags every ${SIZES_FLAGS_EVERY}, ${SIZES_DURATION}, HPB: ${label})...\n`);
+      const row = await step(servers, { guests: SIZES_GUESTS, callSize: size, flagsEvery: SIZES_FLAGS_EVERY, duration: SIZES_DURATION }, dir, pw);
+      sizes.push(row);
+      report(row);
+      if (propagation(row) > PROPAGATION_LIMIT_MS || row.callPropagationP95 === null) break;
+    }
+  }
+  const mode = HPB ? `HPB mode: guests over WebSockets to the HPB (${label}, its own process beside the simulator)` : 'internal signaling';
   console.log(`\nGuests held on this machine (${mode}; ${INSTANCES} k6 process(es), ${PER_VU} guests per VU, calls of 10, load profile ${DURATION}, stay ${STAY}, peers every ${PEERS_EVERY}, flags every ${FLAGS_EVERY})\n`);
   table(rows);
   const held = rows.filter((r) => r.held).map((r) => r.guests);
   const broke = rows.find((r) => !r.held && r.guests > Math.max(0, ...held)) ?? rows.find((r) => !r.held);
   console.log(`\nheld: ${held.length ? Math.max(...held) : 0} guests${broke ? `; broke at ${broke.guests}: ${broke.why}` : ''}`);
-  console.log(`summaries: ${dir}`);
   if (HPB && sizes.length > 0) {
-    console.log(`\nCall size at ${SIZES_GUESTS} guests (load profile ${SIZES_DURATION}, stay as long, flags every ${SIZES_FLAGS_EVERY}; fan-out grows with the square of the call size)\n`);
+    console.log(`\nCall size at ${SIZES_GUESTS} guests (HPB: ${label}; load profile ${SIZES_DURATION}, stay as long, flags every ${SIZES_FLAGS_EVERY}; fan-out grows with the square of the call size)\n`);
     table(sizes);
     const over = sizes.find((r) => propagation(r) > PROPAGATION_LIMIT_MS || r.callPropagationP95 === null);
     console.log(over ? `\npropagation p95 passes 1 s at call size ${over.callSize} (${ms(propagation(over))} ms)` : `\npropagation p95 stays under 1 s up to call size ${sizes.at(-1)!.callSize}`);
   }
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'talkload-scale-'));
+  const pw = join(dir, 'pw');
+  writeFileSync(pw, 'admin\n');
+  if (!HPB) {
+    const { child: sim, url: simUrl } = await startSimulator();
+    try {
+      await sweep({ simUrl, simPid: sim.pid!, serverPids: [sim.pid!], hpb: null }, 'none', dir, pw);
+    } finally {
+      sim.kill('SIGTERM');
+    }
+  } else {
+    // The HPB in its own process (issue 27 item 3): the emulator, and a user's real HPB beside it
+    // when HPB_BIN or HPB_URL names one (item 4; HPB_KINDS=emulator,real to choose).
+    const target = benchHpbFromEnv();
+    for (const kind of hpbKinds(target)) {
+      const hpb = await startHpbServers(kind, target, dir);
+      try {
+        await sweep({ simUrl: hpb.simUrl, simPid: hpb.simPid, serverPids: hpb.serverPids, hpb }, hpb.label, dir, pw);
+      } finally {
+        hpb.stop();
+      }
+    }
+  }
+  console.log(`summaries: ${dir}`);
 }
 
 main().catch((e: unknown) => {

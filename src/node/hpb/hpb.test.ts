@@ -229,6 +229,17 @@ for (const kind of kinds) {
       sig2.close();
     });
 
+    test('a joiner learns the sessions already in the room in one join event, then its own', async () => {
+      const token = await publicRoom(w.user());
+      const a = await hpbGuest(w, token);
+      const b = await hpbGuest(w, token);
+      const c = await hpbGuest(w, token);
+      await c.sig.next((m) => m.type === 'event' && m.event.type === 'join' && m.event.join.some((e: Json) => e.sessionid === c.hpbSessionId));
+      const joins = c.sig.received.filter((m: Json) => m.type === 'event' && m.event.type === 'join').map((m: Json) => m.event.join.map((e: Json) => e.sessionid));
+      assert.deepEqual(joins, [[a.hpbSessionId, b.hpbSessionId], [c.hpbSessionId]]);
+      for (const g of [a, b, c]) g.sig.close();
+    });
+
     test('a caller without an HPB session is left out of the events; with no other caller there is no event', async () => {
       const token = await publicRoom(w.user());
       const a = await hpbGuest(w, token);
