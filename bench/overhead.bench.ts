@@ -37,6 +37,9 @@ const FULL_ARGS = (process.env['OVERHEAD_K6_ARGS'] ?? '').split(' ').filter(Bool
 // (BARE_HPB=1: the same OCS requests and WebSocket messages).
 const HPB = process.env['OVERHEAD_SIGNALING'] === 'hpb';
 const BARE_SCRIPT = join(ROOT, 'bench', 'k6', 'bare-guest.js');
+// OVERHEAD_BASE_SCRIPT: another journey bundle instead of the bare script on the other side, with the
+// journey's environment (A/B of two builds, e.g. the bundle before a change against the one after).
+const BASE_SCRIPT = process.env['OVERHEAD_BASE_SCRIPT'] ?? '';
 
 interface Window {
   cpu: number;
@@ -122,10 +125,12 @@ async function compare(label: string, script: string, env: Record<string, string
     process.stderr.write(`overhead: ${label}: round ${round}/${ROUNDS}: side by side with the bare k6 script (${RUN_S} s)...\n`);
     const [f, b] = await Promise.all([
       measureOnFreshSim(script, { ...FULL_ENV, ...env }, FULL_ARGS),
-      measureOnFreshSim(BARE_SCRIPT, {
-        BARE_VUS: String(GUESTS), BARE_ROOMS: String(Math.ceil(GUESTS / CALL_SIZE)), BARE_DURATION: `${RUN_S}s`,
-        BARE_STAY_MS: '2000', BARE_FLAGS_MS: '500', BARE_PEERS_MS: '500', BARE_HPB: HPB ? '1' : '0',
-      }),
+      BASE_SCRIPT !== ''
+        ? measureOnFreshSim(BASE_SCRIPT, FULL_ENV)
+        : measureOnFreshSim(BARE_SCRIPT, {
+          BARE_VUS: String(GUESTS), BARE_ROOMS: String(Math.ceil(GUESTS / CALL_SIZE)), BARE_DURATION: `${RUN_S}s`,
+          BARE_STAY_MS: '2000', BARE_FLAGS_MS: '500', BARE_PEERS_MS: '500', BARE_HPB: HPB ? '1' : '0',
+        }),
     ]);
     rows.push(`| ${round} | ${f.requests} | ${((f.cpu / f.requests) * 1e6).toFixed(0)} | ${b.requests} | ${((b.cpu / b.requests) * 1e6).toFixed(0)} | ${(f.cpu / f.requests / (b.cpu / b.requests)).toFixed(2)}x | ${mib(f.rss)} / ${mib(b.rss)} |`);
     add(full, f);
@@ -133,7 +138,7 @@ async function compare(label: string, script: string, env: Record<string, string
   }
   const perFull = (full.cpu / full.requests) * 1e6;
   const perBare = (bare.cpu / bare.requests) * 1e6;
-  console.log(`\n${label} vs bare k6 script making the same requests (${BARE_SCRIPT.slice(ROOT.length)})\n`);
+  console.log(`\n${label} vs ${BASE_SCRIPT !== '' ? `${BASE_SCRIPT} (OVERHEAD_BASE_SCRIPT)` : `bare k6 script making the same requests (${BARE_SCRIPT.slice(ROOT.length)})`}\n`);
   console.log('| round | full: requests | full: µs per request | bare: requests | bare: µs per request | ratio | k6 RSS MiB full / bare |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) console.log(r);
