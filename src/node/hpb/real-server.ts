@@ -71,7 +71,10 @@ export async function startRealHpb(bin: string, c: RealHpbConfig): Promise<RealH
   };
   if (!(await hpbAnswers(url, 15_000, () => failed === null && child.exitCode === null))) {
     stop();
-    throw new Error(failed !== null ? `HPB_BIN ${bin}: ${(failed as Error).message}` : `HPB_BIN ${bin} did not answer ${url}/api/v1/welcome within 15 s`);
+    const why = failed !== null ? `: ${(failed as Error).message}`
+      : child.exitCode !== null ? ` exited (code ${child.exitCode}) before answering ${url}/api/v1/welcome`
+      : ` did not answer ${url}/api/v1/welcome within 15 s`;
+    throw new Error(`HPB_BIN ${bin}${why}`);
   }
   return { url, child, stop };
 }
