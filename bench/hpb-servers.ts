@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { type BenchHpb, type ProcessFigures, hpbProcessFigures, startRealHpb } from '../src/node/hpb/real-server.ts';
 import { freePort } from '../src/node/stack/prometheus.ts';
 import { startChild, startSimulator } from './child.ts';
-import { cpuSeconds, rssBytes } from './proc.ts';
+import { cpuSeconds, openFiles, rssBytes } from './proc.ts';
 
 const BIN = fileURLToPath(new URL('../bin/talkload.mjs', import.meta.url));
 
@@ -25,14 +25,14 @@ export interface HpbServers {
   /** Pids this machine runs for the server side (simulator, and the HPB when started here). */
   readonly serverPids: readonly number[];
   readonly simPid: number;
-  /** The HPB process's RSS and CPU seconds so far (null: an HPB_URL without process metrics here). */
+  /** The HPB process's RSS, CPU seconds so far and open files (null: an HPB_URL without process metrics here). */
   hpbFigures(): Promise<ProcessFigures | null>;
   stop(): void;
 }
 
 const fromProc = (pid: number): ProcessFigures | null => {
   const rss = rssBytes(pid);
-  return rss === 0 ? null : { rssBytes: rss, cpuSeconds: cpuSeconds(pid) };
+  return rss === 0 ? null : { rssBytes: rss, cpuSeconds: cpuSeconds(pid), openFiles: openFiles(pid) };
 };
 
 /** Starts the simulator and the HPB of `kind` (`real`: the one `target` names); `dir` holds their secret. */

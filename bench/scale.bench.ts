@@ -98,6 +98,8 @@ interface Row {
   /** HPB mode: the HPB process's peak RSS (MiB), what it held before the step, and CPU (cores) over the step; null when not measurable. */
   hpbRssMiB: number | null;
   hpbBaseMiB: number | null;
+  /** Most open files of the HPB process (each may hold 20,000 here). */
+  hpbFiles: number | null;
   hpbCpu: number | null;
   /** Every unexpected outcome: endpoint or HPB step, then status or code with its count. */
   unexpected: string[];
@@ -137,6 +139,7 @@ async function step({ simUrl, simPid, serverPids, hpb }: Servers, { guests, call
   let simFiles = 0;
   const hpb0 = hpb ? await hpb.hpbFigures() : null;
   let hpbPeakRss = hpb0?.rssBytes ?? 0;
+  let hpbFiles = hpb0?.openFiles ?? NaN;
   let hpbLast = hpb0;
   const inCallTimer = setInterval(() => {
     // The HPB's own memory and CPU (issue 27 item 4): from /proc, or a running HPB's /metrics.
@@ -144,6 +147,7 @@ async function step({ simUrl, simPid, serverPids, hpb }: Servers, { guests, call
       void hpb.hpbFigures().then((f) => {
         if (f === null) return;
         hpbPeakRss = Math.max(hpbPeakRss, f.rssBytes);
+        hpbFiles = Number.isNaN(hpbFiles) ? f.openFiles : Math.max(hpbFiles, f.openFiles);
         hpbLast = f;
       });
     }
@@ -225,6 +229,7 @@ async function step({ simUrl, simPid, serverPids, hpb }: Servers, { guests, call
     hpbBytes: s?.hpb?.bytesReceived ?? 0,
     hpbRssMiB: hpb0 !== null ? hpbPeakRss / 1048576 : null,
     hpbBaseMiB: hpb0 !== null ? hpb0.rssBytes / 1048576 : null,
+    hpbFiles: Number.isNaN(hpbFiles) ? null : hpbFiles,
     hpbCpu,
     unexpected: s ? unexpectedLines(s) : [],
     summaryPath,
@@ -240,12 +245,12 @@ function report(r: Row): void {
 }
 
 function table(rows: Row[]): void {
-  const hpbCols = HPB ? ' hello p95 ms | call-join propagation p95 ms | flags propagation p95 ms | HPB messages received | MB received | HPB peak RSS MiB | HPB KiB per guest (peak over its RSS before the step) | HPB CPU (cores) |' : '';
+  const hpbCols = HPB ? ' hello p95 ms | call-join propagation p95 ms | flags propagation p95 ms | HPB messages received | MB received | HPB peak RSS MiB | HPB KiB per guest (peak over its RSS before the step) | HPB CPU (cores) | HPB open files |' : '';
   console.log(`| guests | call size | result | in the call at once (simulator) | k6 peak RSS MiB (all processes) | k6 KiB per guest | k6 CPU (cores) | simulator CPU (cores) | open files (one k6 / simulator) | room_join p95 ms |${hpbCols}`);
-  console.log(`|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|${HPB ? '---:|---:|---:|---:|---:|---:|---:|---:|' : ''}`);
+  console.log(`|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|${HPB ? '---:|---:|---:|---:|---:|---:|---:|---:|---:|' : ''}`);
   for (const r of rows) {
     const own = r.hpbRssMiB === null || r.hpbBaseMiB === null ? ' n/a | n/a |' : ` ${r.hpbRssMiB.toFixed(0)} | ${(((r.hpbRssMiB - r.hpbBaseMiB) * 1024) / r.guests).toFixed(0)} |`;
-    const hpb = HPB ? ` ${ms(r.helloP95)} | ${ms(r.callPropagationP95)} | ${ms(r.flagsPropagationP95)} | ${r.hpbMessages} | ${(r.hpbBytes / 1e6).toFixed(0)} |${own} ${r.hpbCpu === null ? 'n/a' : r.hpbCpu.toFixed(2)} |` : '';
+    const hpb = HPB ? ` ${ms(r.helloP95)} | ${ms(r.callPropagationP95)} | ${ms(r.flagsPropagationP95)} | ${r.hpbMessages} | ${(r.hpbBytes / 1e6).toFixed(0)} |${own} ${r.hpbCpu === null ? 'n/a' : r.hpbCpu.toFixed(2)} | ${r.hpbFiles ?? 'n/a'} |` : '';
     console.log(`| ${r.guests} | ${r.callSize} | ${r.why} | ${r.peakInCall} | ${r.k6RssMiB.toFixed(0)} | ${((r.k6RssMiB * 1024) / r.guests).toFixed(0)} | ${r.k6Cpu.toFixed(2)} | ${r.simCpu.toFixed(2)} | ${r.k6Files} / ${r.simFiles} | ${r.p95JoinMs.toFixed(1)} |${hpb}`);
   }
   const broken = rows.filter((r) => r.unexpected.length > 0);

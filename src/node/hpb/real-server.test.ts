@@ -48,7 +48,7 @@ test('the config names the listen address, the simulator as the one backend with
 });
 
 test("a running HPB's RSS and CPU come from its /metrics; null when it does not show them", async () => {
-  let body = '# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes 2.2183936e+07\nprocess_cpu_seconds_total 1.25\n';
+  let body = '# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes 2.2183936e+07\nprocess_cpu_seconds_total 1.25\nprocess_open_fds 10\n';
   let status = 200;
   const server = createServer((_req, res) => {
     res.writeHead(status, { 'content-type': 'text/plain' });
@@ -57,7 +57,7 @@ test("a running HPB's RSS and CPU come from its /metrics; null when it does not 
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   try {
-    assert.deepEqual(await hpbProcessFigures(url), { rssBytes: 22183936, cpuSeconds: 1.25 });
+    assert.deepEqual(await hpbProcessFigures(url), { rssBytes: 22183936, cpuSeconds: 1.25, openFiles: 10 });
     body = 'signaling_hub_sessions 3\n';
     assert.equal(await hpbProcessFigures(url), null);
     status = 403;

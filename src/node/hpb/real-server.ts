@@ -79,15 +79,16 @@ export async function startRealHpb(bin: string, c: RealHpbConfig): Promise<RealH
   return { url, child, stop };
 }
 
-/** What one HPB process holds: resident memory (bytes) and CPU seconds so far. */
+/** What one HPB process holds: resident memory (bytes), CPU seconds so far, open files (sockets included). */
 export interface ProcessFigures {
   readonly rssBytes: number;
   readonly cpuSeconds: number;
+  readonly openFiles: number;
 }
 
 /**
  * An HPB's own figures from its /metrics (the Prometheus client's process collector:
- * `process_resident_memory_bytes`, `process_cpu_seconds_total`), for an HPB this machine did not
+ * `process_resident_memory_bytes`, `process_cpu_seconds_total`, `process_open_fds`), for an HPB this machine did not
  * start; null when it does not export them here (a /metrics limited to other addresses).
  */
 export async function hpbProcessFigures(url: string): Promise<ProcessFigures | null> {
@@ -97,7 +98,8 @@ export async function hpbProcessFigures(url: string): Promise<ProcessFigures | n
     const text = await res.text();
     const rss = /^process_resident_memory_bytes ([\d.e+]+)$/m.exec(text);
     const cpu = /^process_cpu_seconds_total ([\d.e+]+)$/m.exec(text);
-    return rss && cpu ? { rssBytes: Number(rss[1]), cpuSeconds: Number(cpu[1]) } : null;
+    const fds = /^process_open_fds ([\d.e+]+)$/m.exec(text);
+    return rss && cpu ? { rssBytes: Number(rss[1]), cpuSeconds: Number(cpu[1]), openFiles: fds ? Number(fds[1]) : NaN } : null;
   } catch {
     return null;
   }
