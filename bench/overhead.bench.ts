@@ -17,6 +17,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { build } from 'esbuild';
+import { k6BundleOptions } from '../scripts/k6-bundle.mjs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findK6 } from '../src/node/run/k6-binary.ts';
@@ -161,7 +162,7 @@ async function ladder(): Promise<Array<[string, string, Record<string, string>]>
   const dir = mkdtempSync(join(tmpdir(), 'talkload-overhead-'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   const outfile = join(dir, 'overhead-rung.js');
-  await build({ entryPoints: [join(ROOT, 'src', 'k6', 'testing', 'overhead-rung.ts')], outfile, bundle: true, platform: 'browser', format: 'esm', target: 'es2020', external: ['k6', 'k6/*'], logLevel: 'error' });
+  await build({ ...k6BundleOptions, entryPoints: [join(ROOT, 'src', 'k6', 'testing', 'overhead-rung.ts')], outfile, logLevel: 'error' });
   return [
     ['bare requests with talkload options and name tags (src/k6/testing/overhead-rung.ts)', outfile, { OVERHEAD_RUNG: 'options' }],
     ['the same through the typed client (OVERHEAD_RUNG=client)', outfile, { OVERHEAD_RUNG: 'client' }],

@@ -7,6 +7,7 @@
 import { build } from 'esbuild';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { k6BundleOptions } from './k6-bundle.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const scenarios = readdirSync(join(root, 'src/k6/scenarios'))
@@ -27,20 +28,7 @@ try {
       sourcemap: 'linked',
       logLevel: 'warning',
     }),
-    build({
-      entryPoints: scenarios,
-      outdir: join(root, 'dist/k6'),
-      bundle: true,
-      platform: 'browser', // no Node built-ins: a node: import fails the build
-      format: 'esm', // k6 loads ES modules
-      target: 'es2020',
-      external: ['k6', 'k6/*'], // provided by the k6 runtime
-      // No source map: k6 keeps a parsed map in every VU, which costs memory and GC time per request
-      // (see bench:overhead); the bundle is not minified and esbuild marks each source file in it.
-      sourcemap: false,
-      minify: false,
-      logLevel: 'warning',
-    }),
+    build({ ...k6BundleOptions, entryPoints: scenarios, outdir: join(root, 'dist/k6'), logLevel: 'warning' }),
   ]);
 } catch {
   // esbuild has already printed the errors with file and line.

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { k6BundleOptions } from '../../../scripts/k6-bundle.mjs';
 import { findK6 } from '../run/k6-binary.ts';
 import { parseSimArgs, startSimulator } from '../simulator/cli.ts';
 
@@ -21,7 +22,7 @@ interface Metrics {
 
 test('a hello the generator made late is counted as the generator\'s, not the HPB\'s; an idle loop says hello in time', { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(process.env['TMPDIR'] ?? '/tmp', 'talkload-late-'));
-  await build({ entryPoints: [FIXTURE], outfile: join(dir, 'late.js'), bundle: true, platform: 'browser', format: 'esm', target: 'es2020', external: ['k6', 'k6/*'], logLevel: 'error' });
+  await build({ ...k6BundleOptions, entryPoints: [FIXTURE], outfile: join(dir, 'late.js'), logLevel: 'error' });
   const { sim, url } = await startSimulator(parseSimArgs(['--signaling', 'external'], {}));
   try {
     const runK6 = (busyMs: number): Promise<Metrics> =>
