@@ -15,6 +15,9 @@ for (const [why, id, want] of IN_CALL) test(`inCallOf: ${why}`, () => assert.equ
 
 test('inCallOf ignores messages that are not participant updates', () => {
   assert.equal(inCallOf('{"type":"message","message":{"data":{"sessionId":"xuup_2","inCall":1}}}', 'xuup_2'), null);
+  // Another event whose data quotes a participants update deep inside: its target is "room".
+  const relayed = `{"type":"event","event":{"target":"room","type":"message","message":{"roomid":"x","data":${JSON.stringify({ pad: 'p'.repeat(100), copy: JSON.parse(UPDATE) })}}}}`;
+  assert.equal(inCallOf(relayed, 'xuup_2'), null);
 });
 
 const ERRORS: [string, string | null][] = [
@@ -30,5 +33,7 @@ test('answers, byeReason, stringField', () => {
   assert.equal(byeReason('{"type":"bye","bye":{"reason":"hello_timeout"}}'), 'hello_timeout');
   assert.equal(byeReason('{"id":"9","type":"bye","bye":{}}'), '');
   assert.equal(byeReason(UPDATE), null);
+  // A long message is never a bye, even one that quotes a bye in its data.
+  assert.equal(byeReason(`{"type":"event","event":{"target":"room","type":"message","message":{"data":{"pad":"${'p'.repeat(1100)}","q":{"type":"bye"}}}}}`), null);
   assert.equal(stringField('{"hello":{"sessionid":"a\\"b","x":1}}', 'sessionid'), 'a\\"b');
 });

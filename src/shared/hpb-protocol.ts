@@ -51,7 +51,10 @@ export function inCallOf(text: string, hpbSessionId: string): number | null {
 export function inCallReader(hpbSessionId: string): (text: string) => number | null {
   const needle = `"sessionId":"${hpbSessionId}"`;
   return (text) => {
-    if (!text.includes('"participants"')) return null;
+    // The target stands at the head of every event a server writes (`{"type":"event","event":
+    // {"target":"participants",...`, v1.3.2 and the emulator): looked for there only, so that the
+    // other events (a join listing a call of 100 is 40 KB) are not scanned twice.
+    if (!text.slice(0, TARGET_HEAD).includes('"target":"participants"')) return null;
     const at = text.indexOf(needle);
     if (at < 0) return null;
     const start = text.lastIndexOf('{', at);
@@ -63,9 +66,13 @@ export function inCallReader(hpbSessionId: string): (text: string) => number | n
 }
 
 const IN_CALL = /"inCall":(\d+)/;
+/** How far into a message an event's target may stand. */
+const TARGET_HEAD = 96;
+/** A bye carries its reason only: a longer message is not one (and is not scanned for it). */
+const BYE_MAX_LENGTH = 1024;
 
 /** A `bye` from the server (time limits, a second connection): its reason. */
 export function byeReason(text: string): string | null {
-  if (!text.includes('"type":"bye"')) return null;
+  if (text.length > BYE_MAX_LENGTH || !text.includes('"type":"bye"')) return null;
   return stringField(text, 'reason') ?? '';
 }
