@@ -210,7 +210,8 @@ export class Clients {
     const closeAfter = hub.faults.closeAfterMs;
     if (closeAfter !== undefined) setTimeout(() => s.ws?.terminate(), closeAfter).unref();
     // The joiner learns everyone already in the room in one event, then itself; the others learn the
-    // joiner. A real server (v1.3.2) batches the others so: in a room of n a joiner gets 2 messages, not n.
+    // joiner. A real server (v1.3.2) batches the others so: in a room of n a joiner gets 2 messages, not n
+    // (it sends the joiner's own event first now and then; clients must not rely on the order).
     if (others.length > 0) send(s, { type: 'event', event: { target: 'room', type: 'join', join: others.map(entryOf) } });
     const own = { type: 'event', event: { target: 'room', type: 'join', join: [entryOf(s)] } };
     send(s, own);
