@@ -4,7 +4,6 @@
 // also runs unchanged against that real signaling server.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +11,7 @@ import { test } from 'node:test';
 import { talkloadAsync } from '../testing/talkload.ts';
 import type { RunSummary } from '../run/results.ts';
 import { HPB_BIN } from './testing.ts';
-import { realHpbConfig } from './real-server.ts';
+import { startRealHpb } from './real-server.ts';
 import { freePort } from '../stack/prometheus.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'talkload-hpb-run-'));
@@ -82,8 +81,8 @@ test('HPB mode against a real signaling server (HPB_BIN)', { skip: HPB_BIN ? fal
   const secret = 'a-secret-shared-with-the-real-hpb';
   const dir = mkdtempSync(join(tmpdir(), 'talkload-realhpb-'));
   writeFileSync(join(dir, 'secret'), secret);
-  writeFileSync(join(dir, 'server.conf'), realHpbConfig({ port: hpbPort, backendUrl: `http://127.0.0.1:${simPort}`, secret }));
-  const hpb = spawn(HPB_BIN, ['--config', join(dir, 'server.conf')], { stdio: 'ignore' });
+  // Up before the run starts the simulator: the HPB asks its backend only when a guest says hello.
+  const hpb = await startRealHpb(HPB_BIN, { port: hpbPort, backendUrl: `http://127.0.0.1:${simPort}`, secret });
   try {
     const r = await talkloadAsync(['run', '--sim-port', String(simPort), '--hpb', `http://127.0.0.1:${hpbPort}`, '--hpb-secret-file', join(dir, 'secret'), '--guests', '3', '--call-size', '3', '--duration', '36s', '--stay', '33s', '--flags-every', '3s', '--no-moderator', '--out', out, '--run-id', 'real-hpb'], 200_000);
     assert.equal(r.code, 0, r.out.slice(-3000));
@@ -91,6 +90,6 @@ test('HPB mode against a real signaling server (HPB_BIN)', { skip: HPB_BIN ? fal
     assert.equal(s.hpb?.unexpected, 0);
     assert.equal(s.journeys.selfListedRate, 1, 'the real HPB pinged the guests through a 33 s stay');
   } finally {
-    hpb.kill('SIGTERM');
+    hpb.stop();
   }
 });

@@ -61,9 +61,8 @@ export async function startRealHpb(bin: string, c: RealHpbConfig): Promise<RealH
   const conf = join(dir, 'server.conf');
   writeFileSync(conf, realHpbConfig(c), { mode: 0o600 });
   const child = spawn(bin, ['--config', conf], { stdio: ['ignore', 'ignore', 'ignore'] });
-  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   let failed: Error | null = null;
-  void spawnError.then((e) => (failed = e));
+  child.once('error', (e) => (failed = e));
   const url = `http://127.0.0.1:${c.port}`;
   const stop = (): void => {
     child.kill('SIGTERM');
