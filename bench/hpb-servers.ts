@@ -22,8 +22,6 @@ export interface HpbServers {
   readonly label: string;
   readonly simUrl: string;
   readonly hpbUrl: string;
-  /** Pids this machine runs for the server side (simulator, and the HPB when started here). */
-  readonly serverPids: readonly number[];
   readonly simPid: number;
   /** The HPB process's RSS, CPU seconds so far and open files (null: an HPB_URL without process metrics here). */
   hpbFigures(): Promise<ProcessFigures | null>;
@@ -67,7 +65,6 @@ export async function startHpbServers(kind: HpbKind, target: BenchHpb | null, di
     label: kind === 'emulator' ? 'emulator' : target!.kind === 'bin' ? `real (HPB_BIN ${target!.bin})` : `real (HPB_URL ${hpbUrl})`,
     simUrl: sim.url,
     hpbUrl,
-    serverPids: [sim.child.pid!, ...(hpbPid !== undefined ? [hpbPid] : [])],
     simPid: sim.child.pid!,
     hpbFigures: async () => (hpbPid !== undefined ? fromProc(hpbPid) : hpbProcessFigures(hpbUrl)),
     stop: () => {

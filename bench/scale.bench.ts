@@ -120,17 +120,16 @@ interface Shape {
 interface Servers {
   readonly simUrl: string;
   readonly simPid: number;
-  readonly serverPids: readonly number[];
   readonly hpb: HpbServers | null;
 }
 
-async function step({ simUrl, simPid, serverPids, hpb }: Servers, { guests, callSize, flagsEvery, duration }: Shape, dir: string, pw: string): Promise<Row> {
+async function step({ simUrl, simPid, hpb }: Servers, { guests, callSize, flagsEvery, duration }: Shape, dir: string, pw: string): Promise<Row> {
   // Numbered: the same step may run more than once (SCALE_STEPS=10000,10000,10000).
   const runId = `scale-${++stepNo}-${guests}-${callSize}`;
   const args = [BIN, 'run', '--target', simUrl, '--user', 'admin', '--password-file', pw, '--profile', 'load', '--guests', String(guests), '--guests-per-vu', String(PER_VU), '--call-size', String(callSize), '--duration', duration, '--stay', duration === DURATION ? STAY : duration, '--flags-every', flagsEvery, '--peers-every', PEERS_EVERY, '--no-moderator', '--signaling', HPB ? 'hpb' : 'internal', '--instances', String(INSTANCES), '--out', dir, '--run-id', runId, '--', '--quiet'];
   const child = spawn(process.execPath, args, { stdio: 'ignore' });
-  const serverCpu = (): number => serverPids.reduce((n, p) => n + cpuSeconds(p), 0);
-  const simCpu0 = serverCpu();
+  // The simulator alone: a local HPB's CPU is its own column (from its own process or /metrics).
+  const simCpu0 = cpuSeconds(simPid);
   const started = Date.now();
   let peakRss = 0;
   let k6Cpu = 0;
@@ -140,7 +139,6 @@ async function step({ simUrl, simPid, serverPids, hpb }: Servers, { guests, call
   const hpb0 = hpb ? await hpb.hpbFigures() : null;
   let hpbPeakRss = hpb0?.rssBytes ?? 0;
   let hpbFiles = hpb0?.openFiles ?? NaN;
-  let hpbLast = hpb0;
   const inCallTimer = setInterval(() => {
     // The HPB's own memory and CPU (issue 27 item 4): from /proc, or a running HPB's /metrics.
     if (hpb) {
@@ -148,7 +146,6 @@ async function step({ simUrl, simPid, serverPids, hpb }: Servers, { guests, call
         if (f === null) return;
         hpbPeakRss = Math.max(hpbPeakRss, f.rssBytes);
         hpbFiles = Number.isNaN(hpbFiles) ? f.openFiles : Math.max(hpbFiles, f.openFiles);
-        hpbLast = f;
       });
     }
     fetch(`${simUrl}/metrics`, { signal: AbortSignal.timeout(4000) })
@@ -179,8 +176,9 @@ async function step({ simUrl, simPid, serverPids, hpb }: Servers, { guests, call
   clearInterval(timer);
   clearInterval(inCallTimer);
   const wall = (Date.now() - started) / 1000;
-  const hpbCpu = hpb0 !== null && hpbLast !== null ? (hpbLast.cpuSeconds - hpb0.cpuSeconds) / wall : null;
-  const simCpu = (serverCpu() - simCpu0) / wall;
+  const hpb1 = hpb ? await hpb.hpbFigures() : null;
+  const hpbCpu = hpb0 !== null && hpb1 !== null ? (hpb1.cpuSeconds - hpb0.cpuSeconds) / wall : null;
+  const simCpu = (cpuSeconds(simPid) - simCpu0) / wall;
   const summaryPath = join(dir, runId, 'summary.json');
   let s: RunSummary | null = null;
   try {
@@ -302,7 +300,7 @@ async function main(): Promise<void> {
   if (!HPB) {
     const { child: sim, url: simUrl } = await startSimulator();
     try {
-      await sweep({ simUrl, simPid: sim.pid!, serverPids: [sim.pid!], hpb: null }, 'none', dir, pw);
+      await sweep({ simUrl, simPid: sim.pid!, hpb: null }, 'none', dir, pw);
     } finally {
       sim.kill('SIGTERM');
     }
@@ -313,7 +311,7 @@ async function main(): Promise<void> {
     for (const kind of hpbKinds(target)) {
       const hpb = await startHpbServers(kind, target, dir);
       try {
-        await sweep({ simUrl: hpb.simUrl, simPid: hpb.simPid, serverPids: hpb.serverPids, hpb }, hpb.label, dir, pw);
+        await sweep({ simUrl: hpb.simUrl, simPid: hpb.simPid, hpb }, hpb.label, dir, pw);
       } finally {
         hpb.stop();
       }
