@@ -40,6 +40,8 @@ export const HPB_BUDGET = {
   roomP95Ms: 1000,
   propagationP95Ms: 1000,
   propagationP99Ms: 2000,
+  /** WebSockets that opened and saw no welcome (see K6Metric.hpbWelcomeMissing). */
+  maxWelcomeMissingRate: 0.05,
 } as const;
 
 /** The long-poll is held by design (up to 30 s): only its error rate has a budget. */

@@ -141,6 +141,11 @@ export const Hpb = {
   backendPath: '/ocs/v2.php/apps/spreed/api/v3/signaling/backend',
   /** The HPB's client WebSocket, relative to its base URL. */
   clientPath: '/spreed',
+  /**
+   * talkload's guests wait this long after the open event for the welcome, then say hello without
+   * it (the web client waits 3 s, past the hello limit; see src/k6/lib/hpb.ts WELCOME_WAIT_MS).
+   */
+  welcomeWaitSeconds: 1,
 } as const;
 
 /** Signaling modes as `GET /signaling/settings` names them. */

@@ -16,6 +16,8 @@ import { startChat } from '../lib/chat.ts';
 /** How long a change may take to reach the guest before it counts as lost. */
 const PROPAGATION_MS = 10_000;
 const ANSWER_MS = 10_000;
+/** Whether the last welcome this VU received offered hello v2 (null: none yet). */
+let welcomeOffersV2: boolean | null = null;
 
 interface Settings {
   signalingMode?: string;
@@ -49,14 +51,18 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
     return finish(false);
   }
   const welcome = await conn.welcome;
-  if (welcome === null) {
+  if (welcome === null && !conn.welcomeMissing) {
     conn.missedWelcome();
     return finish(false);
   }
+  metrics.hpbWelcomeMissing.add(conn.welcomeMissing);
+  if (welcome !== null) welcomeOffersV2 = welcome.text.includes('"hello-v2"');
 
-  // Hello at once: the HPB closes a connection that has not said hello within 2 s.
+  // Hello at once: the HPB closes a connection that has not said hello within 2 s. Without a
+  // welcome, the features the last welcome on this VU offered (the same HPB); none yet: v1, as the
+  // web client says hello when its wait for a welcome runs out.
   const jwt = settings.helloAuthParams?.['2.0']?.token ?? '';
-  const v2 = jwt !== '' && welcome.text.includes('"hello-v2"');
+  const v2 = jwt !== '' && welcomeOffersV2 === true;
   const v1 = settings.helloAuthParams?.['1.0'] ?? {};
   const params = v2 ? { token: jwt } : { userid: v1.userid ?? '', ticket: v1.ticket ?? '' };
   const helloAt = Date.now();

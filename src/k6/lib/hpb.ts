@@ -25,6 +25,16 @@ export function hpbClientUrl(server: string): string {
   return server.replace(/^http/, 'ws').replace(/\/+$/, '') + Hpb.clientPath;
 }
 
+/**
+ * How long after its open event a guest waits for the HPB's welcome before it says hello without
+ * one. k6/websockets (v2.2.0) starts reading a socket before it queues the open event, and drops a
+ * message read in between (its readyState is not OPEN yet): one welcome in 10,000 to 25,000 never
+ * reaches the script (`npm run bench:ws-first-message`). The web client waits 3 s for a welcome and
+ * then says hello anyway (v1); past the HPB's 2 s hello limit that would lose the guest to k6's bug,
+ * so the journey waits a second, well inside the limit.
+ */
+export const WELCOME_WAIT_MS = Hpb.welcomeWaitSeconds * 1000;
+
 /** Loop lag from which a missed hello limit is put down to the generator (the limit is 2 s). */
 export const GENERATOR_LAG_MS = 1000;
 /** How often the loop lag is sampled during a handshake (one timer per VU: one handshake at a time). */
@@ -59,8 +69,13 @@ export class HpbConnection {
   /** The server's last `bye` reason, if it sent one. */
   byeReason: string | null = null;
   readonly opened: Promise<boolean>;
-  /** The first message (the welcome), or null when none came. */
+  /**
+   * The first message (the welcome), or null: the socket closed first, or it stayed open
+   * WELCOME_WAIT_MS past its open event without one (`welcomeMissing`).
+   */
   readonly welcome: Promise<Received | null>;
+  /** The socket opened and no welcome came within WELCOME_WAIT_MS (see there). */
+  welcomeMissing = false;
   /** Clock ms at which the socket was opened: the HPB's hello limit runs from about then. */
   readonly connectAt = Date.now();
   /**
@@ -76,9 +91,19 @@ export class HpbConnection {
   constructor(url: string) {
     this.sampleLag(0);
     this.ws = new WebSocket(url, null, { tags: { name: 'hpb' } });
-    this.welcome = this.waitFor((t) => t.includes('"type":"welcome"'), Hpb.helloTimeoutSeconds * 1000 + 5000);
+    let welcomeWaiter: Waiter | null = null;
+    this.welcome = this.waitFor((t) => t.includes('"type":"welcome"'), Hpb.helloTimeoutSeconds * 1000 + 5000, (w) => (welcomeWaiter = w));
     this.opened = new Promise<boolean>((resolve) => {
-      this.ws.onopen = () => resolve(true);
+      this.ws.onopen = () => {
+        resolve(true);
+        setTimeout(() => {
+          // Still waiting, socket open: the welcome is not coming (k6 may have dropped it).
+          if (welcomeWaiter === null || this.closed || !this.waiters.includes(welcomeWaiter)) return;
+          this.welcomeMissing = true;
+          this.waiters = this.waiters.filter((x) => x !== welcomeWaiter);
+          welcomeWaiter.resolve(null);
+        }, WELCOME_WAIT_MS);
+      };
       this.ws.onerror = () => {
         if (!this.closed) resolve(false);
       };
@@ -167,7 +192,7 @@ export class HpbConnection {
   }
 
   /** The next message that matches, or null after `ms` or when the socket closes. */
-  waitFor(match: (text: string) => boolean, ms: number): Promise<Received | null> {
+  waitFor(match: (text: string) => boolean, ms: number, registered?: (w: Waiter) => void): Promise<Received | null> {
     if (this.closed) return Promise.resolve(null);
     return new Promise((resolve) => {
       const w: Waiter = {
@@ -182,6 +207,7 @@ export class HpbConnection {
         resolve(null);
       }, ms);
       this.waiters.push(w);
+      registered?.(w);
     });
   }
 

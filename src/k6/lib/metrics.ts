@@ -23,6 +23,7 @@ export const metrics = {
   hpbUnexpected: new Counter(K6Metric.hpbUnexpected),
   hpbHelloSent: new Trend(K6Metric.hpbHelloSent, true),
   hpbGeneratorLate: new Counter(K6Metric.hpbGeneratorLate),
+  hpbWelcomeMissing: new Rate(K6Metric.hpbWelcomeMissing),
   hpbCloses: new Counter(K6Metric.hpbCloses),
   hpbEvents: new Counter(K6Metric.hpbEvents),
   hpbBytes: new Counter(K6Metric.hpbBytes, true),

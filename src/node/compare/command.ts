@@ -51,7 +51,7 @@ an interrupted compare writes them too, marked interrupted, from the pairs of ro
     'b-sim-capacity': { type: 'string', shownWith: 'a-sim-capacity' },
     'sim-compat': { type: 'string', arg: 'VERSION', help: 'both simulators answer as this Talk version (latest, talk19)' },
     'sim-signaling': { type: 'string', arg: 'MODE', help: ['external: both simulators with an HPB (the emulator), guests over WebSockets;', 'the HPB steps (hello, room join, propagation) are compared like endpoints'] },
-    'a-sim-hpb-fault': { type: 'string', multiple: true, flag: '--a-sim-hpb-fault F, --b-sim-hpb-fault F', help: "faults of that side's HPB emulator (drop-pings, fanout-delay:MS, close:MS)" },
+    'a-sim-hpb-fault': { type: 'string', multiple: true, flag: '--a-sim-hpb-fault F, --b-sim-hpb-fault F', help: "faults of that side's HPB emulator (drop-pings, fanout-delay:MS, close:MS, no-welcome)" },
     'b-sim-hpb-fault': { type: 'string', multiple: true, shownWith: 'a-sim-hpb-fault' },
     user: { type: 'string', flag: '--user ID, --password-file F', help: 'moderator account on URL targets (the same on both)' },
     'password-file': { type: 'string', shownWith: 'user' },

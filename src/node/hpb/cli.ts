@@ -20,7 +20,7 @@ Point a Talk server (or \`talkload sim --signaling external --hpb URL\`) at it w
     listen: { type: 'string', arg: 'HOST:PORT', default: '127.0.0.1:0', help: 'address to bind (default {default})' },
     'no-hello-v2': { type: 'boolean', default: false, help: 'do not offer hello v2 (clients then use the v1 ticket)' },
     'ping-interval': { type: 'string', arg: 'S', default: '10', help: 'seconds between ping rounds to Talk (default {default})' },
-    fault: { type: 'string', arg: 'RULE', multiple: true, help: 'drop-pings | fanout-delay:MS | close:MS, repeatable (for tests and gates)' },
+    fault: { type: 'string', arg: 'RULE', multiple: true, help: 'drop-pings | fanout-delay:MS | close:MS | no-welcome, repeatable (for tests and gates)' },
   },
 } as const satisfies CommandDecl<Record<string, OptionDecl>>;
 

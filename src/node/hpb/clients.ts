@@ -30,7 +30,7 @@ export class Clients {
 
   connected(ws: WebSocket): void {
     let session: HubSession | null = null;
-    ws.send(JSON.stringify({ type: 'welcome', welcome: { features: this.features, version: HPB_VERSION } }));
+    if (!this.hub.faults.noWelcome) ws.send(JSON.stringify({ type: 'welcome', welcome: { features: this.features, version: HPB_VERSION } }));
     // No hello in time: the connection is closed.
     let helloTimer: NodeJS.Timeout | null = setTimeout(() => {
       helloTimer = null;

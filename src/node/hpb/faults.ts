@@ -7,11 +7,13 @@ export interface HpbFaults {
   fanoutDelayMs?: number;
   /** Drop each client's connection (no close frame) this many ms after it joined a room. */
   closeAfterMs?: number;
+  /** Send no welcome on a new connection (an HPB older than the welcome; the web client then waits 3 s). */
+  noWelcome?: boolean;
 }
 
 export class HpbFaultError extends Error {}
 
-/** `drop-pings`, `fanout-delay:MS`, `close:MS` (repeatable, or ';'-separated). */
+/** `drop-pings`, `fanout-delay:MS`, `close:MS`, `no-welcome` (repeatable, or ';'-separated). */
 export function parseHpbFaults(specs: readonly string[]): HpbFaults {
   const faults: HpbFaults = {};
   const ms = (v: string | undefined, what: string): number => {
@@ -24,7 +26,8 @@ export function parseHpbFaults(specs: readonly string[]): HpbFaults {
     if (name === 'drop-pings' && arg === undefined) faults.dropPings = true;
     else if (name === 'fanout-delay') faults.fanoutDelayMs = ms(arg, 'fanout-delay');
     else if (name === 'close') faults.closeAfterMs = ms(arg, 'close');
-    else throw new HpbFaultError(`unknown HPB fault "${spec}" (drop-pings, fanout-delay:MS, close:MS)`);
+    else if (name === 'no-welcome' && arg === undefined) faults.noWelcome = true;
+    else throw new HpbFaultError(`unknown HPB fault "${spec}" (drop-pings, fanout-delay:MS, close:MS, no-welcome)`);
   }
   return faults;
 }

@@ -24,12 +24,13 @@ const run = (runId: string, stay: string, extra: string[]) =>
   talkloadAsync(['run', '--sim-signaling', 'external', '--guests', '3', '--call-size', '3', '--duration', stay === '33s' ? '36s' : '14s', '--stay', stay, '--flags-every', '3s', '--peers-every', '2s', '--no-moderator', '--seed', '7', '--out', out, '--run-id', runId, ...extra], 200_000);
 
 test('HPB mode: healthy run passes with the pings proven; each fault fails the run naming its step', { timeout: 240_000 }, async () => {
-  const [healthy, noPings, slowFanout, closes, backendErrors] = await Promise.all([
+  const [healthy, noPings, slowFanout, closes, backendErrors, noWelcome] = await Promise.all([
     run('healthy', '33s', []),
     run('drop-pings', '33s', ['--sim-hpb-fault', 'drop-pings']),
     run('fanout-delay', '10s', ['--sim-hpb-fault', 'fanout-delay:1500']),
     run('close', '10s', ['--sim-hpb-fault', 'close:3000']),
     run('backend-errors', '10s', ['--sim-fault', 'signaling_backend=error:500']),
+    run('no-welcome', '10s', ['--sim-hpb-fault', 'no-welcome']),
   ]);
 
   // Healthy: every guest through the HPB, listed in every peer poll over a 33 s stay (pings reach Talk).
@@ -40,6 +41,7 @@ test('HPB mode: healthy run passes with the pings proven; each fault fails the r
   assert.equal(h.hpb.unexpected, 0);
   assert.deepEqual(h.hpb.unexpectedCloses, {});
   assert.equal(h.hpb.generatorLate, undefined, 'an idle generator is never late');
+  assert.equal(h.hpb.welcomeMissing, undefined, 'every welcome reached the guests');
   assert.ok(h.hpb.helloSentAfterConnectMs && h.hpb.helloSentAfterConnectMs.max < 2000, JSON.stringify(h.hpb.helloSentAfterConnectMs));
   assert.ok(h.hpb.callJoinPropagationMs && h.hpb.callJoinPropagationMs.p95 < 1000);
   assert.ok(h.hpb.flagsPropagationMs && h.hpb.flagsPropagationMs.p50 > 0);
@@ -72,6 +74,17 @@ test('HPB mode: healthy run passes with the pings proven; each fault fails the r
   assert.ok(b.hpb!.unexpected > 0, JSON.stringify(b.hpb));
   assert.ok(Object.keys(b.hpb!.unexpectedByStep).some((step) => step === 'room' || step === 'hello'), JSON.stringify(b.hpb));
   assert.match(readFileSync(join(out, 'backend-errors', 'junit.xml'), 'utf8'), /classname="talkload.hpb_(room|hello)"/);
+
+  // No welcome: the guests still get in (hello v1 after a second, within the HPB's 2 s limit, as
+  // the web client falls back after its wait), and the run fails naming the missing welcomes.
+  assert.equal(noWelcome.code, 99, noWelcome.out.slice(-2000));
+  const w = summary('no-welcome');
+  assert.equal(w.hpb!.welcomeMissing, w.hpb!.sessions, JSON.stringify(w.hpb));
+  assert.equal(w.hpb!.unexpected, 0, JSON.stringify(w.hpb!.unexpectedByStep));
+  assert.ok(w.hpb!.helloSentAfterConnectMs!.p50 >= 1000 && w.hpb!.helloSentAfterConnectMs!.max < 2000, JSON.stringify(w.hpb!.helloSentAfterConnectMs));
+  assert.equal(w.journeys.successRate, 1);
+  assert.deepEqual(broken(w), ['talk_hpb_welcome_missing rate<0.05']);
+  assert.match(summaryMd('no-welcome'), /no welcome from the HPB on \d+ of \d+ WebSockets within 1 s of opening/);
 });
 
 

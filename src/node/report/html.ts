@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { HELD_ENDPOINT_IDS } from '../../shared/endpoints.ts';
+import { Hpb } from '../../shared/constants.ts';
 import { findingLines, type RunSummary, statusText } from '../run/results.ts';
 import { LogHistogram, stalls, type Timeline } from './timeline.ts';
 
@@ -197,6 +198,7 @@ export function reportHtml({ summary: s, timeline: t }: ReportInput): string {
   for (const [id, e] of Object.entries(s.endpoints)) if (e.unexpected > 0) failures.push([`${id}: ${statusText(e.unexpectedStatuses)}`, e.unexpected]);
   for (const [step, codes] of Object.entries(s.hpb?.unexpectedByStep ?? {})) failures.push([`HPB ${step}: ${statusText(codes)}`, Object.values(codes).reduce((a, b) => a + b, 0)]);
   for (const [step, n] of Object.entries(s.hpb?.generatorLate ?? {})) failures.push([`load generator late (HPB ${step}, k6's event loop lagged)`, n]);
+  if (s.hpb?.welcomeMissing) failures.push([`no HPB welcome within ${Hpb.welcomeWaitSeconds} s of opening (hello said without it)`, s.hpb.welcomeMissing]);
   if (s.journeys.guestsVanished) failures.push([`guest's session vanished right after joining (${statusText(s.journeys.guestsVanished.byStep)})`, s.journeys.guestsVanished.count]);
   const maxFunnel = Math.max(1, ...funnel.map(([, n]) => (typeof n === 'number' ? n : 0)));
   const funnelHtml = `<table class="funnel"><tbody>${funnel

@@ -50,7 +50,7 @@ Runs a k6 load test of the Talk call flow. Without --target, against the embedde
     hpb: { type: 'string', arg: 'URL', help: 'your own HPB beside the embedded simulator (implies --sim-signaling external)' },
     'hpb-secret-file': { type: 'string', arg: 'FILE', help: 'the secret configured in that HPB' },
     'sim-port': { type: 'string', arg: 'N', help: 'port of the embedded simulator (default: any free one; an HPB\'s config needs it fixed)' },
-    'sim-hpb-fault': { type: 'string', arg: 'RULE', multiple: true, help: 'fault of the embedded HPB emulator, repeatable (drop-pings, fanout-delay:MS, close:MS)' },
+    'sim-hpb-fault': { type: 'string', arg: 'RULE', multiple: true, help: 'fault of the embedded HPB emulator, repeatable (drop-pings, fanout-delay:MS, close:MS, no-welcome)' },
     'sim-access-log': { type: 'string', arg: 'FILE', help: 'the embedded simulator writes every Talk request to FILE (CSV, the real runs\' nginx columns)' },
     prometheus: { type: 'string', arg: 'URL', help: 'also send the run to this Prometheus (remote write, native histograms)' },
     'guests-per-vu': { type: 'string', arg: 'K', default: '1', help: 'one VU carries K guests at once (async): ~1 MB of k6 memory per VU, not per guest' },

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { addRequest, aggregateSamples, endpointSummaries, evaluateThresholds, findingLines, journeysOf, junit, percentile, requireComplete, statusText, unexpectedLines, type RunSummary } from './results.ts';
+import { addRequest, aggregateSamples, endpointSummaries, evaluateThresholds, findingLines, hpbOf, journeysOf, junit, percentile, requireComplete, statusText, unexpectedLines, type RunSummary } from './results.ts';
 import { thresholdSpec } from '../../shared/thresholds.ts';
 
 test('percentiles interpolate between closest ranks, like k6', () => {
@@ -48,6 +48,22 @@ test('merged thresholds: a run in which no journey ended, or no guest joined the
   assert.deepEqual(await judge(zeros), ['talk_call_joins count>=1', 'talk_journeys count>=1']);
   assert.deepEqual(await judge([...zeros, row('talk_journeys', 1, '', ''), row('talk_journey_success', 1, '', '')]), ['talk_call_joins count>=1']);
   assert.deepEqual(await judge([...zeros, row('talk_journeys', 1, '', ''), row('talk_journey_success', 1, '', ''), row('talk_call_joins', 1, '', '')]), []);
+});
+
+test('merged thresholds with an HPB: missing welcomes fail the run from 5 % of the WebSockets, a rare one does not', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'talkload-'));
+  const spec = thresholdSpec({ profile: 'smoke', moderator: false, signaling: 'hpb' });
+  const judge = async (missing: number, of: number) => {
+    const lines = [HEADER, row('talk_journeys', 1, '', ''), row('talk_journey_success', 1, '', ''), row('talk_call_joins', 1, '', '')];
+    for (let i = 0; i < of; i++) lines.push(row('talk_hpb_welcome_missing', i < missing ? 1 : 0, '', ''));
+    writeFileSync(join(dir, 'x.csv'), lines.join('\n') + '\n');
+    const agg = await aggregateSamples([join(dir, 'x.csv')]);
+    return { broken: evaluateThresholds(spec, agg).filter((t) => !t.ok).map((t) => `${t.metric} ${t.expression}`), welcomeMissing: hpbOf(agg)?.welcomeMissing };
+  };
+  assert.deepEqual(await judge(0, 40), { broken: [], welcomeMissing: undefined });
+  assert.deepEqual(await judge(1, 40), { broken: [], welcomeMissing: 1 });
+  assert.deepEqual(await judge(2, 40), { broken: ['talk_hpb_welcome_missing rate<0.05'], welcomeMissing: 2 });
+  assert.deepEqual(await judge(40, 40), { broken: ['talk_hpb_welcome_missing rate<0.05'], welcomeMissing: 40 });
 });
 
 test('requests without a status are split by k6 error code: a timeout is not a network error', async () => {

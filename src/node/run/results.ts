@@ -47,6 +47,11 @@ export interface HpbSummary {
   helloSentAfterConnectMs?: LatencyMs | null;
   /** Guests whose hello the generator made late (k6's event loop lagged), by step; not in `unexpected`. */
   generatorLate?: Record<string, number>;
+  /**
+   * WebSockets that opened and got no welcome within a second, so the guest said hello without one
+   * (k6 drops up to one in 10,000; a server that sends none shows here for every guest). Absent when none.
+   */
+  welcomeMissing?: number;
   roomJoinMs: LatencyMs | null;
   /** From `POST /call` to the HPB event showing the guest in the call. */
   callJoinPropagationMs: LatencyMs | null;
@@ -137,7 +142,7 @@ export interface RawAggregate {
   evictions: Map<string, number>;
   /** Files that were missing, cut short (a gzip stream without its end) or not readable, with why. */
   incomplete: IncompleteFile[];
-  hpb: { seen: boolean; sessions: number; trends: Map<string, Samples>; unexpected: Map<string, Map<string, number>>; closes: Map<string, number>; late: Map<string, number>; messages: number; bytes: number };
+  hpb: { seen: boolean; sessions: number; trends: Map<string, Samples>; unexpected: Map<string, Map<string, number>>; closes: Map<string, number>; late: Map<string, number>; welcome: { total: number; ok: number }; messages: number; bytes: number };
 }
 
 const HPB_TRENDS: readonly string[] = [K6Metric.hpbHello, K6Metric.hpbHelloSent, K6Metric.hpbRoom, K6Metric.callPropagation, K6Metric.flagsPropagation];
@@ -230,7 +235,7 @@ export async function aggregateSamples(files: readonly string[]): Promise<RawAgg
     vanished: { count: 0, byStep: new Map(), firstTs: Infinity },
     evictions: new Map(),
     incomplete: [],
-    hpb: { seen: false, sessions: 0, trends: new Map(HPB_TRENDS.map((m) => [m, new Samples()])), unexpected: new Map(), closes: new Map(), late: new Map(), messages: 0, bytes: 0 },
+    hpb: { seen: false, sessions: 0, trends: new Map(HPB_TRENDS.map((m) => [m, new Samples()])), unexpected: new Map(), closes: new Map(), late: new Map(), welcome: { total: 0, ok: 0 }, messages: 0, bytes: 0 },
   };
   const hpb = agg.hpb;
   const ep = (id: string) => endpointEntry(agg, id);
@@ -295,6 +300,11 @@ export async function aggregateSamples(files: readonly string[]): Promise<RawAgg
         case K6Metric.hpbGeneratorLate:
           hpb.seen = true;
           bump(hpb.late, parseTags(f[col['extra_tags']!] ?? '').get('step') ?? 'unknown', value);
+          break;
+        case K6Metric.hpbWelcomeMissing:
+          hpb.seen = true;
+          // `ok` counts the missing ones: the rate is of missing welcomes.
+          countRate(hpb.welcome, value);
           break;
         case K6Metric.hpbEvents:
           hpb.messages += value;
@@ -460,6 +470,7 @@ export function hpbOf(agg: RawAggregate): HpbSummary | undefined {
     helloMs: trend(K6Metric.hpbHello),
     helloSentAfterConnectMs: trend(K6Metric.hpbHelloSent),
     ...(h.late.size > 0 ? { generatorLate: Object.fromEntries([...h.late].sort(([a], [b]) => a.localeCompare(b))) } : {}),
+    ...(h.welcome.ok > 0 ? { welcomeMissing: h.welcome.ok } : {}),
     roomJoinMs: trend(K6Metric.hpbRoom),
     callJoinPropagationMs: trend(K6Metric.callPropagation),
     flagsPropagationMs: trend(K6Metric.flagsPropagation),
@@ -507,6 +518,7 @@ export function evaluateThresholds(spec: Record<string, string[]>, agg: RawAggre
       else if (base === 'dropped_iterations') value = agg.dropped;
       else if (base === K6Metric.hpbUnexpected) value = hpbOf(agg)?.unexpected ?? null;
       else if (base === K6Metric.hpbGeneratorLate) value = agg.hpb.seen ? [...agg.hpb.late.values()].reduce((a, b) => a + b, 0) : null;
+      else if (base === K6Metric.hpbWelcomeMissing) value = agg.hpb.welcome.total > 0 ? agg.hpb.welcome.ok / agg.hpb.welcome.total : null;
       else if (base === K6Metric.hpbCloses) value = agg.hpb.seen ? [...agg.hpb.closes.values()].reduce((a, b) => a + b, 0) : null;
       const limit = Number(m[4]);
       // Like k6, a metric with no samples does not fail its threshold.
@@ -594,6 +606,12 @@ export function findingLines(s: RunSummary): string[] {
     const sent = s.hpb?.helloSentAfterConnectMs;
     out.push(
       `the load generator was late: ${n} guest${n === 1 ? '' : 's'} missed the HPB's ${Hpb.helloTimeoutSeconds} s hello limit while k6's event loop lagged a second or more (${statusText(late)}; hello sent after connect p95 ${sent ? `${Math.round(sent.p95)} ms` : '-'}): not counted against the HPB; fewer guests per VU (--guests-per-vu), more k6 processes (--instances), or a slower ramp`,
+    );
+  }
+  const noWelcome = s.hpb?.welcomeMissing;
+  if (noWelcome) {
+    out.push(
+      `no welcome from the HPB on ${noWelcome} of ${s.hpb!.sessions} WebSocket${s.hpb!.sessions === 1 ? '' : 's'} within ${Hpb.welcomeWaitSeconds} s of opening; those guests said hello without it: k6/websockets drops up to one first message in 10,000 (npm run bench:ws-first-message), a server that sends none fails every guest here and breaks the web client (it waits 3 s for a welcome, the HPB closes at 2 s)`,
     );
   }
   if (j.evictions) out.push(`taken out of the call by the room (lobby, read-only): ${statusText(j.evictions)}; those guests joined again when the room allowed it`);

@@ -32,7 +32,7 @@ Runs the embedded Nextcloud Talk simulator until SIGINT/SIGTERM.`,
     hpb: { type: 'string', arg: 'URL', help: 'a real HPB\'s base URL (with --signaling external; needs --hpb-secret-file)' },
     'hpb-secret-file': { type: 'string', arg: 'FILE', help: 'secret shared with the HPB (default for the emulator: a new random one)' },
     'session-ping-limit': { type: 'string', arg: 'N', default: String(Hpb.sessionPingLimit), help: 'capability session-ping-limit: sessions per HPB ping request (default {default})' },
-    'hpb-fault': { type: 'string', arg: 'RULE', multiple: true, help: 'fault of the embedded HPB emulator, repeatable: drop-pings | fanout-delay:MS | close:MS' },
+    'hpb-fault': { type: 'string', arg: 'RULE', multiple: true, help: 'fault of the embedded HPB emulator, repeatable: drop-pings | fanout-delay:MS | close:MS | no-welcome' },
     'access-log': { type: 'string', arg: 'FILE', help: ['write every Talk request to FILE as CSV, in the columns of the real runs\' nginx log', '(shared/reference/realtalk-2026-12-06); `npm run access-stats -- FILE` reads it'] },
   },
 } as const satisfies CommandDecl<Record<string, OptionDecl>>;
