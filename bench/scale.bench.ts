@@ -9,7 +9,8 @@
 // HPB mode (`-- --signaling hpb` or SCALE_SIGNALING=hpb): the simulator with its embedded HPB
 // emulator, guests over WebSockets; the steps as above (calls of 10), then call sizes
 // (SCALE_CALL_SIZES, default 10,50,100,200) at SCALE_SIZES_GUESTS guests until the propagation p95
-// passes 1 s: fan-out grows with the square of the call size. The HPB runs in its own process; with
+// passes 1 s: fan-out grows with the square of the call size, so a size whose fan-out would pass
+// SCALE_SIZES_FANOUT (guests x call size squared) runs fewer calls of it. The HPB runs in its own process; with
 // HPB_BIN (a nextcloud-spreed-signaling binary) or HPB_URL (+ HPB_SECRET_FILE, HPB_BACKEND_PORT) the
 // same sweep runs against that real HPB after the emulator's, each with the HPB's RSS and CPU.
 
@@ -34,6 +35,20 @@ const numbers = (v: string): number[] => v.split(',').filter((x) => x.trim() !==
 const STEPS = numbers(process.env['SCALE_STEPS'] ?? (HPB ? '2000,5000,8000' : '2500,5000,7500,10000,12500,15000'));
 const CALL_SIZES = numbers(process.env['SCALE_CALL_SIZES'] ?? '10,50,100,200');
 const SIZES_GUESTS = Number(process.env['SCALE_SIZES_GUESTS'] ?? 2000);
+/**
+ * The events the guests of a call-size step receive grow with guests x call size squared (every
+ * change goes to the whole call and lists the whole call). 2,000 guests in calls of 100 (2e7, about
+ * 300 MB/s of HPB events) is what the k6 of one 2-core machine reads beside the servers; 2,000 in
+ * calls of 200 would be 1.2 GB/s, and k6 fell behind (20 GiB, its own hellos late). A larger call
+ * size runs fewer calls (at least two) so that the step measures the call size, not the machine;
+ * raise it on a larger machine or spread over k6-operator runners.
+ */
+const SIZES_FANOUT = Number(process.env['SCALE_SIZES_FANOUT'] ?? 2e7);
+/** Guests of the call-size step of `size`: SIZES_GUESTS, or whole calls within SIZES_FANOUT. */
+function sizeGuests(size: number, guests = SIZES_GUESTS, fanout = SIZES_FANOUT): number {
+  if (guests * size * size <= fanout) return guests;
+  return Math.max(2 * size, Math.floor(fanout / (size * size) / size) * size);
+}
 // The call-size sweep changes flags more often, so that the fan-out of changes is measured too.
 const SIZES_FLAGS_EVERY = process.env['SCALE_SIZES_FLAGS_EVERY'] ?? '30s';
 const SIZES_DURATION = process.env['SCALE_SIZES_DURATION'] ?? '120s';
@@ -278,8 +293,10 @@ async function sweep(servers: Servers, label: string, dir: string, pw: string): 
   }
   if (HPB) {
     for (const size of CALL_SIZES) {
-      process.stderr.write(`bench:scale: ${SIZES_GUESTS} guests in calls of ${size} (flags every ${SIZES_FLAGS_EVERY}, ${SIZES_DURATION}, HPB: ${label})...\n`);
-      const row = await step(servers, { guests: SIZES_GUESTS, callSize: size, flagsEvery: SIZES_FLAGS_EVERY, duration: SIZES_DURATION }, dir, pw);
+      const guests = sizeGuests(size);
+      const capped = guests < SIZES_GUESTS ? ` (not ${SIZES_GUESTS}: their fan-out would pass SCALE_SIZES_FANOUT=${SIZES_FANOUT}, guests x call size squared)` : '';
+      process.stderr.write(`bench:scale: ${guests} guests in calls of ${size}${capped} (flags every ${SIZES_FLAGS_EVERY}, ${SIZES_DURATION}, HPB: ${label})...\n`);
+      const row = await step(servers, { guests, callSize: size, flagsEvery: SIZES_FLAGS_EVERY, duration: SIZES_DURATION }, dir, pw);
       sizes.push(row);
       report(row);
       if (propagation(row) > PROPAGATION_LIMIT_MS || row.callPropagationP95 === null) break;
@@ -292,7 +309,7 @@ async function sweep(servers: Servers, label: string, dir: string, pw: string): 
   const broke = rows.find((r) => !r.held && r.guests > Math.max(0, ...held)) ?? rows.find((r) => !r.held);
   console.log(`\nheld: ${held.length ? Math.max(...held) : 0} guests${broke ? `; broke at ${broke.guests}: ${broke.why}` : ''}`);
   if (HPB && sizes.length > 0) {
-    console.log(`\nCall size at ${SIZES_GUESTS} guests (HPB: ${label}; load profile ${SIZES_DURATION}, stay as long, flags every ${SIZES_FLAGS_EVERY}; fan-out grows with the square of the call size)\n`);
+    console.log(`\nCall size at ${SIZES_GUESTS} guests, fewer where guests x call size squared passes ${SIZES_FANOUT} (HPB: ${label}; load profile ${SIZES_DURATION}, stay as long, flags every ${SIZES_FLAGS_EVERY}; fan-out grows with the square of the call size)\n`);
     table(sizes);
     const over = sizes.find((r) => propagation(r) > PROPAGATION_LIMIT_MS || r.callPropagationP95 === null);
     console.log(over ? `\npropagation p95 passes 1 s at call size ${over.callSize} (${ms(propagation(over))} ms)` : `\npropagation p95 stays under 1 s up to call size ${sizes.at(-1)!.callSize}`);
