@@ -44,8 +44,9 @@ export const K6Metric = {
   /** Counter, tag code: the HPB closed a guest's WebSocket when the guest did not ask for it. */
   hpbCloses: 'talk_hpb_unexpected_closes',
   /**
-   * Trend (time): from opening the WebSocket to sending hello, the part of the HPB's 2 s hello limit
-   * the guest used (the server's welcome and the generator's own event loop).
+   * Trend (time): from the WebSocket's open event to sending hello, the part of the HPB's 2 s hello
+   * limit the guest used (the server's welcome and the generator's own event loop). The connect
+   * before it (TCP and the upgrade, the server's accept) is k6's ws_connecting.
    */
   hpbHelloSent: 'talk_hpb_hello_sent_after_connect',
   /**

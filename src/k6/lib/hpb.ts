@@ -76,8 +76,13 @@ export class HpbConnection {
   readonly welcome: Promise<Received | null>;
   /** The socket opened and no welcome came within WELCOME_WAIT_MS (see there). */
   welcomeMissing = false;
-  /** Clock ms at which the socket was opened: the HPB's hello limit runs from about then. */
+  /** Clock ms at which the guest started connecting (`new WebSocket`). */
   readonly connectAt = Date.now();
+  /**
+   * Clock ms of the open event (the HPB accepted the upgrade; its hello limit runs from then).
+   * A slow accept is the server's connect time (k6's ws_connecting), not time the guest used.
+   */
+  private openAt = 0;
   /**
    * k6's event-loop lag while this guest connects (other guests' work on the same VU): a timer due
    * every LAG_SAMPLE_MS from connect to hello, and how late the latest ran (or is overdue).
@@ -95,6 +100,7 @@ export class HpbConnection {
     this.welcome = this.waitFor((t) => t.includes('"type":"welcome"'), Hpb.helloTimeoutSeconds * 1000 + 5000, (w) => (welcomeWaiter = w));
     this.opened = new Promise<boolean>((resolve) => {
       this.ws.onopen = () => {
+        this.openAt = Date.now();
         resolve(true);
         setTimeout(() => {
           // Still waiting, socket open: the welcome is not coming (k6 may have dropped it).
@@ -217,8 +223,9 @@ export class HpbConnection {
    */
   hello(body: string, ms: number): Promise<string | null> {
     const at = Date.now();
-    metrics.hpbHelloSent.add(at - this.connectAt);
-    if (at - this.connectAt >= Hpb.helloTimeoutSeconds * 1000 && this.lateByGenerator()) this.late('hello');
+    const used = at - (this.openAt || this.connectAt);
+    metrics.hpbHelloSent.add(used);
+    if (used >= Hpb.helloTimeoutSeconds * 1000 && this.lateByGenerator()) this.late('hello');
     this.stopSampling();
     return this.request('hello', 'hello', body, ms);
   }

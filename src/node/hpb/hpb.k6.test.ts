@@ -43,6 +43,8 @@ test('HPB mode: healthy run passes with the pings proven; each fault fails the r
   assert.equal(h.hpb.generatorLate, undefined, 'an idle generator is never late');
   assert.equal(h.hpb.welcomeMissing, undefined, 'every welcome reached the guests');
   assert.ok(h.hpb.helloSentAfterConnectMs && h.hpb.helloSentAfterConnectMs.max < 2000, JSON.stringify(h.hpb.helloSentAfterConnectMs));
+  assert.ok(h.hpb.connectMs && h.hpb.connectMs.max > 0 && h.hpb.connectMs.max < 2000, JSON.stringify(h.hpb.connectMs));
+  assert.match(summaryMd('healthy'), /\| connect \(TCP and upgrade\) \|/);
   assert.ok(h.hpb.callJoinPropagationMs && h.hpb.callJoinPropagationMs.p95 < 1000);
   assert.ok(h.hpb.flagsPropagationMs && h.hpb.flagsPropagationMs.p50 > 0);
   assert.equal(h.journeys.selfListedRate, 1);

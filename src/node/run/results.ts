@@ -43,8 +43,10 @@ export interface HpbSummary {
   /** WebSocket sessions opened to the HPB. */
   sessions: number;
   helloMs: LatencyMs | null;
-  /** From opening the WebSocket to sending hello (the HPB closes at 2 s). */
+  /** From the WebSocket's open event to sending hello (the HPB closes at 2 s). */
   helloSentAfterConnectMs?: LatencyMs | null;
+  /** Opening the WebSocket: TCP and the upgrade, until the HPB accepted it (k6's ws_connecting). */
+  connectMs?: LatencyMs | null;
   /** Guests whose hello the generator made late (k6's event loop lagged), by step; not in `unexpected`. */
   generatorLate?: Record<string, number>;
   /**
@@ -145,7 +147,9 @@ export interface RawAggregate {
   hpb: { seen: boolean; sessions: number; trends: Map<string, Samples>; unexpected: Map<string, Map<string, number>>; closes: Map<string, number>; late: Map<string, number>; welcome: { total: number; ok: number }; messages: number; bytes: number };
 }
 
-const HPB_TRENDS: readonly string[] = [K6Metric.hpbHello, K6Metric.hpbHelloSent, K6Metric.hpbRoom, K6Metric.callPropagation, K6Metric.flagsPropagation];
+/** k6's own WebSocket connect time; the guests open no other WebSocket than the HPB's. */
+const WS_CONNECTING = 'ws_connecting';
+const HPB_TRENDS: readonly string[] = [K6Metric.hpbHello, K6Metric.hpbHelloSent, K6Metric.hpbRoom, K6Metric.callPropagation, K6Metric.flagsPropagation, WS_CONNECTING];
 
 /** Adds n to a count kept in a map. */
 export const bump = (m: Map<string, number>, key: string, n: number): void => {
@@ -275,6 +279,7 @@ export async function aggregateSamples(files: readonly string[]): Promise<RawAgg
           hpb.seen = true;
           hpb.sessions += value;
           break;
+        case WS_CONNECTING:
         case K6Metric.hpbHello:
         case K6Metric.hpbHelloSent:
         case K6Metric.hpbRoom:
@@ -469,6 +474,7 @@ export function hpbOf(agg: RawAggregate): HpbSummary | undefined {
     sessions: h.sessions,
     helloMs: trend(K6Metric.hpbHello),
     helloSentAfterConnectMs: trend(K6Metric.hpbHelloSent),
+    connectMs: trend(WS_CONNECTING),
     ...(h.late.size > 0 ? { generatorLate: Object.fromEntries([...h.late].sort(([a], [b]) => a.localeCompare(b))) } : {}),
     ...(h.welcome.ok > 0 ? { welcomeMissing: h.welcome.ok } : {}),
     roomJoinMs: trend(K6Metric.hpbRoom),
@@ -705,6 +711,8 @@ function hpbMarkdown(h: HpbSummary): string[] {
     '',
     '| step | p50 | p95 | p99 | max |',
     '|---|---:|---:|---:|---:|',
+    ...(h.connectMs !== undefined ? [row('connect (TCP and upgrade)', h.connectMs)] : []),
+    ...(h.helloSentAfterConnectMs !== undefined ? [row('hello sent after the open event', h.helloSentAfterConnectMs)] : []),
     row('hello', h.helloMs),
     row('room join', h.roomJoinMs),
     row('call join propagation', h.callJoinPropagationMs),
