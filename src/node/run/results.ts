@@ -611,13 +611,13 @@ export function findingLines(s: RunSummary): string[] {
     const n = Object.values(late).reduce((a, b) => a + b, 0);
     const sent = s.hpb?.helloSentAfterConnectMs;
     out.push(
-      `the load generator was late: ${n} guest${n === 1 ? '' : 's'} missed the HPB's ${Hpb.helloTimeoutSeconds} s hello limit while k6's event loop lagged a second or more (${statusText(late)}; hello sent after connect p95 ${sent ? `${Math.round(sent.p95)} ms` : '-'}): not counted against the HPB; fewer guests per VU (--guests-per-vu), more k6 processes (--instances), or a slower ramp`,
+      `the load generator was late: ${n} guest${n === 1 ? '' : 's'} missed the HPB's ${Hpb.helloTimeoutSeconds} s hello limit while k6's event loop lagged a second or more (${statusText(late)}; hello sent after the open event p95 ${sent ? `${Math.round(sent.p95)} ms` : '-'}): not counted against the HPB; fewer guests per VU (--guests-per-vu), more k6 processes (--instances), or a slower ramp`,
     );
   }
   const noWelcome = s.hpb?.welcomeMissing;
   if (noWelcome) {
     out.push(
-      `no welcome from the HPB on ${noWelcome} of ${s.hpb!.sessions} WebSocket${s.hpb!.sessions === 1 ? '' : 's'} within ${Hpb.welcomeWaitSeconds} s of opening; those guests said hello without it: k6/websockets drops up to one first message in 10,000 (npm run bench:ws-first-message), a server that sends none fails every guest here and breaks the web client (it waits 3 s for a welcome, the HPB closes at 2 s)`,
+      `no welcome from the HPB on ${noWelcome} of ${s.hpb!.sessions} WebSocket${s.hpb!.sessions === 1 ? '' : 's'} within ${Hpb.welcomeWaitSeconds} s of opening; those guests said hello without it: k6/websockets drops up to one first message in 10,000 (npm run bench:ws-first-message); a server that sends none shows here for every guest, fails the run from 5 % of the WebSockets and breaks the web client (it waits 3 s for a welcome, the HPB closes at 2 s)`,
     );
   }
   if (j.evictions) out.push(`taken out of the call by the room (lobby, read-only): ${statusText(j.evictions)}; those guests joined again when the room allowed it`);
