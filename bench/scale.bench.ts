@@ -45,9 +45,9 @@ const SIZES_GUESTS = Number(process.env['SCALE_SIZES_GUESTS'] ?? 2000);
  */
 const SIZES_FANOUT = Number(process.env['SCALE_SIZES_FANOUT'] ?? 2e7);
 /** Guests of the call-size step of `size`: SIZES_GUESTS, or whole calls within SIZES_FANOUT. */
-function sizeGuests(size: number, guests = SIZES_GUESTS, fanout = SIZES_FANOUT): number {
-  if (guests * size * size <= fanout) return guests;
-  return Math.max(2 * size, Math.floor(fanout / (size * size) / size) * size);
+function sizeGuests(size: number): number {
+  if (SIZES_GUESTS * size * size <= SIZES_FANOUT) return SIZES_GUESTS;
+  return Math.max(2 * size, Math.floor(SIZES_FANOUT / (size * size) / size) * size);
 }
 // The call-size sweep changes flags more often, so that the fan-out of changes is measured too.
 const SIZES_FLAGS_EVERY = process.env['SCALE_SIZES_FLAGS_EVERY'] ?? '30s';

@@ -34,8 +34,6 @@ export function hpbClientUrl(server: string): string {
  * so the journey waits a second, well inside the limit.
  */
 export const WELCOME_WAIT_MS = Hpb.welcomeWaitSeconds * 1000;
-/** k6/websockets' own bound on opening a socket (its dialer's handshake timeout). */
-const OPEN_MS = 60_000;
 
 /** Loop lag from which a missed hello limit is put down to the generator (the limit is 2 s). */
 export const GENERATOR_LAG_MS = 1000;
@@ -98,25 +96,24 @@ export class HpbConnection {
   constructor(url: string) {
     this.sampleLag(0);
     this.ws = new WebSocket(url, null, { tags: { name: 'hpb' } });
-    let welcomeWaiter: Waiter | null = null;
-    // Bounded from the open event (below), not from here: a socket that took long to open is the
-    // server's slow accept (ws_connecting), not a missing welcome.
-    this.welcome = this.waitFor((t) => t.includes('"type":"welcome"'), OPEN_MS + WELCOME_WAIT_MS, (w) => (welcomeWaiter = w));
     this.opened = new Promise<boolean>((resolve) => {
       this.ws.onopen = () => {
         this.openAt = Date.now();
         resolve(true);
-        setTimeout(() => {
-          // Still waiting, socket open: the welcome is not coming (k6 may have dropped it).
-          if (welcomeWaiter === null || this.closed || !this.waiters.includes(welcomeWaiter)) return;
-          this.welcomeMissing = true;
-          this.waiters = this.waiters.filter((x) => x !== welcomeWaiter);
-          welcomeWaiter.resolve(null);
-        }, WELCOME_WAIT_MS);
       };
       this.ws.onerror = () => {
         if (!this.closed) resolve(false);
       };
+    });
+    // Waited for from the open event, not from here: a socket that took long to open is the
+    // server's slow accept (ws_connecting), not a missing welcome. The waiter is in place before
+    // the first message's event: k6 runs the promise jobs of the open event before its next event.
+    this.welcome = this.opened.then(async (ok) => {
+      if (!ok) return null;
+      const got = await this.waitFor((t) => t.includes('"type":"welcome"'), WELCOME_WAIT_MS);
+      // Still open and nothing came: the welcome is not coming (k6 may have dropped it).
+      this.welcomeMissing = got === null && !this.closed;
+      return got;
     });
     this.ws.onmessage = (e) => {
       const text = typeof e?.data === 'string' ? e.data : '';
@@ -202,7 +199,7 @@ export class HpbConnection {
   }
 
   /** The next message that matches, or null after `ms` or when the socket closes. */
-  waitFor(match: (text: string) => boolean, ms: number, registered?: (w: Waiter) => void): Promise<Received | null> {
+  waitFor(match: (text: string) => boolean, ms: number): Promise<Received | null> {
     if (this.closed) return Promise.resolve(null);
     return new Promise((resolve) => {
       const w: Waiter = {
@@ -217,7 +214,6 @@ export class HpbConnection {
         resolve(null);
       }, ms);
       this.waiters.push(w);
-      registered?.(w);
     });
   }
 
