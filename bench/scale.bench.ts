@@ -44,6 +44,10 @@ const SIZES_GUESTS = Number(process.env['SCALE_SIZES_GUESTS'] ?? 2000);
  * raise it on a larger machine or spread over k6-operator runners.
  */
 const SIZES_FANOUT = Number(process.env['SCALE_SIZES_FANOUT'] ?? 2e7);
+if (!(SIZES_FANOUT > 0) || !Number.isFinite(SIZES_FANOUT)) {
+  console.error(`bench:scale: SCALE_SIZES_FANOUT must be a positive number (guests x call size squared, e.g. 2e7), got "${process.env['SCALE_SIZES_FANOUT']}"`);
+  process.exit(2);
+}
 /** Guests of the call-size step of `size`: SIZES_GUESTS, or whole calls within SIZES_FANOUT. */
 function sizeGuests(size: number): number {
   if (SIZES_GUESTS * size * size <= SIZES_FANOUT) return SIZES_GUESTS;
