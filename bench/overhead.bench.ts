@@ -11,7 +11,10 @@
 // which a ratio of two runs made one after the other would take for overhead, while a ratio of two
 // runs side by side cancels it. The request mix of both is printed so that
 // "the same requests" can be checked. OVERHEAD_SCRIPT runs another bundle as the full journey;
-// OVERHEAD_LADDER=1 adds the rungs between the two (see ladder()).
+// OVERHEAD_LADDER=1 adds the rungs between the two (see ladder()). OVERHEAD_STEPS=1 then runs both
+// once more with .tools/bin/k6-steps (scripts/build-k6-steps.sh: k6 counting the JS instructions it
+// runs) and prints JS steps per request of each and where the journey's go: in this bench the ratio
+// followed that count (issue 29), and the count, unlike CPU time, does not drift with the machine.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,6 +26,8 @@ import { fileURLToPath } from 'node:url';
 import { findK6 } from '../src/node/run/k6-binary.ts';
 import { startSimulator } from './child.ts';
 import { cpuSeconds, rssBytes } from './proc.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const GUESTS = Number(process.env['OVERHEAD_GUESTS'] ?? 40);
@@ -62,8 +67,8 @@ async function simRequests(url: string): Promise<Map<string, number>> {
 const sum = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
 
 /** Runs one k6 process and measures its plateau window; the process ends on its own. */
-async function measure(script: string, env: Record<string, string>, simUrl: string, args: readonly string[] = []): Promise<Window> {
-  const child = spawn(findK6().path, ['run', '-q', '--no-color', ...args, script], {
+async function measure(script: string, env: Record<string, string>, simUrl: string, args: readonly string[] = [], k6 = findK6().path): Promise<Window> {
+  const child = spawn(k6, ['run', '-q', '--no-color', ...args, script], {
     env: { ...process.env, ...env, TALK_TARGET: simUrl, K6_NO_USAGE_REPORT: 'true' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -97,11 +102,11 @@ function add(into: Window, w: Window): void {
 }
 
 /** Each measurement gets a fresh simulator: state left by the previous run would cost CPU on the same two cores. */
-async function measureOnFreshSim(script: string, env: Record<string, string>, args: readonly string[] = []): Promise<Window> {
+async function measureOnFreshSim(script: string, env: Record<string, string>, args: readonly string[] = [], k6?: string): Promise<Window> {
   // With an HPB: Talk in external signaling mode with the HPB emulator beside it (its process).
   const sim = await startSimulator(HPB ? ['--signaling', 'external'] : []);
   try {
-    return await measure(script, env, sim.url, args);
+    return await measure(script, env, sim.url, args, k6);
   } finally {
     sim.child.kill('SIGTERM');
   }
@@ -128,10 +133,7 @@ async function compare(label: string, script: string, env: Record<string, string
       measureOnFreshSim(script, { ...FULL_ENV, ...env }, FULL_ARGS),
       BASE_SCRIPT !== ''
         ? measureOnFreshSim(BASE_SCRIPT, FULL_ENV)
-        : measureOnFreshSim(BARE_SCRIPT, {
-          BARE_VUS: String(GUESTS), BARE_ROOMS: String(Math.ceil(GUESTS / CALL_SIZE)), BARE_DURATION: `${RUN_S}s`,
-          BARE_STAY_MS: '2000', BARE_FLAGS_MS: '500', BARE_PEERS_MS: '500', BARE_HPB: HPB ? '1' : '0',
-        }),
+        : measureOnFreshSim(BARE_SCRIPT, BARE_ENV),
     ]);
     rows.push(`| ${round} | ${f.requests} | ${((f.cpu / f.requests) * 1e6).toFixed(0)} | ${b.requests} | ${((b.cpu / b.requests) * 1e6).toFixed(0)} | ${(f.cpu / f.requests / (b.cpu / b.requests)).toFixed(2)}x | ${mib(f.rss)} / ${mib(b.rss)} |`);
     add(full, f);
@@ -169,12 +171,41 @@ async function ladder(): Promise<Array<[string, string, Record<string, string>]>
   ];
 }
 
+/** The bare script's environment for this bench's shape. */
+const BARE_ENV: Record<string, string> = {
+  BARE_VUS: String(GUESTS), BARE_ROOMS: String(Math.ceil(GUESTS / CALL_SIZE)), BARE_DURATION: `${RUN_S}s`,
+  BARE_STAY_MS: '2000', BARE_FLAGS_MS: '500', BARE_PEERS_MS: '500', BARE_HPB: HPB ? '1' : '0',
+};
+
+/** OVERHEAD_STEPS=1: JS instructions per request of both scripts, counted by k6-steps in the same window. */
+async function steps(fullScript: string): Promise<void> {
+  execFileSync('bash', [join(ROOT, 'scripts', 'build-k6-steps.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const k6 = join(ROOT, '.tools', 'bin', 'k6-steps');
+  const dir = mkdtempSync(join(tmpdir(), 'talkload-steps-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const counted = (file: string): Record<string, string> => ({ SOBEK_STEPS: file, SOBEK_STEPS_FROM: String(WINDOW_FROM_S), SOBEK_STEPS_SECONDS: String(WINDOW_TO_S - WINDOW_FROM_S) });
+  process.stderr.write(`overhead: JS steps: both scripts once more with ${k6.slice(ROOT.length)} (${RUN_S} s)...\n`);
+  const [f, b] = await Promise.all([
+    measureOnFreshSim(fullScript, { ...FULL_ENV, ...counted(join(dir, 'full.txt')) }, FULL_ARGS, k6),
+    measureOnFreshSim(BASE_SCRIPT !== '' ? BASE_SCRIPT : BARE_SCRIPT, { ...(BASE_SCRIPT !== '' ? FULL_ENV : BARE_ENV), ...counted(join(dir, 'bare.txt')) }, [], k6),
+  ]);
+  const read = (file: string): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
+  const total = (text: string): number => Number(/^total (\d+)/.exec(text)?.[1] ?? NaN);
+  const full = read(join(dir, 'full.txt'));
+  const bare = read(join(dir, 'bare.txt'));
+  console.log(`\nJS steps (instructions k6's engine ran) per request: full ${(total(full) / f.requests).toFixed(0)}, bare ${(total(bare) / b.requests).toFixed(0)} (${f.requests} and ${b.requests} requests in the window)`);
+  // Where the full journey's steps go, per request, by function.
+  const fns = /== function\n([\s\S]*?)\n==/.exec(full)?.[1]?.split('\n').slice(0, 15) ?? [];
+  console.log(`full journey by function, steps per request: ${fns.map((l) => { const [n, ...name] = l.split(' '); return `${name.join(' ')} ${(Number(n) / f.requests).toFixed(1)}`; }).join(', ')}`);
+}
+
 async function main(): Promise<void> {
   const fullScript = process.env['OVERHEAD_SCRIPT'] ?? join(ROOT, 'dist', 'k6', 'guest-call.js');
   console.log(`k6 CPU per request in the steady state (${WINDOW_TO_S - WINDOW_FROM_S} s windows, each script side by side with the bare one), ${GUESTS} guests in calls of ${CALL_SIZE}, simulator on loopback:`);
   const rungs = process.env['OVERHEAD_LADDER'] === '1' && !HPB ? await ladder() : [];
   for (const [label, script, env] of rungs) await compare(label, script, env);
   const ratio = await compare(`full guest journey (${process.env['OVERHEAD_SCRIPT'] ?? 'dist/k6/guest-call.js'})`, fullScript);
+  if (process.env['OVERHEAD_STEPS'] === '1') await steps(fullScript);
   console.log(`\nratio ${ratio.toFixed(2)}x; goal at most ${GOAL.toFixed(2)}x: ${ratio <= GOAL ? 'met' : 'NOT met'}`);
 }
 

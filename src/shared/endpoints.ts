@@ -701,7 +701,7 @@ export interface PathParams {
 
 // Each path template split once around its placeholders (literal, name, literal, ...): the k6
 // client fills one on every request, where a regex replace per call shows in its CPU per request.
-const PATH_PARTS = {} as Record<EndpointId, readonly string[]>;
+export const PATH_PARTS = {} as Record<EndpointId, readonly string[]>;
 for (const id of ENDPOINT_IDS) PATH_PARTS[id] = ENDPOINTS[id].path.split(/\{(token|attendeeId)\}/);
 
 /** Fills a path template. Throws on a missing placeholder: that is a programming error. */

@@ -103,12 +103,12 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
     nextPeersIn: () => jitter(config.peersEvery),
     nextFlagsIn: () => jitter(config.flagsEvery),
     stopped: () => c.vanished,
-    peers: async () => checkPeers(c, c.record(peersRequest, await c.fire(peersRequest)), session, inCall),
+    peers: async () => checkPeers(c, c.record(peersRequest.kind, await c.fire(peersRequest)), session, inCall),
     flags: async () => {
       if (!inCall || conn.closed) return;
       const next = flags ^ CallFlag.withAudio; // mute / unmute
       const request = flagsRequests[toggles++ % 2]!;
-      const ok = await change('flags_propagation', () => c.fire(request).then((r) => c.record(request, r).status === 200), next);
+      const ok = await change('flags_propagation', () => c.fire(request).then((r) => c.record(request.kind, r).status === 200), next);
       if (ok) flags = next;
       else inCall = false;
     },

@@ -12,11 +12,10 @@ import { failurePauseMs } from '../../shared/backoff.ts';
 import { config } from '../lib/env.ts';
 import { delay } from '../lib/timers.ts';
 import { metrics } from '../lib/metrics.ts';
-import { type Step, TalkClient, type TalkResponse, ocsData } from '../lib/talk-client.ts';
-import { type StayContext, checkPeers, joinFlags, listsSelf, stay } from '../lib/stay.ts';
+import { type TalkResponse, TalkClient, kindOf, ocsData } from '../lib/talk-client.ts';
+import { type StayContext, checkPeers, joinFlags, listsSelf } from '../lib/stay.ts';
 import { hpbStay } from './guest-hpb.ts';
 import { startChat } from '../lib/chat.ts';
-import type { EndpointId } from '../../shared/endpoints.ts';
 import type { SetupData } from '../lib/rooms.ts';
 
 
@@ -28,6 +27,25 @@ const CHAOS = {
   chat: [403, 412],
 } as const;
 const chaos = (id: keyof typeof CHAOS): readonly number[] => (config.chaos ? CHAOS[id] : []);
+
+/**
+ * The guest's requests, worked out once per VU (issue 29: a dozen per guest, and k6's engine pays
+ * for every JS step): a guest fills in its token, values and jar.
+ */
+const KIND = {
+  capabilities: kindOf(config.target, 'capabilities'),
+  roomJoin: kindOf(config.target, 'room_join', { checkBody: true }),
+  guestName: kindOf(config.target, 'guest_name'),
+  settings: kindOf(config.target, 'signaling_settings', { keepBody: true }),
+  poll: kindOf(config.target, 'signaling_poll', { timeoutMs: Timeouts.signalingPollTimeoutSeconds * 1000 }),
+  callJoin: kindOf(config.target, 'call_join', { alsoExpect: chaos('call_join'), checkBody: true }),
+  peers: kindOf(config.target, 'call_peers', { keepBody: true, alsoExpect: chaos('call_peers') }),
+  roomGet: kindOf(config.target, 'room_get', { keepBody: true }),
+  flags: kindOf(config.target, 'call_flags', { alsoExpect: chaos('call_flags') }),
+  callLeave: kindOf(config.target, 'call_leave'),
+  send: kindOf(config.target, 'signaling_send'),
+  roomLeave: kindOf(config.target, 'room_leave'),
+};
 
 /** Failures in a row of this VU's journeys (each VU is its own JS runtime); see failurePauseMs. */
 let failuresInARow = 0;
@@ -43,12 +61,13 @@ interface PollState {
 
 /** Internal signaling: a new long-poll the moment the previous one returns (this is the ping). */
 async function pollLoop(c: TalkClient, token: string, state: PollState): Promise<void> {
-  const poll = c.prepare('signaling_poll', { token, timeoutMs: Timeouts.signalingPollTimeoutSeconds * 1000 });
+  const poll = c.request(KIND.poll, token);
   let failures = 0;
   while (!state.stopping) {
     state.previousSentAt = state.sentAt;
     state.sentAt = Date.now();
-    const res = c.record(poll, await c.fire(poll));
+    const res = await c.fire(poll);
+    if (res.status !== KIND.poll.quiet) c.record(KIND.poll, res);
     if (res.status === 200) {
       failures = 0;
       continue;
@@ -112,25 +131,29 @@ export async function guestJourney(data: SetupData, guestNo: number): Promise<bo
   };
 
   // Until the long-poll starts, a guest alone on its VU has nothing to run beside its requests, and
-  // a blocking request costs k6 less than an async one (no promise, no event-loop round trip).
-  const early = config.guestsPerVu === 1 ? (id: EndpointId, step?: Step) => c.call(id, step) : (id: EndpointId, step?: Step) => c.callAsync(id, step);
-  await early('capabilities');
-  const joined = await early('room_join', { token, checkBody: true });
+  // a blocking request costs k6 less than an async one (no promise, no event-loop round trip), and
+  // is not awaited (an await of a value that is already there still costs a promise job).
+  const blocking = config.guestsPerVu === 1;
+  if (blocking) c.once(KIND.capabilities, token);
+  else await c.onceAsync(KIND.capabilities, token);
+  const joined = blocking ? c.once(KIND.roomJoin, token) : await c.onceAsync(KIND.roomJoin, token);
   const session = joined.status === 200 && typeof joined.body === 'string' ? joinedSession(joined.body) : undefined;
   if (session === undefined) return done(false);
   c.joined = true;
   if (config.guestNames) {
-    await early('guest_name', { token, params: { displayName: `talkload guest ${guestNo}` } });
+    const name = { displayName: `talkload guest ${guestNo}` };
+    if (blocking) c.once(KIND.guestName, token, name);
+    else await c.onceAsync(KIND.guestName, token, name);
     if (c.vanished) return done(false);
   }
-  const settings = await early('signaling_settings', { params: { token }, keepBody: true });
+  const settings = blocking ? c.once(KIND.settings, token, { token }) : await c.onceAsync(KIND.settings, token, { token });
   const ctx: StayContext = { token, session, random, jitter, done };
   // With an HPB the guest signals over a WebSocket to it (auto: as the server's settings say).
   const external = typeof settings.body === 'string' && settings.body.includes('"signalingMode":"external"');
   if (config.signaling === 'hpb' || (config.signaling === 'auto' && external)) {
     if (settings.status !== 200 || typeof settings.body !== 'string') {
       // Leave the conversation the guest joined: a failed guest leaves no session behind.
-      await c.callAsync('room_leave', { token });
+      await c.onceAsync(KIND.roomLeave, token);
       return done(false);
     }
     return hpbStay(c, ctx, settings.body);
@@ -145,7 +168,7 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
   const polling = pollLoop(c, token, state);
 
   let flags = joinFlags(random);
-  const joinCall = (): Promise<boolean> => c.callAsync('call_join', { token, params: { flags }, alsoExpect: chaos('call_join'), checkBody: true }).then((r) => r.status === 200 && !c.badBody(r));
+  const joinCall = (): Promise<boolean> => c.onceAsync(KIND.callJoin, token, { flags }).then((r) => r.status === 200 && !c.badBody(r));
   let inCall = await joinCall();
   if (inCall) metrics.callJoins.add(1);
   /**
@@ -159,49 +182,64 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
   };
 
   // The requests that repeat during the stay, prepared once: mute and unmute alternate.
-  const peersRequest = c.prepare('call_peers', { token, keepBody: true, alsoExpect: chaos('call_peers') });
-  const roomRequest = config.chaos ? c.prepare('room_get', { token, keepBody: true }) : null;
-  const muteRequest = c.prepare('call_flags', { token, params: { flags: flags ^ CallFlag.withAudio }, alsoExpect: chaos('call_flags') });
-  const unmuteRequest = c.prepare('call_flags', { token, params: { flags }, alsoExpect: chaos('call_flags') });
+  const peersRequest = c.request(KIND.peers, token);
+  const roomRequest = config.chaos ? c.request(KIND.roomGet, token) : null;
+  const muteRequest = c.request(KIND.flags, token, { flags: flags ^ CallFlag.withAudio });
+  const unmuteRequest = c.request(KIND.flags, token, { flags });
   let toggles = 0;
+  const { peersEvery, flagsEvery, chatEvery, chaos: chaosOn } = config;
   // ±20 % like the other timers, so that guests who joined together do not all leave together.
   const leaveAt = Date.now() + jitter(config.stay);
   const chat = config.chat ? startChat(c, token, leaveAt, chaos('chat')) : null;
 
-  await stay({
-    leaveAt,
-    stopped: () => c.vanished,
-    ...(chat ? { chat: { nextIn: () => jitter(config.chatEvery), post: chat.post } } : {}),
-    nextPeersIn: () => jitter(config.peersEvery),
-    nextFlagsIn: () => jitter(config.flagsEvery),
-    peers: async () => {
+  // The stay written out, not through stay() and its plan of closures (issue 29): every JS step here
+  // runs for most of the run's requests, and k6's engine pays for each call, closure and property
+  // read. Peer polls and flag changes on their own jittered timers until the guest leaves.
+  let nextPeers = Date.now() + jitter(peersEvery);
+  let nextFlags = Date.now() + jitter(flagsEvery);
+  let nextChat = chat !== null ? Date.now() + jitter(chatEvery) : Infinity;
+  while (!c.vanished) {
+    const wait = Math.min(nextFlags, nextPeers, nextChat, leaveAt) - Date.now();
+    if (wait > 0) await delay(wait);
+    const now = Date.now();
+    if (now >= leaveAt || c.vanished) break;
+    if (now >= nextPeers) {
+      nextPeers = now + jitter(peersEvery);
       // The ping the server may be counting: the poll sent last, or the one before it when the last
       // left so recently that this request may overtake it (two connections, no order between them).
-      const pingSentAt = Date.now() - state.sentAt < 1000 ? state.previousSentAt : state.sentAt;
-      const peers = c.record(peersRequest, await c.fire(peersRequest));
-      if (config.chaos && inCall) {
+      const pingSentAt = now - state.sentAt < 1000 ? state.previousSentAt : state.sentAt;
+      const peers = await c.fire(peersRequest);
+      if (peers.status !== KIND.peers.quiet) c.record(KIND.peers, peers);
+      if (chaosOn && inCall && (peers.status === 412 || peers.status === 403)) {
         // Lobby or read-only on: GET /call answers 412/403 to a guest it took out of the call.
-        if (peers.status === 412 || peers.status === 403) return evicted(String(peers.status));
+        evicted(String(peers.status));
+      } else if (chaosOn && inCall && peers.status === 200 && roomRequest !== null && !listsSelf(peers, session)) {
         // Off again before this poll: 200 without us. The room says whether we are still in the call
         // (participantFlags of our own session), as the web client learns it from its signaling.
-        if (peers.status === 200 && roomRequest !== null && !listsSelf(peers, session)) {
-          const room = c.record(roomRequest, await c.fire(roomRequest));
-          if (room.status === 200 && ownCallFlags(room) === 0) return evicted('flags_0');
-        }
+        const room = c.record(KIND.roomGet, await c.fire(roomRequest));
+        if (room.status === 200 && ownCallFlags(room) === 0) evicted('flags_0');
+        else checkPeers(c, peers, session, inCall, Date.now() - pingSentAt);
+      } else {
+        checkPeers(c, peers, session, inCall, Date.now() - pingSentAt);
       }
-      checkPeers(c, peers, session, inCall, Date.now() - pingSentAt);
-    },
-    flags: async () => {
+    }
+    if (now >= nextFlags) {
+      nextFlags = now + jitter(flagsEvery);
       if (inCall) {
         flags ^= CallFlag.withAudio; // mute / unmute
         const request = toggles++ % 2 === 0 ? muteRequest : unmuteRequest;
-        const r = c.record(request, await c.fire(request));
+        const r = await c.fire(request);
+        if (r.status !== KIND.flags.quiet) c.record(KIND.flags, r);
         if (r.status === 400) evicted('400'); // not in the call any more (lobby, read-only)
-      } else if (config.chaos) {
+      } else if (chaosOn) {
         inCall = await joinCall();
       }
-    },
-  });
+    }
+    if (chat !== null && now >= nextChat) {
+      nextChat = now + jitter(chatEvery);
+      await chat.post();
+    }
+  }
 
   if (c.vanished) {
     // The session is gone: nothing to leave; stop the poll (it ends on its own 404) and the chat.
@@ -211,15 +249,15 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
     await polling;
     return done(false);
   }
-  await c.callAsync('call_leave', { token });
+  await c.onceAsync(KIND.callLeave, token);
   await chat?.done;
   // Stop the poll: a message to our own session ends the held request at its next 1 s tick.
   state.stopping = true;
   state.interrupt?.();
   const fn = JSON.stringify({ to: sessionId, type: 'leaving', payload: {} });
-  await c.callAsync('signaling_send', { token, params: { messages: JSON.stringify([{ ev: 'message', fn, sessionId }]) } });
+  await c.onceAsync(KIND.send, token, { messages: JSON.stringify([{ ev: 'message', fn, sessionId }]) });
   await polling;
-  if (!c.vanished) await c.callAsync('room_leave', { token });
+  if (!c.vanished) await c.onceAsync(KIND.roomLeave, token);
   return done(true);
 }
 

@@ -73,13 +73,16 @@ export const PING_EDGE_MS = (Timeouts.peerListSeconds - 1) * 1000;
  * apart, since a real server does the same.
  */
 export function checkPeers(c: TalkClient, peers: TalkResponse, session: JoinedSession, inCall: boolean, pingAgeMs = 0): void {
-  if (peers.status !== 200 || typeof peers.body !== 'string') return;
+  if (peers.status !== 200) return;
+  // Read once: each read of a k6 response's body converts the Go string again.
+  const body = peers.body;
+  if (typeof body !== 'string') return;
   // A body that cannot be read is bad_body on call_peers (issue 24 item 10), not a guest missing.
-  if (!looksLikeOcs(peers.body)) {
+  if (!looksLikeOcs(body)) {
     c.recordBadBody('call_peers');
     return;
   }
-  const seen = peersInCallBody(peers.body, session.forms);
+  const seen = peersInCallBody(body, session.forms);
   metrics.peersSeen.add(seen.count);
   if (!inCall) return;
   // Our own session must be listed while we are in the call (the 30 s lastPing window).
