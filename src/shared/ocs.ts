@@ -90,23 +90,26 @@ export function ocsErrorReason(parsed: ParsedBody): string | undefined {
  * `joinedSession`: a real Talk writes the `/` of its ids as `\/`). Whitespace in the JSON is allowed.
  */
 export function peersInCallBody(body: string, forms: readonly string[]): { readonly count: number; readonly listed: boolean } {
-  // Native string searches, not a scan in JS nor a regular expression (each JS step costs k6 about
-  // four times what a micro-benchmark says, issue 29). The first form is the one the server wrote
-  // itself, so the others are searched only when it misses.
-  // An indexed loop: for-of makes k6's engine build an iterator per call.
-  let listed = false;
-  for (let i = 0; i < forms.length; i++) {
+  return { count: sessionsIn(body), listed: listsSession(body, forms) };
+}
+
+/**
+ * Whether a peer list names our session (`forms` from `joinedSession`). Native string searches, not
+ * a scan in JS nor a regular expression (k6's engine pays for every JS step, issue 29); the first
+ * form is the one the server wrote itself, so the others are searched only when it misses.
+ */
+export function listsSession(body: string, forms: readonly string[]): boolean {
+  const first = forms[0];
+  if (first !== undefined && first !== '' && body.includes(first)) return true;
+  for (let i = 1; i < forms.length; i++) {
     const f = forms[i]!;
-    if (f !== '' && body.includes(f)) {
-      listed = true;
-      break;
-    }
+    if (f !== '' && body.includes(f)) return true;
   }
-  return { count: countSessionIdKeys(body), listed };
+  return false;
 }
 
 /** `"sessionId":` keys in a body; whitespace before the colon (never written by PHP nor JS) goes by the pattern. */
-function countSessionIdKeys(body: string): number {
+export function sessionsIn(body: string): number {
   // One native split, not an indexOf per entry: a JS loop step per peer shows in k6 (issue 29).
   const count = body.split(SESSION_ID_TIGHT).length - 1;
   if (count === 0 && body.includes('"sessionId"')) return body.match(SESSION_ID_KEY)?.length ?? 0;
@@ -209,6 +212,7 @@ export function looksLikeOcs(body: string): boolean {
   // As PHP writes it: one native call for the head (issue 29); any other writer the longer way.
   if (!body.startsWith('{"ocs":') && (body.charCodeAt(0) !== 123 || !body.includes('"ocs"'))) return false;
   let end = body.length - 1;
+  if (body.charCodeAt(end) === 125) return true;
   // PHP writes no whitespace after the object; a proxy or another writer may.
   while (end > 0 && body.charCodeAt(end) <= 32) end--;
   return body.charCodeAt(end) === 125;

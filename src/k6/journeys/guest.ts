@@ -186,8 +186,10 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
   const roomRequest = config.chaos ? c.request(KIND.roomGet, token) : null;
   const muteRequest = c.request(KIND.flags, token, { flags: flags ^ CallFlag.withAudio });
   const unmuteRequest = c.request(KIND.flags, token, { flags });
-  let toggles = 0;
+  let muted = false;
   const { peersEvery, flagsEvery, chatEvery, chaos: chaosOn } = config;
+  const peersQuiet = KIND.peers.quiet;
+  const flagsQuiet = KIND.flags.quiet;
   // ±20 % like the other timers, so that guests who joined together do not all leave together.
   const leaveAt = Date.now() + jitter(config.stay);
   const chat = config.chat ? startChat(c, token, leaveAt, chaos('chat')) : null;
@@ -209,11 +211,13 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
       // left so recently that this request may overtake it (two connections, no order between them).
       const pingSentAt = now - state.sentAt < 1000 ? state.previousSentAt : state.sentAt;
       const peers = await c.fire(peersRequest);
-      if (peers.status !== KIND.peers.quiet) c.record(KIND.peers, peers);
-      if (chaosOn && inCall && (peers.status === 412 || peers.status === 403)) {
+      if (peers.status !== peersQuiet) c.record(KIND.peers, peers);
+      if (!chaosOn) {
+        checkPeers(c, peers, session, inCall, Date.now() - pingSentAt);
+      } else if (inCall && (peers.status === 412 || peers.status === 403)) {
         // Lobby or read-only on: GET /call answers 412/403 to a guest it took out of the call.
         evicted(String(peers.status));
-      } else if (chaosOn && inCall && peers.status === 200 && roomRequest !== null && !listsSelf(peers, session)) {
+      } else if (inCall && peers.status === 200 && roomRequest !== null && !listsSelf(peers, session)) {
         // Off again before this poll: 200 without us. The room says whether we are still in the call
         // (participantFlags of our own session), as the web client learns it from its signaling.
         const room = c.record(KIND.roomGet, await c.fire(roomRequest));
@@ -227,9 +231,10 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
       nextFlags = now + jitter(flagsEvery);
       if (inCall) {
         flags ^= CallFlag.withAudio; // mute / unmute
-        const request = toggles++ % 2 === 0 ? muteRequest : unmuteRequest;
+        const request = muted ? unmuteRequest : muteRequest;
+        muted = !muted;
         const r = await c.fire(request);
-        if (r.status !== KIND.flags.quiet) c.record(KIND.flags, r);
+        if (r.status !== flagsQuiet) c.record(KIND.flags, r);
         if (r.status === 400) evicted('400'); // not in the call any more (lobby, read-only)
       } else if (chaosOn) {
         inCall = await joinCall();

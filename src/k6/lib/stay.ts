@@ -2,7 +2,7 @@
 // timers until the guest leaves. The journeys say what a poll and a flag change are.
 
 import { CallFlag, Timeouts } from '../../shared/constants.ts';
-import { type JoinedSession, looksLikeOcs, peersInCallBody } from '../../shared/ocs.ts';
+import { type JoinedSession, listsSession, looksLikeOcs, sessionsIn } from '../../shared/ocs.ts';
 import { metrics } from './metrics.ts';
 import type { TalkClient, TalkResponse } from './talk-client.ts';
 import { delay } from './timers.ts';
@@ -82,15 +82,15 @@ export function checkPeers(c: TalkClient, peers: TalkResponse, session: JoinedSe
     c.recordBadBody('call_peers');
     return;
   }
-  const seen = peersInCallBody(body, session.forms);
-  metrics.peersSeen.add(seen.count);
+  metrics.peersSeen.add(sessionsIn(body));
   if (!inCall) return;
   // Our own session must be listed while we are in the call (the 30 s lastPing window).
-  if (!seen.listed && pingAgeMs > PING_EDGE_MS) metrics.selfListedPingEdge.add(1);
-  else metrics.selfListed.add(seen.listed);
+  const listed = listsSession(body, session.forms);
+  if (!listed && pingAgeMs > PING_EDGE_MS) metrics.selfListedPingEdge.add(1);
+  else metrics.selfListed.add(listed);
 }
 
 /** Whether the guest's own session is listed in a peer list it kept. */
 export function listsSelf(peers: TalkResponse, session: JoinedSession): boolean {
-  return typeof peers.body === 'string' && peersInCallBody(peers.body, session.forms).listed;
+  return typeof peers.body === 'string' && listsSession(peers.body, session.forms);
 }

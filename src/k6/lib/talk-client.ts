@@ -171,7 +171,7 @@ export class TalkClient {
   /** The URL of a request of a kind (GET values as its query). */
   url(k: Kind, token?: string, values?: Values, attendeeId?: number): string {
     let url = k.fixed ? k.head
-      : k.tail !== null && token !== undefined && token !== '' ? k.head + encodeURIComponent(token) + k.tail
+      : k.tail !== null && token ? k.head + encodeURIComponent(token) + k.tail
       : k.base + buildPath(k.id, { token, attendeeId });
     if (values !== undefined && !k.form) {
       let sep = '?';
