@@ -10,8 +10,17 @@ import { config } from '../lib/env.ts';
 import { HpbConnection, handshakeTurn, hpbClientUrl } from '../lib/hpb.ts';
 import { metrics } from '../lib/metrics.ts';
 import { type StayContext, checkPeers, joinFlags, stay } from '../lib/stay.ts';
-import type { TalkClient } from '../lib/talk-client.ts';
+import { type TalkClient, kindOf } from '../lib/talk-client.ts';
 import { startChat } from '../lib/chat.ts';
+
+/** The HPB guest's call requests, worked out once per VU (issue 29; see guest.ts). */
+const KIND = {
+  callJoin: kindOf(config.target, 'call_join', { checkBody: true }),
+  peers: kindOf(config.target, 'call_peers', { keepBody: true }),
+  flags: kindOf(config.target, 'call_flags'),
+  callLeave: kindOf(config.target, 'call_leave'),
+  roomLeave: kindOf(config.target, 'room_leave'),
+};
 
 /** How long a change may take to reach the guest before it counts as lost. */
 const PROPAGATION_MS = 10_000;
@@ -34,7 +43,7 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
   }
   if (settings?.signalingMode !== 'external' || typeof settings.server !== 'string' || settings.server === '') {
     metrics.hpbUnexpected.add(1, { step: 'settings', code: settings ? `mode_${settings.signalingMode ?? 'none'}` : 'bad_body' });
-    await c.callAsync('room_leave', { token });
+    await c.onceAsync(KIND.roomLeave, token);
     return done(false);
   }
   const release = await handshakeTurn();
@@ -43,7 +52,7 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
   const finish = async (ok: boolean): Promise<boolean> => {
     release();
     conn.close();
-    if (!c.vanished) await c.callAsync('room_leave', { token });
+    if (!c.vanished) await c.onceAsync(KIND.roomLeave, token);
     return done(ok && conn.failures === 0);
   };
   if (!(await conn.opened)) {
@@ -88,12 +97,12 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
   };
 
   let flags = joinFlags(random);
-  let inCall = await change('call_propagation', () => c.callAsync('call_join', { token, params: { flags }, checkBody: true }).then((r) => r.status === 200 && !c.badBody(r)), flags);
+  let inCall = await change('call_propagation', () => c.onceAsync(KIND.callJoin, token, { flags }).then((r) => r.status === 200 && !c.badBody(r)), flags);
   if (inCall) metrics.callJoins.add(1);
 
-  const peersRequest = c.prepare('call_peers', { token, keepBody: true });
+  const peersRequest = c.request(KIND.peers, token);
   // Mute and unmute, prepared once (a flag change alternates them).
-  const flagsRequests = [c.prepare('call_flags', { token, params: { flags: flags ^ CallFlag.withAudio } }), c.prepare('call_flags', { token, params: { flags } })];
+  const flagsRequests = [c.request(KIND.flags, token, { flags: flags ^ CallFlag.withAudio }), c.request(KIND.flags, token, { flags })];
   let toggles = 0;
   const leaveAt = Date.now() + jitter(config.stay);
   const chat = config.chat ? startChat(c, token, leaveAt, []) : null;
@@ -103,12 +112,15 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
     nextPeersIn: () => jitter(config.peersEvery),
     nextFlagsIn: () => jitter(config.flagsEvery),
     stopped: () => c.vanished,
-    peers: async () => checkPeers(c, c.record(peersRequest.kind, await c.fire(peersRequest)), session, inCall),
+    peers: async () => {
+      const res = await c.fire(peersRequest);
+      checkPeers(c, res.status === KIND.peers.quiet ? res : c.record(KIND.peers, res), session, inCall);
+    },
     flags: async () => {
       if (!inCall || conn.closed) return;
       const next = flags ^ CallFlag.withAudio; // mute / unmute
       const request = flagsRequests[toggles++ % 2]!;
-      const ok = await change('flags_propagation', () => c.fire(request).then((r) => c.record(request.kind, r).status === 200), next);
+      const ok = await change('flags_propagation', () => c.fire(request).then((r) => (r.status === KIND.flags.quiet ? r : c.record(KIND.flags, r)).status === 200), next);
       if (ok) flags = next;
       else inCall = false;
     },
@@ -119,7 +131,7 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
     conn.close();
     return done(false);
   }
-  await c.callAsync('call_leave', { token });
+  await c.onceAsync(KIND.callLeave, token);
   await chat?.done;
   // Leave the HPB room, say bye, close; then leave the conversation.
   if (!conn.closed) {
@@ -128,6 +140,6 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
     await conn.request('bye', 'bye', '{}', ANSWER_MS);
   }
   conn.close();
-  if (!c.vanished) await c.callAsync('room_leave', { token });
+  if (!c.vanished) await c.onceAsync(KIND.roomLeave, token);
   return done(conn.failures === 0);
 }

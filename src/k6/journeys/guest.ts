@@ -234,13 +234,15 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
         const request = muted ? unmuteRequest : muteRequest;
         muted = !muted;
         const r = await c.fire(request);
-        if (r.status !== flagsQuiet) c.record(KIND.flags, r);
-        if (r.status === 400) evicted('400'); // not in the call any more (lobby, read-only)
+        if (r.status !== flagsQuiet) {
+          c.record(KIND.flags, r);
+          if (r.status === 400) evicted('400'); // not in the call any more (lobby, read-only)
+        }
       } else if (chaosOn) {
         inCall = await joinCall();
       }
     }
-    if (chat !== null && now >= nextChat) {
+    if (now >= nextChat && chat !== null) {
       nextChat = now + jitter(chatEvery);
       await chat.post();
     }

@@ -1,8 +1,11 @@
-// The guest bundle every VU evaluates stays small (issue 29). 80 KB is today's bundle (about 71 KB:
-// both signaling modes, chat, metrics) with room for a feature; a source map (which k6 parses into
-// every VU and which cost CPU per request, see docs/beyond-one-machine.md), a bundled dependency or a
-// copy of a Node-side module would each push it past. Taking the HPB and chat code out (60 KB)
-// changed nothing measurable per request in bench:overhead, so both modes stay in one bundle.
+// The guest bundle every VU evaluates stays small (issue 29). 84 KB: today's bundle is 80 KB (both
+// signaling modes, chat, metrics, the guest's request kinds; 11.5 KB of it comments, kept so that a
+// stack trace points at readable code) with room for a small feature; a source map (which k6 parses
+// into every VU and which cost CPU per request, see docs/beyond-one-machine.md), a bundled
+// dependency or a copy of a Node-side module would each push it past. What a request costs is
+// counted in JS steps (`OVERHEAD_STEPS=1 npm run bench:overhead`), and code a mode never runs adds
+// none: taking the HPB and chat code out (60 KB then) changed nothing measurable per request in
+// bench:overhead, so both modes stay in one bundle.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -10,7 +13,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const BUNDLE = fileURLToPath(new URL('../../../dist/k6/guest-call.js', import.meta.url));
-const LIMIT_BYTES = 80_000;
+const LIMIT_BYTES = 84_000;
 
 test(`the guest bundle stays under ${LIMIT_BYTES / 1000} KB and carries no source map`, () => {
   const text = readFileSync(BUNDLE, 'utf8');
