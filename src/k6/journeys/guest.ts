@@ -197,8 +197,9 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
   // The stay written out, not through stay() and its plan of closures (issue 29): every JS step here
   // runs for most of the run's requests, and k6's engine pays for each call, closure and property
   // read. Peer polls and flag changes on their own jittered timers until the guest leaves.
-  let nextPeers = Date.now() + jitter(peersEvery);
+  // Drawn in stay()'s order, so that a seeded run (TALK_SEED) keeps its guests' schedules.
   let nextFlags = Date.now() + jitter(flagsEvery);
+  let nextPeers = Date.now() + jitter(peersEvery);
   let nextChat = chat !== null ? Date.now() + jitter(chatEvery) : Infinity;
   while (!c.vanished) {
     const wait = Math.min(nextFlags, nextPeers, nextChat, leaveAt) - Date.now();

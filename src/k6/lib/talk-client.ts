@@ -66,7 +66,7 @@ export interface Kind {
   /**
    * The one status that `record` would let pass without a look (the step expects exactly it, the
    * endpoint does not throttle, the body is not checked), or -1. The stay's repeated requests skip
-   * the call to `record` on it: `if (res.status !== r.kind.quiet) c.record(r, res)`.
+   * the call to `record` on it: `if (res.status !== k.quiet) c.record(k, res)`.
    */
   readonly quiet: number;
 }
