@@ -16,8 +16,8 @@
 // runs) and prints JS steps per request of each and where the journey's go: in this bench the ratio
 // followed that count (issue 29), and the count, unlike CPU time, does not drift with the machine.
 
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { build } from 'esbuild';
 import { k6BundleOptions } from '../scripts/k6-bundle.mjs';
@@ -26,8 +26,6 @@ import { fileURLToPath } from 'node:url';
 import { findK6 } from '../src/node/run/k6-binary.ts';
 import { startSimulator } from './child.ts';
 import { cpuSeconds, rssBytes } from './proc.ts';
-import { existsSync, readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const GUESTS = Number(process.env['OVERHEAD_GUESTS'] ?? 40);
