@@ -194,33 +194,31 @@ export class TalkClient {
   }
 
   /** A one-off request of a kind, blocking (no Prepared kept); records unexpected statuses. */
-  once(k: Kind, token?: string, values?: Values): TalkResponse {
+  once(k: Kind, token?: string, values?: Values, attendeeId?: number): TalkResponse {
     const body = values !== undefined && k.form ? (values as Record<string, string>) : null;
-    const res = http.request(k.method, this.url(k, token, values), body, { ...k.params, jar: this.jar });
+    const res = http.request(k.method, this.url(k, token, values, attendeeId), body, { ...k.params, jar: this.jar });
     return res.status === k.quiet ? res : this.record(k, res);
   }
 
   /** A one-off request of a kind without blocking; records unexpected statuses. */
-  onceAsync(k: Kind, token?: string, values?: Values): Promise<TalkResponse> {
+  onceAsync(k: Kind, token?: string, values?: Values, attendeeId?: number): Promise<TalkResponse> {
     const body = values !== undefined && k.form ? (values as Record<string, string>) : null;
-    return http.asyncRequest(k.method, this.url(k, token, values), body, { ...k.params, jar: this.jar }).then((res) => (res.status === k.quiet ? res : this.record(k, res)));
+    return http.asyncRequest(k.method, this.url(k, token, values, attendeeId), body, { ...k.params, jar: this.jar }).then((res) => (res.status === k.quiet ? res : this.record(k, res)));
   }
 
-  /** A one-off request: its kind worked out now (see `kind`). */
+  /** A request to prepare with its kind worked out now (see `kind`), for a client without kinds of its own. */
   prepare(id: EndpointId, step: Step = NO_STEP): Prepared {
     return this.request(this.kind(id, step), step.token, step.params, step.attendeeId);
   }
 
-  /** Blocking request; records unexpected statuses and throttling. */
+  /** Blocking one-off request, its kind worked out now; records unexpected statuses and throttling. */
   call(id: EndpointId, step: Step = NO_STEP): TalkResponse {
-    const r = this.prepare(id, step);
-    return this.record(r.kind, http.request(r.kind.method, r.url, r.body, r.params));
+    return this.once(this.kind(id, step), step.token, step.params, step.attendeeId);
   }
 
-  /** Non-blocking request (k6 event loop), for the long-poll that runs beside the call actions. */
+  /** Non-blocking one-off request (k6 event loop), its kind worked out now. */
   callAsync(id: EndpointId, step: Step = NO_STEP): Promise<TalkResponse> {
-    const r = this.prepare(id, step);
-    return this.fire(r).then((res) => this.record(r.kind, res));
+    return this.onceAsync(this.kind(id, step), step.token, step.params, step.attendeeId);
   }
 
   /**
