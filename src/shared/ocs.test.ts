@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { joinedSession, looksLikeOcs, newestMessageId, parseOcsBody, peersInCallBody, type BodyKind } from './ocs.ts';
+import { joinedSession, listsSession, looksLikeOcs, newestMessageId, parseOcsBody, sessionsIn, type BodyKind } from './ocs.ts';
 import { phpJson } from './php-json.ts';
 
 const TABLE: [string, string, string, BodyKind][] = [
@@ -51,7 +51,7 @@ test('phpJson writes what PHP json_encode(JSON_HEX_TAG) writes', () => {
   }
 });
 
-test('peersInCallBody agrees with JSON.parse on GET /call answers, whoever wrote them', () => {
+test('sessionsIn and listsSession agree with JSON.parse on GET /call answers, whoever wrote them', () => {
   const peer = (sessionId: string, displayName = 'talkload guest 1') => ({ actorType: 'guests', actorId: 'x', displayName, token: 't', lastPing: 1, sessionId });
   for (const me of [TALK_ID, 'a'.repeat(255)]) {
     const cases: [string, unknown[]][] = [
@@ -70,12 +70,12 @@ test('peersInCallBody agrees with JSON.parse on GET /call answers, whoever wrote
           const body = write(envelope(data));
           const parsed = (JSON.parse(body) as ReturnType<typeof envelope>).ocs.data as { sessionId: string }[];
           const want = { count: parsed.length, listed: parsed.some((p) => p.sessionId === me) };
-          assert.deepEqual(peersInCallBody(body, forms), want, `${name}: joined via ${joinWriter}, peers via ${writer}, id ${me.slice(0, 8)}`);
+          assert.deepEqual({ count: sessionsIn(body), listed: listsSession(body, forms) }, want, `${name}: joined via ${joinWriter}, peers via ${writer}, id ${me.slice(0, 8)}`);
         }
       }
     }
   }
-  assert.equal(peersInCallBody('{"ocs":{"data":[]}}', ['']).listed, false);
+  assert.equal(listsSession('{"ocs":{"data":[]}}', ['']), false);
 });
 
 test('the id searched first is the one the server wrote (one search per poll when listed)', () => {

@@ -81,17 +81,12 @@ export function ocsErrorReason(parsed: ParsedBody): string | undefined {
   return typeof e === 'string' ? e : undefined;
 }
 
-/**
- * The peers listed by a `GET /call` answer, read without parsing it: k6 runs this on every peer
- * poll of every guest, and JSON.parse in k6's JS engine costs more than the rest of the request.
- * Entries are counted by their `"sessionId":` key (a string followed by a colon is a key, and a
- * key's own text cannot hold an unescaped quote, so display names do not count); `listed` says
- * whether our session is one of them, searched for as the server writes it (`forms` from
- * `joinedSession`: a real Talk writes the `/` of its ids as `\/`). Whitespace in the JSON is allowed.
- */
-export function peersInCallBody(body: string, forms: readonly string[]): { readonly count: number; readonly listed: boolean } {
-  return { count: sessionsIn(body), listed: listsSession(body, forms) };
-}
+// The peers listed by a `GET /call` answer are read without parsing it (sessionsIn, listsSession): k6
+// runs this on every peer poll of every guest, and JSON.parse in k6's JS engine costs more than the
+// rest of the request. Entries are counted by their `"sessionId":` key (a string followed by a colon
+// is a key, and a key's own text cannot hold an unescaped quote, so display names do not count); our
+// session is searched for as the server writes it (`forms` from `joinedSession`: a real Talk writes
+// the `/` of its ids as `\/`). Whitespace in the JSON is allowed.
 
 /**
  * Whether a peer list names our session (`forms` from `joinedSession`). Native string searches, not
