@@ -193,7 +193,9 @@ async function steps(fullScript: string): Promise<void> {
   const total = (text: string): number => Number(/^total (\d+)/.exec(text)?.[1] ?? NaN);
   const full = read(join(dir, 'full.txt'));
   const bare = read(join(dir, 'bare.txt'));
-  console.log(`\nJS steps (instructions k6's engine ran) per request: full ${(total(full) / f.requests).toFixed(0)}, bare ${(total(bare) / b.requests).toFixed(0)} (${f.requests} and ${b.requests} requests in the window)`);
+  // Property reads and writes: a map lookup each in k6's engine, where most other steps index an array.
+  const props = (text: string): number => (/== instruction\n([\s\S]*?)\n==/.exec(text)?.[1] ?? '').split('\n').filter((l) => l.includes('Prop')).reduce((n, l) => n + Number(l.split(' ')[0]), 0);
+  console.log(`\nJS steps (instructions k6's engine ran) per request: full ${(total(full) / f.requests).toFixed(0)}, bare ${(total(bare) / b.requests).toFixed(0)} (${f.requests} and ${b.requests} requests in the window); of them property reads and writes: full ${(props(full) / f.requests).toFixed(0)}, bare ${(props(bare) / b.requests).toFixed(0)}`);
   // Where the full journey's steps go, per request, by function.
   const fns = /== function\n([\s\S]*?)\n==/.exec(full)?.[1]?.split('\n').slice(0, 15) ?? [];
   console.log(`full journey by function, steps per request: ${fns.map((l) => { const [n, ...name] = l.split(' '); return `${name.join(' ')} ${(Number(n) / f.requests).toFixed(1)}`; }).join(', ')}`);

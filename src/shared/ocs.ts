@@ -111,7 +111,8 @@ export function sessionsIn(body: string): number {
   return count;
 }
 
-const SESSION_ID_TIGHT = '"sessionId":';
+/** The key as PHP and JS write it (no whitespace): what the peer check splits on. */
+export const SESSION_ID_TIGHT = '"sessionId":';
 const SESSION_ID_KEY = /"sessionId"\s*:/g;
 /** A `sessionId` key with a string value, escapes included, as the server wrote it. */
 const SESSION_ID_VALUE = /"sessionId"\s*:\s*"((?:[^"\\]|\\.)*)"/;
@@ -121,7 +122,8 @@ export interface JoinedSession {
   readonly id: string;
   /**
    * The id as it may stand inside a JSON string of a later answer, most likely first: as this
-   * server wrote it in the join answer, then as PHP writes it, then unescaped.
+   * server wrote it in the join answer, then as PHP writes it, then unescaped. Never empty, nor
+   * any of them: a join answer without a session id is no join.
    */
   readonly forms: readonly string[];
 }
@@ -167,6 +169,7 @@ function joinedSessionSlow(body: string): JoinedSession | undefined {
     const m = SESSION_ID_VALUE.exec(body);
     if (m) {
       const raw = m[1]!;
+      if (raw === '') return undefined;
       // Plain ids (no escapes, no '/') need no decoding and have one written form.
       if (!raw.includes('\\') && !raw.includes('/')) return { id: raw, forms: [raw] };
       let id: unknown;
@@ -180,7 +183,7 @@ function joinedSessionSlow(body: string): JoinedSession | undefined {
   }
   try {
     const id = (JSON.parse(body) as { ocs?: { data?: { sessionId?: unknown } } }).ocs?.data?.sessionId;
-    return typeof id === 'string' ? { id, forms: unique(writtenForms(id)) } : undefined;
+    return typeof id === 'string' && id !== '' ? { id, forms: unique(writtenForms(id)) } : undefined;
   } catch {
     return undefined;
   }
@@ -204,10 +207,10 @@ export function newestMessageId(body: unknown, known: number): number {
  * peer poll is the most frequent request a guest reads): a cut body does not end in `}`.
  */
 export function looksLikeOcs(body: string): boolean {
-  // As PHP writes it: one native call for the head (issue 29); any other writer the longer way.
-  if (!body.startsWith('{"ocs":') && (body.charCodeAt(0) !== 123 || !body.includes('"ocs"'))) return false;
+  // As PHP writes it: two native calls (issue 29); any other writer the longer way.
+  if (body.startsWith('{"ocs":') && body.endsWith('}')) return true;
+  if (body.charCodeAt(0) !== 123 || !body.includes('"ocs"')) return false;
   let end = body.length - 1;
-  if (body.charCodeAt(end) === 125) return true;
   // PHP writes no whitespace after the object; a proxy or another writer may.
   while (end > 0 && body.charCodeAt(end) <= 32) end--;
   return body.charCodeAt(end) === 125;

@@ -43,7 +43,7 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
   }
   if (settings?.signalingMode !== 'external' || typeof settings.server !== 'string' || settings.server === '') {
     metrics.hpbUnexpected.add(1, { step: 'settings', code: settings ? `mode_${settings.signalingMode ?? 'none'}` : 'bad_body' });
-    await c.onceAsync(KIND.roomLeave, token);
+    c.record(KIND.roomLeave, await c.sendAsync(KIND.roomLeave));
     return done(false);
   }
   const release = await handshakeTurn();
@@ -52,7 +52,7 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
   const finish = async (ok: boolean): Promise<boolean> => {
     release();
     conn.close();
-    if (!c.vanished) await c.onceAsync(KIND.roomLeave, token);
+    if (!c.vanished) c.record(KIND.roomLeave, await c.sendAsync(KIND.roomLeave));
     return done(ok && conn.failures === 0);
   };
   if (!(await conn.opened)) {
@@ -97,30 +97,30 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
   };
 
   let flags = joinFlags(random);
-  let inCall = await change('call_propagation', () => c.onceAsync(KIND.callJoin, token, { flags }).then((r) => r.status === 200 && !c.badBody(r)), flags);
+  let inCall = await change('call_propagation', () => c.sendAsync(KIND.callJoin, { flags }).then((res) => { const r = c.record(KIND.callJoin, res); return r.status === 200 && !c.badBody(r); }), flags);
   if (inCall) metrics.callJoins.add(1);
 
-  const peersRequest = c.request(KIND.peers, token);
+  const peersRequest = c.request(KIND.peers);
   // Mute and unmute, prepared once (a flag change alternates them).
-  const flagsRequests = [c.request(KIND.flags, token, { flags: flags ^ CallFlag.withAudio }), c.request(KIND.flags, token, { flags })];
+  const flagsRequests = [c.request(KIND.flags, { flags: flags ^ CallFlag.withAudio }), c.request(KIND.flags, { flags })];
   let toggles = 0;
-  const leaveAt = Date.now() + jitter(config.stay);
+  const leaveAt = Date.now() + jitter(config.stay * 1000);
   const chat = config.chat ? startChat(c, token, leaveAt, []) : null;
   await stay({
     leaveAt,
-    ...(chat ? { chat: { nextIn: () => jitter(config.chatEvery), post: chat.post } } : {}),
-    nextPeersIn: () => jitter(config.peersEvery),
-    nextFlagsIn: () => jitter(config.flagsEvery),
+    ...(chat ? { chat: { nextIn: () => jitter(config.chatEvery * 1000), post: chat.post } } : {}),
+    nextPeersIn: () => jitter(config.peersEvery * 1000),
+    nextFlagsIn: () => jitter(config.flagsEvery * 1000),
     stopped: () => c.vanished,
     peers: async () => {
-      const res = await c.fire(peersRequest);
-      checkPeers(c, res.status === KIND.peers.quiet ? res : c.record(KIND.peers, res), session, inCall);
+      const res = c.record(KIND.peers, await peersRequest.send());
+      if (res.status === 200) checkPeers(c, res.body, session.forms, inCall);
     },
     flags: async () => {
       if (!inCall || conn.closed) return;
       const next = flags ^ CallFlag.withAudio; // mute / unmute
       const request = flagsRequests[toggles++ % 2]!;
-      const ok = await change('flags_propagation', () => c.fire(request).then((r) => (r.status === KIND.flags.quiet ? r : c.record(KIND.flags, r)).status === 200), next);
+      const ok = await change('flags_propagation', () => request.send().then((r) => c.record(KIND.flags, r).status === 200), next);
       if (ok) flags = next;
       else inCall = false;
     },
@@ -131,7 +131,7 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
     conn.close();
     return done(false);
   }
-  await c.onceAsync(KIND.callLeave, token);
+  c.record(KIND.callLeave, await c.sendAsync(KIND.callLeave));
   await chat?.done;
   // Leave the HPB room, say bye, close; then leave the conversation.
   if (!conn.closed) {
@@ -140,6 +140,6 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
     await conn.request('bye', 'bye', '{}', ANSWER_MS);
   }
   conn.close();
-  if (!c.vanished) await c.onceAsync(KIND.roomLeave, token);
+  if (!c.vanished) c.record(KIND.roomLeave, await c.sendAsync(KIND.roomLeave));
   return done(conn.failures === 0);
 }

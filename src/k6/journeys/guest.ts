@@ -36,7 +36,8 @@ const KIND = {
   capabilities: kindOf(config.target, 'capabilities'),
   roomJoin: kindOf(config.target, 'room_join', { checkBody: true }),
   guestName: kindOf(config.target, 'guest_name'),
-  settings: kindOf(config.target, 'signaling_settings', { keepBody: true }),
+  // Its body says whether the server has an HPB: read unless the run is told internal signaling.
+  settings: kindOf(config.target, 'signaling_settings', { keepBody: config.signaling !== 'internal', tokenQuery: 'token' }),
   poll: kindOf(config.target, 'signaling_poll', { timeoutMs: Timeouts.signalingPollTimeoutSeconds * 1000 }),
   callJoin: kindOf(config.target, 'call_join', { alsoExpect: chaos('call_join'), checkBody: true }),
   peers: kindOf(config.target, 'call_peers', { keepBody: true, alsoExpect: chaos('call_peers') }),
@@ -47,41 +48,11 @@ const KIND = {
   roomLeave: kindOf(config.target, 'room_leave'),
 };
 
+/** Mute / unmute: a module constant, not a property read per flag change. */
+const WITH_AUDIO = CallFlag.withAudio;
+
 /** Failures in a row of this VU's journeys (each VU is its own JS runtime); see failurePauseMs. */
 let failuresInARow = 0;
-
-interface PollState {
-  stopping: boolean;
-  /** Clock ms at which the latest long-poll (the ping) was sent, and the one before it. */
-  sentAt: number;
-  previousSentAt: number;
-  /** Cuts a retry wait short when the journey ends. */
-  interrupt: (() => void) | null;
-}
-
-/** Internal signaling: a new long-poll the moment the previous one returns (this is the ping). */
-async function pollLoop(c: TalkClient, token: string, state: PollState): Promise<void> {
-  const poll = c.request(KIND.poll, token);
-  let failures = 0;
-  while (!state.stopping) {
-    state.previousSentAt = state.sentAt;
-    state.sentAt = Date.now();
-    const res = await c.fire(poll);
-    if (res.status !== KIND.poll.quiet) c.record(KIND.poll, res);
-    if (res.status === 200) {
-      failures = 0;
-      continue;
-    }
-    // The web client stops on these and retries anything else every 10 s, 30 times at most.
-    if (res.status === 404 || res.status === 403 || res.status === 409) return;
-    if (++failures >= 30) return;
-    await new Promise<void>((resolve) => {
-      state.interrupt = resolve;
-      setTimeout(resolve, 10_000);
-    });
-    state.interrupt = null;
-  }
-}
 
 /**
  * A VU carries `guestsPerVu` guests at once (k6's async API: every step awaits, nothing blocks the
@@ -120,8 +91,8 @@ export async function guestJourney(data: SetupData, guestNo: number): Promise<bo
   // Seeded runs (TALK_SEED) make the same choices per guest, so CI runs are comparable.
   const random = config.seed ? seededRandom(config.seed * 1_000_003 + guestNo) : Math.random;
   /** ±20 % so that a thousand guests do not act in lockstep; whole ms, as k6 timers count them. */
-  const jitter = (seconds: number): number => Math.round(seconds * 1000 * (0.8 + random() * 0.4));
-  const c = new TalkClient(config.target);
+  const jitter = (ms: number): number => Math.round(ms * (0.8 + random() * 0.4));
+  const c = TalkClient.guest(config.target, token);
   const done = (ok: boolean): boolean => {
     const success = ok && c.unexpected === 0 && !c.vanished;
     metrics.journeySuccess.add(success);
@@ -134,29 +105,33 @@ export async function guestJourney(data: SetupData, guestNo: number): Promise<bo
   // a blocking request costs k6 less than an async one (no promise, no event-loop round trip), and
   // is not awaited (an await of a value that is already there still costs a promise job).
   const blocking = config.guestsPerVu === 1;
-  if (blocking) c.once(KIND.capabilities, token);
-  else await c.onceAsync(KIND.capabilities, token);
-  const joined = blocking ? c.once(KIND.roomJoin, token) : await c.onceAsync(KIND.roomJoin, token);
-  const session = joined.status === 200 && typeof joined.body === 'string' ? joinedSession(joined.body) : undefined;
+  if (blocking) c.once(KIND.capabilities);
+  else c.record(KIND.capabilities, await c.sendAsync(KIND.capabilities));
+  const joined = blocking ? c.once(KIND.roomJoin) : c.record(KIND.roomJoin, await c.sendAsync(KIND.roomJoin));
+  // Read once: each read of a k6 response's body converts the Go string again.
+  const joinedBody = joined.status === 200 ? joined.body : undefined;
+  const session = typeof joinedBody === 'string' ? joinedSession(joinedBody) : undefined;
   if (session === undefined) return done(false);
   c.joined = true;
   if (config.guestNames) {
     const name = { displayName: `talkload guest ${guestNo}` };
-    if (blocking) c.once(KIND.guestName, token, name);
-    else await c.onceAsync(KIND.guestName, token, name);
+    if (blocking) c.once(KIND.guestName, name);
+    else c.record(KIND.guestName, await c.sendAsync(KIND.guestName, name));
     if (c.vanished) return done(false);
   }
-  const settings = blocking ? c.once(KIND.settings, token, { token }) : await c.onceAsync(KIND.settings, token, { token });
+  const settings = blocking ? c.once(KIND.settings) : c.record(KIND.settings, await c.sendAsync(KIND.settings));
   const ctx: StayContext = { token, session, random, jitter, done };
   // With an HPB the guest signals over a WebSocket to it (auto: as the server's settings say).
-  const external = typeof settings.body === 'string' && settings.body.includes('"signalingMode":"external"');
-  if (config.signaling === 'hpb' || (config.signaling === 'auto' && external)) {
-    if (settings.status !== 200 || typeof settings.body !== 'string') {
-      // Leave the conversation the guest joined: a failed guest leaves no session behind.
-      await c.onceAsync(KIND.roomLeave, token);
-      return done(false);
+  if (config.signaling !== 'internal') {
+    const body = settings.body;
+    if (config.signaling === 'hpb' || (typeof body === 'string' && body.includes('"signalingMode":"external"'))) {
+      if (settings.status !== 200 || typeof body !== 'string') {
+        // Leave the conversation the guest joined: a failed guest leaves no session behind.
+        c.record(KIND.roomLeave, await c.sendAsync(KIND.roomLeave));
+        return done(false);
+      }
+      return hpbStay(c, ctx, body);
     }
-    return hpbStay(c, ctx, settings.body);
   }
   return internalStay(c, ctx);
 }
@@ -164,12 +139,49 @@ export async function guestJourney(data: SetupData, guestNo: number): Promise<bo
 /** Internal signaling: the long-poll loop runs beside the call for the whole stay. */
 async function internalStay(c: TalkClient, { token, session, random, jitter, done }: StayContext): Promise<boolean> {
   const sessionId = session.id;
-  const state: PollState = { stopping: false, sentAt: Date.now(), previousSentAt: Date.now(), interrupt: null };
-  const polling = pollLoop(c, token, state);
+  const forms = session.forms;
+  // The long-poll's state lives in variables the poll loop's closure shares with the stay, not in an
+  // object: a local is an index in k6's JS engine, a property read a map lookup (issue 29).
+  let stopping = false;
+  /** Clock ms at which the latest long-poll (the ping) was sent, and the one before it. */
+  let sentAt = Date.now();
+  let previousSentAt = sentAt;
+  /** Cuts a retry wait short when the journey ends. */
+  let interrupt = null as (() => void) | null;
+  /** A new long-poll the moment the previous one returns (this is the ping). */
+  const pollLoop = async (): Promise<void> => {
+    const sendPoll = c.request(KIND.poll).send;
+    const quiet = KIND.poll.quiet;
+    let failures = 0;
+    while (!stopping) {
+      previousSentAt = sentAt;
+      sentAt = Date.now();
+      const res = await sendPoll();
+      const status = res.status;
+      if (status !== quiet) c.record(KIND.poll, res);
+      if (status === 200) {
+        failures = 0;
+        continue;
+      }
+      // The web client stops on these and retries anything else every 10 s, 30 times at most.
+      if (status === 404 || status === 403 || status === 409) return;
+      if (++failures >= 30) return;
+      await new Promise<void>((resolve) => {
+        interrupt = resolve;
+        setTimeout(resolve, 10_000);
+      });
+      interrupt = null;
+    }
+  };
+  const polling = pollLoop();
 
   let flags = joinFlags(random);
-  const joinCall = (): Promise<boolean> => c.onceAsync(KIND.callJoin, token, { flags }).then((r) => r.status === 200 && !c.badBody(r));
-  let inCall = await joinCall();
+  /** Whether a call join's answer put the guest in the call (no async function of its own: one promise less). */
+  const joinedCall = (res: TalkResponse): boolean => {
+    const r = c.record(KIND.callJoin, res);
+    return r.status === 200 && !c.badBody(r);
+  };
+  let inCall = joinedCall(await c.sendAsync(KIND.callJoin, { flags }));
   if (inCall) metrics.callJoins.add(1);
   /**
    * The room took the guest out of the call (lobby, read-only: issue 24 item 3). Out of the call
@@ -182,16 +194,19 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
   };
 
   // The requests that repeat during the stay, prepared once: mute and unmute alternate.
-  const peersRequest = c.request(KIND.peers, token);
-  const roomRequest = config.chaos ? c.request(KIND.roomGet, token) : null;
-  const muteRequest = c.request(KIND.flags, token, { flags: flags ^ CallFlag.withAudio });
-  const unmuteRequest = c.request(KIND.flags, token, { flags });
+  const sendPeers = c.request(KIND.peers).send;
+  const sendRoom = config.chaos ? c.request(KIND.roomGet).send : null;
+  const sendMute = c.request(KIND.flags, { flags: flags ^ WITH_AUDIO }).send;
+  const sendUnmute = c.request(KIND.flags, { flags }).send;
   let muted = false;
-  const { peersEvery, flagsEvery, chatEvery, chaos: chaosOn } = config;
+  const { chaos: chaosOn } = config;
+  const peersEvery = config.peersEvery * 1000;
+  const flagsEvery = config.flagsEvery * 1000;
+  const chatEvery = config.chatEvery * 1000;
   const peersQuiet = KIND.peers.quiet;
   const flagsQuiet = KIND.flags.quiet;
   // ±20 % like the other timers, so that guests who joined together do not all leave together.
-  const leaveAt = Date.now() + jitter(config.stay);
+  const leaveAt = Date.now() + jitter(config.stay * 1000);
   const chat = config.chat ? startChat(c, token, leaveAt, chaos('chat')) : null;
 
   // The stay written out, not through stay() and its plan of closures (issue 29): every JS step here
@@ -201,46 +216,48 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
   let nextFlags = Date.now() + jitter(flagsEvery);
   let nextPeers = Date.now() + jitter(peersEvery);
   let nextChat = chat !== null ? Date.now() + jitter(chatEvery) : Infinity;
-  while (!c.vanished) {
+  for (;;) {
     const wait = Math.min(nextFlags, nextPeers, nextChat, leaveAt) - Date.now();
     if (wait > 0) await delay(wait);
+    // A guest whose session vanished (a 404 since the last look) stops here.
     const now = Date.now();
     if (now >= leaveAt || c.vanished) break;
     if (now >= nextPeers) {
       nextPeers = now + jitter(peersEvery);
       // The ping the server may be counting: the poll sent last, or the one before it when the last
       // left so recently that this request may overtake it (two connections, no order between them).
-      const pingSentAt = now - state.sentAt < 1000 ? state.previousSentAt : state.sentAt;
-      const peers = await c.fire(peersRequest);
-      if (peers.status !== peersQuiet) c.record(KIND.peers, peers);
+      const pingSentAt = now - sentAt < 1000 ? previousSentAt : sentAt;
+      const peers = await sendPeers();
+      const status = peers.status;
+      if (status !== peersQuiet) c.record(KIND.peers, peers);
       if (!chaosOn) {
-        checkPeers(c, peers, session, inCall, Date.now() - pingSentAt);
-      } else if (inCall && (peers.status === 412 || peers.status === 403)) {
+        if (status === 200) checkPeers(c, peers.body, forms, inCall, pingSentAt);
+      } else if (inCall && (status === 412 || status === 403)) {
         // Lobby or read-only on: GET /call answers 412/403 to a guest it took out of the call.
-        evicted(String(peers.status));
-      } else if (inCall && peers.status === 200 && roomRequest !== null && !listsSelf(peers, session)) {
+        evicted(String(status));
+      } else if (inCall && status === 200 && sendRoom !== null && !listsSelf(peers, session)) {
         // Off again before this poll: 200 without us. The room says whether we are still in the call
         // (participantFlags of our own session), as the web client learns it from its signaling.
-        const room = c.record(KIND.roomGet, await c.fire(roomRequest));
+        const room = c.record(KIND.roomGet, await sendRoom());
         if (room.status === 200 && ownCallFlags(room) === 0) evicted('flags_0');
-        else checkPeers(c, peers, session, inCall, Date.now() - pingSentAt);
-      } else {
-        checkPeers(c, peers, session, inCall, Date.now() - pingSentAt);
+        else checkPeers(c, peers.body, forms, inCall, pingSentAt);
+      } else if (status === 200) {
+        checkPeers(c, peers.body, forms, inCall, pingSentAt);
       }
     }
     if (now >= nextFlags) {
       nextFlags = now + jitter(flagsEvery);
       if (inCall) {
-        flags ^= CallFlag.withAudio; // mute / unmute
-        const request = muted ? unmuteRequest : muteRequest;
+        flags ^= WITH_AUDIO; // mute / unmute
+        const send = muted ? sendUnmute : sendMute;
         muted = !muted;
-        const r = await c.fire(request);
+        const r = await send();
         if (r.status !== flagsQuiet) {
           c.record(KIND.flags, r);
           if (r.status === 400) evicted('400'); // not in the call any more (lobby, read-only)
         }
       } else if (chaosOn) {
-        inCall = await joinCall();
+        inCall = joinedCall(await c.sendAsync(KIND.callJoin, { flags }));
       }
     }
     if (now >= nextChat && chat !== null) {
@@ -251,21 +268,21 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
 
   if (c.vanished) {
     // The session is gone: nothing to leave; stop the poll (it ends on its own 404) and the chat.
-    state.stopping = true;
-    state.interrupt?.();
+    stopping = true;
+    interrupt?.();
     await chat?.done;
     await polling;
     return done(false);
   }
-  await c.onceAsync(KIND.callLeave, token);
+  c.record(KIND.callLeave, await c.sendAsync(KIND.callLeave));
   await chat?.done;
   // Stop the poll: a message to our own session ends the held request at its next 1 s tick.
-  state.stopping = true;
-  state.interrupt?.();
+  stopping = true;
+  interrupt?.();
   const fn = JSON.stringify({ to: sessionId, type: 'leaving', payload: {} });
-  await c.onceAsync(KIND.send, token, { messages: JSON.stringify([{ ev: 'message', fn, sessionId }]) });
+  c.record(KIND.send, await c.sendAsync(KIND.send, { messages: JSON.stringify([{ ev: 'message', fn, sessionId }]) }));
   await polling;
-  if (!c.vanished) await c.onceAsync(KIND.roomLeave, token);
+  if (!c.vanished) c.record(KIND.roomLeave, await c.sendAsync(KIND.roomLeave));
   return done(true);
 }
 

@@ -7,7 +7,7 @@
 // bare k6 script; k6's JS engine pays for every step, issue 29). What a request is apart from the
 // guest's token, values and jar, its Kind (method, path, k6 params, expected statuses), is worked
 // out once per VU by the journeys (`kindOf` at init); a guest then prepares its requests from kinds
-// in a few steps each, and a request that repeats is prepared once (then fire + record).
+// in a few steps each, and a request that repeats is prepared once (then send + record).
 
 import http, { type CookieJar, type Params, type RefinedResponse, type ResponseType } from 'k6/http';
 import encoding from 'k6/encoding';
@@ -31,6 +31,11 @@ export interface Shape {
    * Keeps the body. For the once-per-guest steps; repeated steps stay cheap.
    */
   readonly checkBody?: boolean;
+  /**
+   * The query parameter that carries the conversation token, for a kind whose path has none
+   * (`GET /signaling/settings?token=`): a guest's URL is then built as any token kind's.
+   */
+  readonly tokenQuery?: string;
 }
 
 /** Query (GET) or form body (other methods); k6 formats numbers and booleans. */
@@ -54,7 +59,7 @@ export interface Kind {
   readonly base: string;
   /** The URL (no placeholder), or what comes before its one `{token}` (most endpoints). */
   readonly head: string;
-  /** What comes after its one `{token}`; null when the path has none or another shape. */
+  /** What comes after its one `{token}` (or its `tokenQuery`); null when it has none or another shape. */
   readonly tail: string | null;
   readonly fixed: boolean;
   /** k6 params without the jar: only what differs from the run's defaults (k6 parses every key). */
@@ -71,12 +76,11 @@ export interface Kind {
   readonly quiet: number;
 }
 
-/** A request of one client, ready to send (see TalkClient.request). */
+/** A request of one client ready to send (see TalkClient.request): each `send()` sends it once more. */
 export interface Prepared {
   readonly kind: Kind;
-  readonly url: string;
-  readonly body: Record<string, string> | null;
-  readonly params: Params;
+  /** Sends it without looking at the answer: the caller passes the response to `record`. */
+  readonly send: () => Promise<TalkResponse>;
 }
 
 /**
@@ -84,6 +88,11 @@ export interface Prepared {
  * of these means the guest was removed under it (issue 24 item 4), not that the endpoint failed.
  */
 const NEEDS_SESSION: ReadonlySet<EndpointId> = new Set<EndpointId>(['guest_name', 'call_join', 'call_flags', 'call_peers', 'call_leave', 'signaling_poll', 'signaling_send', 'room_leave', 'chat_send', 'chat_receive']);
+// k6's request functions, looked up once: each property read is a map lookup in k6's JS engine, and
+// these run for every request (issue 29). They are the default client's, bound in Go: no `this`.
+const httpRequest = http.request;
+const httpAsyncRequest = http.asyncRequest;
+
 // The default for a request without its own callback: most call-flow steps expect exactly 200.
 http.setResponseCallback(http.expectedStatuses(200));
 
@@ -97,6 +106,11 @@ function callbackFor(codes: readonly number[]): ReturnType<typeof http.expectedS
     callbacks.set(key, cb);
   }
   return cb;
+}
+
+/** A GET kind's values are its query: `url()` builds it, the kinds' fast path does not (a programming error). */
+function valuesInQuery(k: Kind): never {
+  throw new Error(`TalkClient: ${k.id} is a ${k.method}: its values go in the URL (call, callAsync, prepare or the kind's tokenQuery)`);
 }
 
 /** A step with nothing to add (a default argument would be a new object per call). */
@@ -120,14 +134,15 @@ export function kindOf(base: string, id: EndpointId, shape: Shape = NO_STEP, hea
   if (shape.keepBody === true || checkBody) params.responseType = 'text';
   if (shape.timeoutMs !== undefined) params.timeout = shape.timeoutMs; // a number: k6 need not parse a duration text per request
   const parts = PATH_PARTS[id];
+  const inQuery = shape.tokenQuery !== undefined && parts.length === 1;
   return {
     id,
     method,
     form: method !== 'GET',
     base,
-    head: base + parts[0]!,
-    tail: parts.length === 3 && parts[1] === 'token' ? parts[2]! : null,
-    fixed: parts.length === 1,
+    head: base + parts[0]! + (inQuery ? `?${encodeURIComponent(shape.tokenQuery!)}=` : ''),
+    tail: inQuery ? '' : parts.length === 3 && parts[1] === 'token' ? parts[2]! : null,
+    fixed: parts.length === 1 && !inQuery,
     params,
     expected,
     throttles,
@@ -148,19 +163,35 @@ export class TalkClient {
   joined = false;
   /** The guest's session is gone: the journey stops making requests. */
   vanished = false;
-  /** Responses of `checkBody` steps whose body was cut or not OCS. */
-  private readonly badBodies = new WeakSet<object>();
+  /**
+   * The latest response of a `checkBody` step whose body was cut or not OCS: a caller asks right
+   * after `record` (`badBody`), so one is enough, and no set is made per guest.
+   */
+  private lastBadBody: object | null = null;
   private readonly headers: Readonly<Record<string, string>>;
   private readonly authenticated: boolean;
+  /** The conversation of a guest client (`TalkClient.guest`), and its token URL-encoded once. */
+  private readonly token: string;
+  private readonly at: string;
 
   /** A guest has no credentials; a user sends Basic auth and keeps a jar too (reference 1.4). */
-  constructor(base: string, credentials?: { user: string; password: string }) {
+  constructor(base: string, credentials?: { user: string; password: string }, token = '') {
     this.base = base;
     this.jar = new http.CookieJar();
     this.authenticated = credentials !== undefined;
     this.headers = credentials
       ? { ...GUEST_HEADERS, Authorization: 'Basic ' + encoding.b64encode(`${credentials.user}:${credentials.password}`) }
       : GUEST_HEADERS;
+    this.token = token;
+    this.at = encodeURIComponent(token);
+  }
+
+  /**
+   * A guest in conversation `token`: its requests of a kind (`once`, `sendAsync`, `request`) go
+   * there, its token encoded once per guest, not once per request.
+   */
+  static guest(base: string, token: string): TalkClient {
+    return new TalkClient(base, undefined, token);
   }
 
   /** The kind of a request of this client (its headers), worked out now: for one-off requests. */
@@ -174,7 +205,7 @@ export class TalkClient {
       : k.tail !== null && token ? k.head + encodeURIComponent(token) + k.tail
       : k.base + buildPath(k.id, { token, attendeeId });
     if (values !== undefined && !k.form) {
-      let sep = '?';
+      let sep = url.includes('?') ? '&' : '?';
       for (const name in values) {
         url += sep + encodeURIComponent(name) + '=' + encodeURIComponent(String(values[name]));
         sep = '&';
@@ -183,63 +214,75 @@ export class TalkClient {
     return url;
   }
 
+  // A kind's request in this client's conversation (`TalkClient.guest`), or to `url` (the general
+  // path: `prepare`, `call`, `callAsync`). The URL of most is head + token + tail, written out in
+  // each of the three methods below: a method of its own cost 8 JS steps per request (issue 29).
+  // Values are a form body; a GET's values go in its URL, which only the general path builds.
+
   /**
    * A request of a kind ready to send, for a journey that sends the same one many times (the
-   * long-poll, the peer poll): URL, body and params are worked out once, not per request.
+   * long-poll, the peer poll): URL, body and params are worked out once, not per request, and its
+   * `send` reads no property (a closure over them).
    */
-  request(k: Kind, token?: string, values?: Values, attendeeId?: number): Prepared {
-    // k6 writes numbers and booleans in a form body as text itself; no copy of the values needed.
-    const body = values !== undefined && k.form ? (values as Record<string, string>) : null;
-    return { kind: k, url: this.url(k, token, values, attendeeId), body, params: { ...k.params, jar: this.jar } };
+  request(k: Kind, values?: Values, url?: string): Prepared {
+    const method = k.method;
+    const to = url ?? (k.tail !== null ? k.head + this.at + k.tail : this.url(k, this.token));
+    const body = values === undefined ? null : k.form ? (values as Record<string, string>) : url === undefined ? valuesInQuery(k) : null;
+    const params = { ...k.params, jar: this.jar };
+    return { kind: k, send: () => httpAsyncRequest(method, to, body, params) };
   }
 
   /** A one-off request of a kind, blocking (no Prepared kept); records unexpected statuses. */
-  once(k: Kind, token?: string, values?: Values, attendeeId?: number): TalkResponse {
-    const body = values !== undefined && k.form ? (values as Record<string, string>) : null;
-    const res = http.request(k.method, this.url(k, token, values, attendeeId), body, { ...k.params, jar: this.jar });
+  once(k: Kind, values?: Values, url?: string): TalkResponse {
+    const body = values === undefined ? null : k.form ? (values as Record<string, string>) : url === undefined ? valuesInQuery(k) : null;
+    const res = httpRequest(k.method, url ?? (k.tail !== null ? k.head + this.at + k.tail : this.url(k, this.token)), body, { ...k.params, jar: this.jar });
     return res.status === k.quiet ? res : this.record(k, res);
   }
 
-  /** A one-off request of a kind without blocking; records unexpected statuses. */
-  onceAsync(k: Kind, token?: string, values?: Values, attendeeId?: number): Promise<TalkResponse> {
-    const body = values !== undefined && k.form ? (values as Record<string, string>) : null;
-    return http.asyncRequest(k.method, this.url(k, token, values, attendeeId), body, { ...k.params, jar: this.jar }).then((res) => (res.status === k.quiet ? res : this.record(k, res)));
+  /**
+   * A one-off request of a kind without blocking and without looking at the answer: the caller
+   * passes the response to `record` (`c.record(k, await c.sendAsync(k))`), one promise and one job
+   * fewer than a `.then` that records (issue 29).
+   */
+  sendAsync(k: Kind, values?: Values, url?: string): Promise<TalkResponse> {
+    const body = values === undefined ? null : k.form ? (values as Record<string, string>) : url === undefined ? valuesInQuery(k) : null;
+    return httpAsyncRequest(k.method, url ?? (k.tail !== null ? k.head + this.at + k.tail : this.url(k, this.token)), body, { ...k.params, jar: this.jar });
   }
 
   /** A request to prepare with its kind worked out now (see `kind`), for a client without kinds of its own. */
   prepare(id: EndpointId, step: Step = NO_STEP): Prepared {
-    return this.request(this.kind(id, step), step.token, step.params, step.attendeeId);
+    const k = this.kind(id, step);
+    return this.request(k, step.params, this.url(k, step.token, step.params, step.attendeeId));
   }
 
   /** Blocking one-off request, its kind worked out now; records unexpected statuses and throttling. */
   call(id: EndpointId, step: Step = NO_STEP): TalkResponse {
-    return this.once(this.kind(id, step), step.token, step.params, step.attendeeId);
+    const k = this.kind(id, step);
+    return this.once(k, step.params, this.url(k, step.token, step.params, step.attendeeId));
   }
 
-  /** Non-blocking one-off request (k6 event loop), its kind worked out now. */
+  /** Non-blocking one-off request (k6 event loop), its kind worked out now; records as `call` does. */
   callAsync(id: EndpointId, step: Step = NO_STEP): Promise<TalkResponse> {
-    return this.onceAsync(this.kind(id, step), step.token, step.params, step.attendeeId);
+    const k = this.kind(id, step);
+    return this.sendAsync(k, step.params, this.url(k, step.token, step.params, step.attendeeId)).then((res) => this.record(k, res));
   }
 
   /**
-   * Sends a prepared request without blocking and without looking at the answer: the caller passes
-   * the response to `record`. One promise layer less than `callAsync` (each layer costs k6 a promise,
-   * its resolving functions and a job), for the requests a guest repeats all through its stay.
+   * Counts unexpected statuses and throttling of a response to a request of kind `k`; returns it.
+   * Its kind's quiet status passes at once (a caller in a hot loop checks it before the call).
    */
-  fire(r: Prepared): Promise<TalkResponse> {
-    return http.asyncRequest(r.kind.method, r.url, r.body, r.params);
-  }
-
-  /** Counts unexpected statuses and throttling of a response to a request of kind `k`; returns it. */
   record(k: Kind, res: TalkResponse): TalkResponse {
     const status = res.status;
+    if (status === k.quiet) return res;
     if (k.throttles && res.headers[BruteForce.header] !== undefined) metrics.throttled.add(1, { endpoint: k.id });
     if (status === 429) metrics.tooMany.add(1, { endpoint: k.id });
     if (k.expected.includes(status)) {
       // Cut or foreign: checked as the peer poll's body is, without JSON.parse (about 80 µs in k6's
       // engine for a room object, a fifth of a request's whole cost in k6).
-      if (!k.checkBody || (typeof res.body === 'string' && looksLikeOcs(res.body))) return res;
-      this.badBodies.add(res);
+      if (!k.checkBody) return res;
+      const body = res.body;
+      if (typeof body === 'string' && looksLikeOcs(body)) return res;
+      this.lastBadBody = res;
       this.recordBadBody(k.id);
       return res;
     }
@@ -261,9 +304,9 @@ export class TalkClient {
     metrics.unexpected.add(1, { endpoint: id, status: 'bad_body', documented: 'no' });
   }
 
-  /** A response of a `checkBody` step that had an expected status and a body that is not OCS. */
+  /** Whether `res`, just recorded, was of a `checkBody` step with an expected status and a body that is not OCS. */
   badBody(res: TalkResponse): boolean {
-    return this.badBodies.has(res);
+    return this.lastBadBody === res;
   }
 }
 

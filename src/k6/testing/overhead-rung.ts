@@ -64,7 +64,7 @@ export async function guest(data: SetupData): Promise<void> {
   const poll = (async (): Promise<void> => {
     for (;;) {
       if (stopping) return;
-      const status = c !== null ? c.record(pollRequest!.kind, await c.fire(pollRequest!)).status : (await http.asyncRequest('GET', `${API}/v3/signaling/${token}`, null, pollParams)).status;
+      const status = c !== null ? c.record(pollRequest!.kind, await pollRequest!.send()).status : (await http.asyncRequest('GET', `${API}/v3/signaling/${token}`, null, pollParams)).status;
       if (status !== 200) return;
     }
   })();
@@ -86,14 +86,14 @@ export async function guest(data: SetupData): Promise<void> {
     if (now >= leaveAt) break;
     if (now >= nextPeers) {
       nextPeers = now + jitter(peersMs);
-      if (c !== null) c.record(peersRequest!.kind, await c.fire(peersRequest!));
+      if (c !== null) c.record(peersRequest!.kind, await peersRequest!.send());
       else await http.asyncRequest('GET', `${API}/v4/call/${token}`, null, peersParams);
     }
     if (now >= nextFlags) {
       nextFlags = now + jitter(flagsMs);
       flags ^= 2;
       const r = flagsRequests[toggles++ % 2];
-      if (c !== null && r !== undefined) c.record(r.kind, await c.fire(r));
+      if (c !== null && r !== undefined) c.record(r.kind, await r.send());
       else await http.asyncRequest('PUT', `${API}/v4/call/${token}`, { flags: String(flags) }, flagsParams);
     }
   }
