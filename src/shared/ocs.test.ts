@@ -103,8 +103,7 @@ test('joinedSession agrees with JSON.parse on room-join answers', () => {
     }
   }
   for (const garbage of ['', '<html>', '{"ocs":{"data":{"sessionId":"unterminated', '{"ocs":{"data":{"sessionId":"bad\\escape"}}}']) assert.equal(joinedSession(garbage), undefined, garbage);
-  // An empty id is no session: the peer check looks for the first written form alone, and every body
-  // includes the empty string.
+  // An empty id is no session: there is nothing to look for in a peer list, nor to leave with.
   for (const empty of ['{"ocs":{"data":{"sessionId":""}}}', '{"ocs": {"data": {"sessionId" : ""}}}', '{"ocs":{"data":{"sessionId":"","sessionId":""}}}']) assert.equal(joinedSession(empty), undefined, empty);
 });
 

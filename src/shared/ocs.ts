@@ -111,8 +111,7 @@ export function sessionsIn(body: string): number {
   return count;
 }
 
-/** The key as PHP and JS write it (no whitespace): what the peer check splits on. */
-export const SESSION_ID_TIGHT = '"sessionId":';
+const SESSION_ID_TIGHT = '"sessionId":';
 const SESSION_ID_KEY = /"sessionId"\s*:/g;
 /** A `sessionId` key with a string value, escapes included, as the server wrote it. */
 const SESSION_ID_VALUE = /"sessionId"\s*:\s*"((?:[^"\\]|\\.)*)"/;
@@ -122,8 +121,8 @@ export interface JoinedSession {
   readonly id: string;
   /**
    * The id as it may stand inside a JSON string of a later answer, most likely first: as this
-   * server wrote it in the join answer, then as PHP writes it, then unescaped. Never empty, nor
-   * any of them: a join answer without a session id is no join.
+   * server wrote it in the join answer, then as PHP writes it, then unescaped. Never empty: a join
+   * answer with an empty session id is no join.
    */
   readonly forms: readonly string[];
 }

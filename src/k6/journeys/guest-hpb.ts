@@ -9,7 +9,7 @@ import { inCallReader, stringField } from '../../shared/hpb-protocol.ts';
 import { config } from '../lib/env.ts';
 import { HpbConnection, handshakeTurn, hpbClientUrl } from '../lib/hpb.ts';
 import { metrics } from '../lib/metrics.ts';
-import { type StayContext, checkPeers, joinFlags, stay } from '../lib/stay.ts';
+import { type StayContext, checkPeers, joinFlags, joinedCall, stay } from '../lib/stay.ts';
 import { type TalkClient, kindOf } from '../lib/talk-client.ts';
 import { startChat } from '../lib/chat.ts';
 
@@ -97,7 +97,7 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
   };
 
   let flags = joinFlags(random);
-  let inCall = await change('call_propagation', () => c.sendAsync(KIND.callJoin, { flags }).then((res) => { const r = c.record(KIND.callJoin, res); return r.status === 200 && !c.badBody(r); }), flags);
+  let inCall = await change('call_propagation', () => c.sendAsync(KIND.callJoin, { flags }).then((res) => joinedCall(c, KIND.callJoin, res)), flags);
   if (inCall) metrics.callJoins.add(1);
 
   const peersRequest = c.request(KIND.peers);

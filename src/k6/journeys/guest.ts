@@ -13,7 +13,7 @@ import { config } from '../lib/env.ts';
 import { delay } from '../lib/timers.ts';
 import { metrics } from '../lib/metrics.ts';
 import { type TalkResponse, TalkClient, kindOf, ocsData } from '../lib/talk-client.ts';
-import { type StayContext, checkPeers, joinFlags, listsSelf } from '../lib/stay.ts';
+import { type StayContext, checkPeers, joinFlags, joinedCall, listsSelf } from '../lib/stay.ts';
 import { hpbStay } from './guest-hpb.ts';
 import { startChat } from '../lib/chat.ts';
 import type { SetupData } from '../lib/rooms.ts';
@@ -176,12 +176,7 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
   const polling = pollLoop();
 
   let flags = joinFlags(random);
-  /** Whether a call join's answer put the guest in the call (no async function of its own: one promise less). */
-  const joinedCall = (res: TalkResponse): boolean => {
-    const r = c.record(KIND.callJoin, res);
-    return r.status === 200 && !c.badBody(r);
-  };
-  let inCall = joinedCall(await c.sendAsync(KIND.callJoin, { flags }));
+  let inCall = joinedCall(c, KIND.callJoin, await c.sendAsync(KIND.callJoin, { flags }));
   if (inCall) metrics.callJoins.add(1);
   /**
    * The room took the guest out of the call (lobby, read-only: issue 24 item 3). Out of the call
@@ -257,7 +252,7 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
           if (r.status === 400) evicted('400'); // not in the call any more (lobby, read-only)
         }
       } else if (chaosOn) {
-        inCall = joinedCall(await c.sendAsync(KIND.callJoin, { flags }));
+        inCall = joinedCall(c, KIND.callJoin, await c.sendAsync(KIND.callJoin, { flags }));
       }
     }
     if (now >= nextChat && chat !== null) {

@@ -2,9 +2,9 @@
 // timers until the guest leaves. The journeys say what a poll and a flag change are.
 
 import { CallFlag, Timeouts } from '../../shared/constants.ts';
-import { type JoinedSession, SESSION_ID_TIGHT, listsSession, looksLikeOcs, sessionsIn } from '../../shared/ocs.ts';
+import { type JoinedSession, listsSession, looksLikeOcs, sessionsIn } from '../../shared/ocs.ts';
 import { metrics } from './metrics.ts';
-import type { TalkClient, TalkResponse } from './talk-client.ts';
+import type { Kind, TalkClient, TalkResponse } from './talk-client.ts';
 import { delay } from './timers.ts';
 
 export interface StayPlan {
@@ -78,20 +78,22 @@ const { peersSeen, selfListed, selfListedPingEdge } = metrics;
 export function checkPeers(c: TalkClient, body: unknown, forms: readonly string[], inCall: boolean, pingSentAt = Infinity): void {
   if (typeof body !== 'string') return;
   // A body that cannot be read is bad_body on call_peers (issue 24 item 10), not a guest missing.
-  // The first tests of looksLikeOcs and sessionsIn are written out here, where they run for a fifth of
-  // all requests (issue 29: a call costs k6's engine more than the test); the functions do the rest.
-  if (!(body.startsWith('{"ocs":') && body.endsWith('}')) && !looksLikeOcs(body)) {
+  if (!looksLikeOcs(body)) {
     c.recordBadBody('call_peers');
     return;
   }
-  const peers = body.split(SESSION_ID_TIGHT).length - 1;
-  peersSeen.add(peers > 0 ? peers : sessionsIn(body));
+  peersSeen.add(sessionsIn(body));
   if (!inCall) return;
-  // Our own session must be listed while we are in the call (the 30 s lastPing window). The form the
-  // server wrote is looked for first and alone: the peer poll is the guest's most frequent check.
-  if (body.includes(forms[0]!) || listsSession(body, forms)) selfListed.add(true);
+  // Our own session must be listed while we are in the call (the 30 s lastPing window).
+  if (listsSession(body, forms)) selfListed.add(true);
   else if (Date.now() - pingSentAt > PING_EDGE_MS) selfListedPingEdge.add(1);
   else selfListed.add(false);
+}
+
+/** Whether a call join's answer (recorded here) put the guest in the call: 200 with a whole OCS body. */
+export function joinedCall(c: TalkClient, k: Kind, res: TalkResponse): boolean {
+  const r = c.record(k, res);
+  return r.status === 200 && !c.badBody(r);
 }
 
 /** Whether the guest's own session is listed in a peer list it kept. */
