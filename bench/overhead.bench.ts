@@ -17,7 +17,7 @@
 // followed that count (issue 29), and the count, unlike CPU time, does not drift with the machine.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { build } from 'esbuild';
 import { k6BundleOptions } from '../scripts/k6-bundle.mjs';
@@ -181,8 +181,12 @@ const BARE_ENV: Record<string, string> = {
 async function steps(fullScript: string): Promise<void> {
   execFileSync('bash', [join(ROOT, 'scripts', 'build-k6-steps.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
   const k6 = join(ROOT, '.tools', 'bin', 'k6-steps');
-  const dir = mkdtempSync(join(tmpdir(), 'talkload-steps-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  // OVERHEAD_STEPS_DIR keeps both counts (full.txt, bare.txt: by function, instruction, line and the
+  // property reads by line), for finding where the steps go.
+  const keep = process.env['OVERHEAD_STEPS_DIR'] ?? '';
+  const dir = keep !== '' ? keep : mkdtempSync(join(tmpdir(), 'talkload-steps-'));
+  if (keep !== '') mkdirSync(dir, { recursive: true });
+  else process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   const counted = (file: string): Record<string, string> => ({ SOBEK_STEPS: file, SOBEK_STEPS_FROM: String(WINDOW_FROM_S), SOBEK_STEPS_SECONDS: String(WINDOW_TO_S - WINDOW_FROM_S) });
   process.stderr.write(`overhead: JS steps: both scripts once more with ${k6.slice(ROOT.length)} (${RUN_S} s)...\n`);
   const [f, b] = await Promise.all([

@@ -43,7 +43,7 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
   }
   if (settings?.signalingMode !== 'external' || typeof settings.server !== 'string' || settings.server === '') {
     metrics.hpbUnexpected.add(1, { step: 'settings', code: settings ? `mode_${settings.signalingMode ?? 'none'}` : 'bad_body' });
-    c.record(KIND.roomLeave, await c.sendAsync(KIND.roomLeave));
+    KIND.roomLeave.record(c, await KIND.roomLeave.sendAsync(c));
     return done(false);
   }
   const release = await handshakeTurn();
@@ -52,7 +52,7 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
   const finish = async (ok: boolean): Promise<boolean> => {
     release();
     conn.close();
-    if (!c.vanished) c.record(KIND.roomLeave, await c.sendAsync(KIND.roomLeave));
+    if (!c.vanished) KIND.roomLeave.record(c, await KIND.roomLeave.sendAsync(c));
     return done(ok && conn.failures === 0);
   };
   if (!(await conn.opened)) {
@@ -97,12 +97,12 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
   };
 
   let flags = joinFlags(random);
-  let inCall = await change('call_propagation', () => c.sendAsync(KIND.callJoin, { flags }).then((res) => joinedCall(c, KIND.callJoin, res)), flags);
+  let inCall = await change('call_propagation', () => KIND.callJoin.sendAsync(c, { flags }).then((res) => joinedCall(c, KIND.callJoin, res)), flags);
   if (inCall) metrics.callJoins.add(1);
 
-  const peersRequest = c.request(KIND.peers);
+  const sendPeers = KIND.peers.sender(c);
   // Mute and unmute, prepared once (a flag change alternates them).
-  const flagsRequests = [c.request(KIND.flags, { flags: flags ^ CallFlag.withAudio }), c.request(KIND.flags, { flags })];
+  const flagsSenders = [KIND.flags.sender(c, { flags: flags ^ CallFlag.withAudio }), KIND.flags.sender(c, { flags })];
   let toggles = 0;
   const leaveAt = Date.now() + jitter(config.stay * 1000);
   const chat = config.chat ? startChat(c, token, leaveAt, []) : null;
@@ -113,14 +113,14 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
     nextFlagsIn: () => jitter(config.flagsEvery * 1000),
     stopped: () => c.vanished,
     peers: async () => {
-      const res = c.record(KIND.peers, await peersRequest.send());
+      const res = KIND.peers.record(c, await sendPeers());
       if (res.status === 200) checkPeers(c, res.body, session.forms, inCall);
     },
     flags: async () => {
       if (!inCall || conn.closed) return;
       const next = flags ^ CallFlag.withAudio; // mute / unmute
-      const request = flagsRequests[toggles++ % 2]!;
-      const ok = await change('flags_propagation', () => request.send().then((r) => c.record(KIND.flags, r).status === 200), next);
+      const send = flagsSenders[toggles++ % 2]!;
+      const ok = await change('flags_propagation', () => send().then((r) => KIND.flags.record(c, r).status === 200), next);
       if (ok) flags = next;
       else inCall = false;
     },
@@ -131,7 +131,7 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
     conn.close();
     return done(false);
   }
-  c.record(KIND.callLeave, await c.sendAsync(KIND.callLeave));
+  KIND.callLeave.record(c, await KIND.callLeave.sendAsync(c));
   await chat?.done;
   // Leave the HPB room, say bye, close; then leave the conversation.
   if (!conn.closed) {
@@ -140,6 +140,6 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
     await conn.request('bye', 'bye', '{}', ANSWER_MS);
   }
   conn.close();
-  if (!c.vanished) c.record(KIND.roomLeave, await c.sendAsync(KIND.roomLeave));
+  if (!c.vanished) KIND.roomLeave.record(c, await KIND.roomLeave.sendAsync(c));
   return done(conn.failures === 0);
 }

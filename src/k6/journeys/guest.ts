@@ -6,18 +6,19 @@
 import exec from 'k6/execution';
 import { setTimeout } from 'k6/timers';
 import { CallFlag, Timeouts } from '../../shared/constants.ts';
-import { joinedSession } from '../../shared/ocs.ts';
+import { type JoinedSession, joinedSession } from '../../shared/ocs.ts';
 import { seededRandom } from '../../shared/random.ts';
+import { leavingMessages } from '../../shared/signaling.ts';
 import { failurePauseMs } from '../../shared/backoff.ts';
 import { config } from '../lib/env.ts';
 import { delay } from '../lib/timers.ts';
+import { mathRandom, min, now, round } from '../lib/builtins.ts';
 import { metrics } from '../lib/metrics.ts';
 import { type TalkResponse, TalkClient, kindOf, ocsData } from '../lib/talk-client.ts';
-import { type StayContext, checkPeers, joinFlags, joinedCall, listsSelf } from '../lib/stay.ts';
+import { checkPeers, joinFlags, joinedCall, listsSelf } from '../lib/stay.ts';
 import { hpbStay } from './guest-hpb.ts';
 import { startChat } from '../lib/chat.ts';
 import type { SetupData } from '../lib/rooms.ts';
-
 
 /** With the moderator toggling lobby and read-only, these answers are the point, not errors. */
 const CHAOS = {
@@ -28,28 +29,52 @@ const CHAOS = {
 } as const;
 const chaos = (id: keyof typeof CHAOS): readonly number[] => (config.chaos ? CHAOS[id] : []);
 
-/**
- * The guest's requests, worked out once per VU (issue 29: a dozen per guest, and k6's engine pays
- * for every JS step): a guest fills in its token, values and jar.
- */
-const KIND = {
-  capabilities: kindOf(config.target, 'capabilities'),
-  roomJoin: kindOf(config.target, 'room_join', { checkBody: true }),
-  guestName: kindOf(config.target, 'guest_name'),
-  // Its body says whether the server has an HPB: read unless the run is told internal signaling.
-  settings: kindOf(config.target, 'signaling_settings', { keepBody: config.signaling !== 'internal', tokenQuery: 'token' }),
-  poll: kindOf(config.target, 'signaling_poll', { timeoutMs: Timeouts.signalingPollTimeoutSeconds * 1000 }),
-  callJoin: kindOf(config.target, 'call_join', { alsoExpect: chaos('call_join'), checkBody: true }),
-  peers: kindOf(config.target, 'call_peers', { keepBody: true, alsoExpect: chaos('call_peers') }),
-  roomGet: kindOf(config.target, 'room_get', { keepBody: true }),
-  flags: kindOf(config.target, 'call_flags', { alsoExpect: chaos('call_flags') }),
-  callLeave: kindOf(config.target, 'call_leave'),
-  send: kindOf(config.target, 'signaling_send'),
-  roomLeave: kindOf(config.target, 'room_leave'),
-};
+// The guest's requests, worked out once per VU (issue 29: a dozen per guest): a guest fills in its
+// token, values and jar. Module constants, like the run's settings below them: what every guest
+// reads is an index in k6's JS engine, not a property looked up by name (see lib/builtins.ts).
+const TARGET = config.target;
+const CAPABILITIES = kindOf(TARGET, 'capabilities');
+const ROOM_JOIN = kindOf(TARGET, 'room_join', { checkBody: true });
+const GUEST_NAME = kindOf(TARGET, 'guest_name');
+// Its body says whether the server has an HPB: read unless the run is told internal signaling.
+const SETTINGS = kindOf(TARGET, 'signaling_settings', { keepBody: config.signaling !== 'internal', tokenQuery: 'token' });
+const POLL = kindOf(TARGET, 'signaling_poll', { timeoutMs: Timeouts.signalingPollTimeoutSeconds * 1000 });
+const CALL_JOIN = kindOf(TARGET, 'call_join', { alsoExpect: chaos('call_join'), checkBody: true });
+const PEERS = kindOf(TARGET, 'call_peers', { keepBody: true, alsoExpect: chaos('call_peers') });
+const ROOM_GET = kindOf(TARGET, 'room_get', { keepBody: true });
+const FLAGS = kindOf(TARGET, 'call_flags', { alsoExpect: chaos('call_flags') });
+const CALL_LEAVE = kindOf(TARGET, 'call_leave');
+const SEND = kindOf(TARGET, 'signaling_send');
+const ROOM_LEAVE = kindOf(TARGET, 'room_leave');
+const POLL_QUIET = POLL.quiet;
+const PEERS_QUIET = PEERS.quiet;
+const FLAGS_QUIET = FLAGS.quiet;
+
+const { chaos: CHAOS_ON, seed: SEED, signaling: SIGNALING, guestNames: GUEST_NAMES, guestsPerVu: GUESTS_PER_VU } = config;
+const STAY_MS = config.stay * 1000;
+const PEERS_EVERY_MS = config.peersEvery * 1000;
+const FLAGS_EVERY_MS = config.flagsEvery * 1000;
+const CHAT_EVERY_MS = config.chatEvery * 1000;
+const CHAT = config.chat;
+// k6's metric `add` is a Go function bound to its metric: taken once, no lookup per sample.
+const addJourneySuccess = metrics.journeySuccess.add;
+const addJourneyEnded = metrics.journeysEnded.add;
+const addJourneyDuration = metrics.journeyDuration.add;
+const addCallJoin = metrics.callJoins.add;
 
 /** Mute / unmute: a module constant, not a property read per flag change. */
 const WITH_AUDIO = CallFlag.withAudio;
+
+/**
+ * Whether a guest keeps a cookie jar of its own, or uses its VU's (k6 gives each iteration a new
+ * one): its own when a VU carries several guests at once, or when k6 keeps the VU's cookies from
+ * one iteration to the next (`--no-cookies-reset`). Known at a VU's first guest (k6 shows the
+ * options only outside the init context).
+ */
+let ownJar: boolean | null = null;
+
+/** This VU has not started a guest yet (its first iteration: k6's `exec.vu` builds an object per read). */
+let firstGuest = true;
 
 /** Failures in a row of this VU's journeys (each VU is its own JS runtime); see failurePauseMs. */
 let failuresInARow = 0;
@@ -60,16 +85,19 @@ let failuresInARow = 0;
  * is what limits how many guests one machine holds.
  */
 export async function guestJourneys(data: SetupData): Promise<void> {
-  const k = config.guestsPerVu;
+  const k = GUESTS_PER_VU;
   const base = exec.scenario.iterationInTest * k;
+  if (ownJar === null) ownJar = k > 1 || exec.test.options.noCookiesReset === true;
   // Constant-VU profiles start every VU at the same instant: a first wave of joins at once that
   // measures the burst, not the endpoint (beside a CPU hog, the A/B gate's call_join medians moved
   // by 9 ms from round to round with it, issue 16). The first guests arrive over the first second.
-  if (exec.vu.iterationInScenario === 0 && (config.profile === 'smoke' || config.profile === 'soak')) {
-    const random = config.seed ? seededRandom(config.seed * 7919 + exec.vu.idInTest) : Math.random;
-    await delay(Math.round(random() * Math.min(1000, config.stay * 500)));
+  const first = firstGuest;
+  firstGuest = false;
+  if (first && (config.profile === 'smoke' || config.profile === 'soak')) {
+    const random = SEED ? seededRandom(SEED * 7919 + exec.vu.idInTest) : mathRandom;
+    await delay(round(random() * min(1000, STAY_MS / 2)));
   }
-  const started = Date.now();
+  const started = now();
   let ok: boolean;
   if (k === 1) ok = await guestJourney(data, base);
   else {
@@ -79,86 +107,100 @@ export async function guestJourneys(data: SetupData): Promise<void> {
     ok = (await Promise.all(journeys)).every(Boolean);
   }
   failuresInARow = ok ? 0 : failuresInARow + 1;
-  const pause = failurePauseMs(failuresInARow, Date.now() - started, config.stay * 1000, Math.random);
+  const pause = failurePauseMs(failuresInARow, now() - started, STAY_MS, mathRandom);
   if (pause > 0) await delay(pause);
 }
 
 /** One guest's journey; true when it went as expected. */
 export async function guestJourney(data: SetupData, guestNo: number): Promise<boolean> {
-  const started = Date.now();
+  const started = now();
   // Arrival-rate VUs are reused across guests, so spread by guest number, not by VU.
-  const token = data.rooms[guestNo % data.rooms.length]!;
+  const rooms = data.rooms;
+  const token = rooms[guestNo % rooms.length]!;
   // Seeded runs (TALK_SEED) make the same choices per guest, so CI runs are comparable.
-  const random = config.seed ? seededRandom(config.seed * 1_000_003 + guestNo) : Math.random;
+  const random = SEED ? seededRandom(SEED * 1_000_003 + guestNo) : mathRandom;
   /** ±20 % so that a thousand guests do not act in lockstep; whole ms, as k6 timers count them. */
-  const jitter = (ms: number): number => Math.round(ms * (0.8 + random() * 0.4));
-  const c = TalkClient.guest(config.target, token);
+  const jitter = (ms: number): number => round(ms * (0.8 + random() * 0.4));
+  // A guest alone on its VU (and k6 resetting cookies) uses the VU's jar: see `ownJar`.
+  const c = TalkClient.guest(TARGET, token, ownJar !== false);
   const done = (ok: boolean): boolean => {
     const success = ok && c.unexpected === 0 && !c.vanished;
-    metrics.journeySuccess.add(success);
-    metrics.journeysEnded.add(1);
-    metrics.journeyDuration.add(Date.now() - started);
+    addJourneySuccess(success);
+    addJourneyEnded(1);
+    addJourneyDuration(now() - started);
     return success;
   };
 
   // Until the long-poll starts, a guest alone on its VU has nothing to run beside its requests, and
   // a blocking request costs k6 less than an async one (no promise, no event-loop round trip), and
   // is not awaited (an await of a value that is already there still costs a promise job).
-  const blocking = config.guestsPerVu === 1;
-  if (blocking) c.once(KIND.capabilities);
-  else c.record(KIND.capabilities, await c.sendAsync(KIND.capabilities));
-  const joined = blocking ? c.once(KIND.roomJoin) : c.record(KIND.roomJoin, await c.sendAsync(KIND.roomJoin));
+  const blocking = GUESTS_PER_VU === 1;
+  if (blocking) CAPABILITIES.once(c);
+  else CAPABILITIES.record(c, await CAPABILITIES.sendAsync(c));
+  const joined = blocking ? ROOM_JOIN.once(c) : ROOM_JOIN.record(c, await ROOM_JOIN.sendAsync(c));
   // Read once: each read of a k6 response's body converts the Go string again.
   const joinedBody = joined.status === 200 ? joined.body : undefined;
   const session = typeof joinedBody === 'string' ? joinedSession(joinedBody) : undefined;
   if (session === undefined) return done(false);
   c.joined = true;
-  if (config.guestNames) {
+  if (GUEST_NAMES) {
     const name = { displayName: `talkload guest ${guestNo}` };
-    if (blocking) c.once(KIND.guestName, name);
-    else c.record(KIND.guestName, await c.sendAsync(KIND.guestName, name));
+    if (blocking) GUEST_NAME.once(c, name);
+    else GUEST_NAME.record(c, await GUEST_NAME.sendAsync(c, name));
     if (c.vanished) return done(false);
   }
-  const settings = blocking ? c.once(KIND.settings) : c.record(KIND.settings, await c.sendAsync(KIND.settings));
-  const ctx: StayContext = { token, session, random, jitter, done };
+  const settings = blocking ? SETTINGS.once(c) : SETTINGS.record(c, await SETTINGS.sendAsync(c));
   // With an HPB the guest signals over a WebSocket to it (auto: as the server's settings say).
-  if (config.signaling !== 'internal') {
+  if (SIGNALING !== 'internal') {
     const body = settings.body;
-    if (config.signaling === 'hpb' || (typeof body === 'string' && body.includes('"signalingMode":"external"'))) {
+    if (SIGNALING === 'hpb' || (typeof body === 'string' && body.includes('"signalingMode":"external"'))) {
       if (settings.status !== 200 || typeof body !== 'string') {
         // Leave the conversation the guest joined: a failed guest leaves no session behind.
-        c.record(KIND.roomLeave, await c.sendAsync(KIND.roomLeave));
+        ROOM_LEAVE.record(c, await ROOM_LEAVE.sendAsync(c));
         return done(false);
       }
-      return hpbStay(c, ctx, body);
+      return hpbStay(c, { token, session, random, jitter, done }, body);
     }
   }
-  return internalStay(c, ctx);
+  return internalStay(c, token, session, random, jitter, done);
 }
 
 /** Internal signaling: the long-poll loop runs beside the call for the whole stay. */
-async function internalStay(c: TalkClient, { token, session, random, jitter, done }: StayContext): Promise<boolean> {
+async function internalStay(
+  c: TalkClient,
+  token: string,
+  session: JoinedSession,
+  random: () => number,
+  jitter: (ms: number) => number,
+  done: (ok: boolean) => boolean,
+): Promise<boolean> {
   const sessionId = session.id;
   const forms = session.forms;
-  // The long-poll's state lives in variables the poll loop's closure shares with the stay, not in an
-  // object: a local is an index in k6's JS engine, a property read a map lookup (issue 29).
+  // The stay's state lives in variables its closures share, not in an object: a local is an index
+  // in k6's JS engine, a property read a lookup by name (issue 29).
   let stopping = false;
+  /** The guest's session is gone (`c.vanished`), as last read after a status other than the quiet one. */
+  let vanished = false;
   /** Clock ms at which the latest long-poll (the ping) was sent, and the one before it. */
-  let sentAt = Date.now();
+  let sentAt = now();
   let previousSentAt = sentAt;
   /** Cuts a retry wait short when the journey ends. */
   let interrupt = null as (() => void) | null;
   /** A new long-poll the moment the previous one returns (this is the ping). */
   const pollLoop = async (): Promise<void> => {
-    const sendPoll = c.request(KIND.poll).send;
-    const quiet = KIND.poll.quiet;
+    const sendPoll = POLL.sender(c);
     let failures = 0;
     while (!stopping) {
       previousSentAt = sentAt;
-      sentAt = Date.now();
+      sentAt = now();
       const res = await sendPoll();
       const status = res.status;
-      if (status !== quiet) c.record(KIND.poll, res);
+      if (status === POLL_QUIET) {
+        failures = 0;
+        continue;
+      }
+      POLL.record(c, res);
+      vanished = c.vanished;
       if (status === 200) {
         failures = 0;
         continue;
@@ -176,8 +218,9 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
   const polling = pollLoop();
 
   let flags = joinFlags(random);
-  let inCall = joinedCall(c, KIND.callJoin, await c.sendAsync(KIND.callJoin, { flags }));
-  if (inCall) metrics.callJoins.add(1);
+  let inCall = joinedCall(c, CALL_JOIN, await CALL_JOIN.sendAsync(c, { flags }));
+  vanished = c.vanished;
+  if (inCall) addCallJoin(1);
   /**
    * The room took the guest out of the call (lobby, read-only: issue 24 item 3). Out of the call
    * until it joins again; it tries again at its next flag change, as the web client rejoins when the
@@ -189,43 +232,40 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
   };
 
   // The requests that repeat during the stay, prepared once: mute and unmute alternate.
-  const sendPeers = c.request(KIND.peers).send;
-  const sendRoom = config.chaos ? c.request(KIND.roomGet).send : null;
-  const sendMute = c.request(KIND.flags, { flags: flags ^ WITH_AUDIO }).send;
-  const sendUnmute = c.request(KIND.flags, { flags }).send;
+  const sendPeers = PEERS.sender(c);
+  const sendRoom = CHAOS_ON ? ROOM_GET.sender(c) : null;
+  const sendMute = FLAGS.sender(c, { flags: flags ^ WITH_AUDIO });
+  const sendUnmute = FLAGS.sender(c, { flags });
   let muted = false;
-  const { chaos: chaosOn } = config;
-  const peersEvery = config.peersEvery * 1000;
-  const flagsEvery = config.flagsEvery * 1000;
-  const chatEvery = config.chatEvery * 1000;
-  const peersQuiet = KIND.peers.quiet;
-  const flagsQuiet = KIND.flags.quiet;
   // ±20 % like the other timers, so that guests who joined together do not all leave together.
-  const leaveAt = Date.now() + jitter(config.stay * 1000);
-  const chat = config.chat ? startChat(c, token, leaveAt, chaos('chat')) : null;
+  const leaveAt = now() + jitter(STAY_MS);
+  const chat = CHAT ? startChat(c, token, leaveAt, chaos('chat')) : null;
 
   // The stay written out, not through stay() and its plan of closures (issue 29): every JS step here
   // runs for most of the run's requests, and k6's engine pays for each call, closure and property
   // read. Peer polls and flag changes on their own jittered timers until the guest leaves.
   // Drawn in stay()'s order, so that a seeded run (TALK_SEED) keeps its guests' schedules.
-  let nextFlags = Date.now() + jitter(flagsEvery);
-  let nextPeers = Date.now() + jitter(peersEvery);
-  let nextChat = chat !== null ? Date.now() + jitter(chatEvery) : Infinity;
+  let nextFlags = now() + jitter(FLAGS_EVERY_MS);
+  let nextPeers = now() + jitter(PEERS_EVERY_MS);
+  let nextChat = chat !== null ? now() + jitter(CHAT_EVERY_MS) : Infinity;
   for (;;) {
-    const wait = Math.min(nextFlags, nextPeers, nextChat, leaveAt) - Date.now();
+    const wait = min(nextFlags, nextPeers, nextChat, leaveAt) - now();
     if (wait > 0) await delay(wait);
     // A guest whose session vanished (a 404 since the last look) stops here.
-    const now = Date.now();
-    if (now >= leaveAt || c.vanished) break;
-    if (now >= nextPeers) {
-      nextPeers = now + jitter(peersEvery);
+    const at = now();
+    if (at >= leaveAt || vanished) break;
+    if (at >= nextPeers) {
+      nextPeers = at + jitter(PEERS_EVERY_MS);
       // The ping the server may be counting: the poll sent last, or the one before it when the last
       // left so recently that this request may overtake it (two connections, no order between them).
-      const pingSentAt = now - sentAt < 1000 ? previousSentAt : sentAt;
+      const pingSentAt = at - sentAt < 1000 ? previousSentAt : sentAt;
       const peers = await sendPeers();
       const status = peers.status;
-      if (status !== peersQuiet) c.record(KIND.peers, peers);
-      if (!chaosOn) {
+      if (status !== PEERS_QUIET) {
+        PEERS.record(c, peers);
+        vanished = c.vanished;
+      }
+      if (!CHAOS_ON) {
         if (status === 200) checkPeers(c, peers.body, forms, inCall, pingSentAt);
       } else if (inCall && (status === 412 || status === 403)) {
         // Lobby or read-only on: GET /call answers 412/403 to a guest it took out of the call.
@@ -233,31 +273,35 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
       } else if (inCall && status === 200 && sendRoom !== null && !listsSelf(peers, session)) {
         // Off again before this poll: 200 without us. The room says whether we are still in the call
         // (participantFlags of our own session), as the web client learns it from its signaling.
-        const room = c.record(KIND.roomGet, await sendRoom());
+        const room = ROOM_GET.record(c, await sendRoom());
+        vanished = c.vanished;
         if (room.status === 200 && ownCallFlags(room) === 0) evicted('flags_0');
         else checkPeers(c, peers.body, forms, inCall, pingSentAt);
       } else if (status === 200) {
         checkPeers(c, peers.body, forms, inCall, pingSentAt);
       }
     }
-    if (now >= nextFlags) {
-      nextFlags = now + jitter(flagsEvery);
+    if (at >= nextFlags) {
+      nextFlags = at + jitter(FLAGS_EVERY_MS);
       if (inCall) {
         flags ^= WITH_AUDIO; // mute / unmute
         const send = muted ? sendUnmute : sendMute;
         muted = !muted;
         const r = await send();
-        if (r.status !== flagsQuiet) {
-          c.record(KIND.flags, r);
+        if (r.status !== FLAGS_QUIET) {
+          FLAGS.record(c, r);
+          vanished = c.vanished;
           if (r.status === 400) evicted('400'); // not in the call any more (lobby, read-only)
         }
-      } else if (chaosOn) {
-        inCall = joinedCall(c, KIND.callJoin, await c.sendAsync(KIND.callJoin, { flags }));
+      } else if (CHAOS_ON) {
+        inCall = joinedCall(c, CALL_JOIN, await CALL_JOIN.sendAsync(c, { flags }));
+        vanished = c.vanished;
       }
     }
-    if (now >= nextChat && chat !== null) {
-      nextChat = now + jitter(chatEvery);
+    if (at >= nextChat && chat !== null) {
+      nextChat = at + jitter(CHAT_EVERY_MS);
       await chat.post();
+      vanished = c.vanished;
     }
   }
 
@@ -269,15 +313,14 @@ async function internalStay(c: TalkClient, { token, session, random, jitter, don
     await polling;
     return done(false);
   }
-  c.record(KIND.callLeave, await c.sendAsync(KIND.callLeave));
+  CALL_LEAVE.record(c, await CALL_LEAVE.sendAsync(c));
   await chat?.done;
   // Stop the poll: a message to our own session ends the held request at its next 1 s tick.
   stopping = true;
   interrupt?.();
-  const fn = JSON.stringify({ to: sessionId, type: 'leaving', payload: {} });
-  c.record(KIND.send, await c.sendAsync(KIND.send, { messages: JSON.stringify([{ ev: 'message', fn, sessionId }]) }));
+  SEND.record(c, await SEND.sendAsync(c, { messages: leavingMessages(sessionId) }));
   await polling;
-  if (!c.vanished) c.record(KIND.roomLeave, await c.sendAsync(KIND.roomLeave));
+  if (!c.vanished) ROOM_LEAVE.record(c, await ROOM_LEAVE.sendAsync(c));
   return done(true);
 }
 

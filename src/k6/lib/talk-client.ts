@@ -4,10 +4,12 @@
 // directly.
 //
 // Every request runs this code, so it is kept lean (`npm run bench:overhead` measures it against a
-// bare k6 script; k6's JS engine pays for every step, issue 29). What a request is apart from the
-// guest's token, values and jar, its Kind (method, path, k6 params, expected statuses), is worked
-// out once per VU by the journeys (`kindOf` at init); a guest then prepares its requests from kinds
-// in a few steps each, and a request that repeats is prepared once (then send + record).
+// bare k6 script, issue 29). What a request is apart from the guest's token, values and jar, its Kind
+// (method, path, k6 params, expected statuses), is worked out once per VU by the journeys (`kindOf`
+// at init), with the functions that send a guest's request of it: closures over the kind's parts,
+// because in k6's JS engine a property read is a lookup by name that costs about a microsecond in a
+// busy VU, where a closure's variable is an index (see builtins.ts). A request that repeats is
+// prepared once (`sender`), then sent and its status looked at.
 
 import http, { type CookieJar, type Params, type RefinedResponse, type ResponseType } from 'k6/http';
 import encoding from 'k6/encoding';
@@ -71,12 +73,26 @@ export interface Kind {
   /**
    * The one status that `record` would let pass without a look (the step expects exactly it, the
    * endpoint does not throttle, the body is not checked), or -1. The stay's repeated requests skip
-   * the call to `record` on it: `if (res.status !== k.quiet) c.record(k, res)`.
+   * the call to `record` on it: `if (res.status !== quiet) c.record(k, res)`.
    */
   readonly quiet: number;
+  // A guest's request of this kind (a client from `TalkClient.guest`: its conversation, its jar).
+  // Values are a form body; a GET's values go in its URL, which only the client's general path
+  // (`call`, `callAsync`, `prepare`) builds.
+  /** Sends it, blocking; records a status other than `quiet`. */
+  readonly once: (c: TalkClient, values?: Values) => TalkResponse;
+  /**
+   * Sends it without blocking and without looking at the answer: the caller passes the response to
+   * `record` (`k.record(c, await k.sendAsync(c))`), one promise and one job fewer than a `.then`.
+   */
+  readonly sendAsync: (c: TalkClient, values?: Values) => Promise<TalkResponse>;
+  /** For a request sent again and again: URL, body and params worked out now; each call sends it once more. */
+  readonly sender: (c: TalkClient, values?: Values) => () => Promise<TalkResponse>;
+  /** Counts an unexpected status or throttling of `res` on client `c` (`TalkClient.record`); returns `res`. */
+  readonly record: (c: TalkClient, res: TalkResponse) => TalkResponse;
 }
 
-/** A request of one client ready to send (see TalkClient.request): each `send()` sends it once more. */
+/** A request of one client ready to send (see TalkClient.prepare): each `send()` sends it once more. */
 export interface Prepared {
   readonly kind: Kind;
   /** Sends it without looking at the answer: the caller passes the response to `record`. */
@@ -113,6 +129,9 @@ function valuesInQuery(k: Kind): never {
   throw new Error(`TalkClient: ${k.id} is a ${k.method}: its values go in the URL (call, callAsync, prepare or the kind's tokenQuery)`);
 }
 
+/** The brute-force throttling header, as k6 writes header names (looked up once). */
+const THROTTLE_HEADER = BruteForce.header;
+
 /** A step with nothing to add (a default argument would be a new object per call). */
 const NO_STEP: Step = {};
 
@@ -135,25 +154,59 @@ export function kindOf(base: string, id: EndpointId, shape: Shape = NO_STEP, hea
   if (shape.timeoutMs !== undefined) params.timeout = shape.timeoutMs; // a number: k6 need not parse a duration text per request
   const parts = PATH_PARTS[id];
   const inQuery = shape.tokenQuery !== undefined && parts.length === 1;
-  return {
-    id,
-    method,
-    form: method !== 'GET',
-    base,
-    head: base + parts[0]! + (inQuery ? `?${encodeURIComponent(shape.tokenQuery!)}=` : ''),
-    tail: inQuery ? '' : parts.length === 3 && parts[1] === 'token' ? parts[2]! : null,
-    fixed: parts.length === 1 && !inQuery,
-    params,
-    expected,
-    throttles,
-    checkBody,
-    quiet: expected.length === 1 && !throttles && !checkBody ? expected[0]! : -1,
+  const form = method !== 'GET';
+  const head = base + parts[0]! + (inQuery ? `?${encodeURIComponent(shape.tokenQuery!)}=` : '');
+  const tail = inQuery ? '' : parts.length === 3 && parts[1] === 'token' ? parts[2]! : null;
+  const fixed = parts.length === 1 && !inQuery;
+  const quiet = expected.length === 1 && !throttles && !checkBody ? expected[0]! : -1;
+  // The URL of a guest's request is head + its token + tail for all but a fixed URL; other shapes
+  // (an attendee id) take the client's general path.
+  const other = (c: TalkClient): string => (fixed ? head : c.url(kind, c.token));
+  // The three senders write the same expression out: a helper call per request would cost more than
+  // it saves. A client on the VU's jar (null) sends the kind's params as they are, no copy per request.
+  const once = (c: TalkClient, values?: Values): TalkResponse => {
+    const jar = c.jar;
+    const res = httpRequest(method, tail !== null ? head + c.at + tail : other(c), values === undefined ? null : form ? (values as Record<string, string>) : valuesInQuery(kind), jar === null ? params : { ...params, jar });
+    return res.status === quiet ? res : c.record(kind, res);
   };
+  const sendAsync = (c: TalkClient, values?: Values): Promise<TalkResponse> => {
+    const jar = c.jar;
+    return httpAsyncRequest(method, tail !== null ? head + c.at + tail : other(c), values === undefined ? null : form ? (values as Record<string, string>) : valuesInQuery(kind), jar === null ? params : { ...params, jar });
+  };
+  const sender = (c: TalkClient, values?: Values): (() => Promise<TalkResponse>) => {
+    const jar = c.jar;
+    const to = tail !== null ? head + c.at + tail : other(c);
+    const body = values === undefined ? null : form ? (values as Record<string, string>) : valuesInQuery(kind);
+    const p = jar === null ? params : { ...params, jar };
+    return () => httpAsyncRequest(method, to, body, p);
+  };
+  const n = expected.length;
+  // Counts unexpected statuses and throttling (see TalkClient.record). The kind's parts are this
+  // closure's variables, and the expected statuses are compared one by one: no lookup by name.
+  const record = (c: TalkClient, res: TalkResponse): TalkResponse => {
+    const status = res.status;
+    if (status === quiet) return res;
+    if (throttles && res.headers[THROTTLE_HEADER] !== undefined) metrics.throttled.add(1, { endpoint: id });
+    if (status === 429) metrics.tooMany.add(1, { endpoint: id });
+    for (let i = 0; i < n; i++) {
+      if (expected[i] !== status) continue;
+      // Cut or foreign: checked as the peer poll's body is, without JSON.parse (about 80 µs in k6's
+      // engine for a room object, a fifth of a request's whole cost in k6).
+      if (!checkBody) return res;
+      const body = res.body;
+      if (typeof body !== 'string' || !looksLikeOcs(body)) c.badBodyOf(res, id);
+      return res;
+    }
+    return c.notExpected(kind, res);
+  };
+  const kind: Kind = { id, method, form, base, head, tail, fixed, params, expected, throttles, checkBody, quiet, once, sendAsync, sender, record };
+  return kind;
 }
 
 export class TalkClient {
   readonly base: string;
-  readonly jar: CookieJar;
+  /** The guest's cookie jar, or null for the VU's (k6's default for a request without one). */
+  readonly jar: CookieJar | null;
   /** Responses outside their step's expected set, for the journey's verdict. */
   unexpected = 0;
   /**
@@ -171,13 +224,16 @@ export class TalkClient {
   private readonly headers: Readonly<Record<string, string>>;
   private readonly authenticated: boolean;
   /** The conversation of a guest client (`TalkClient.guest`), and its token URL-encoded once. */
-  private readonly token: string;
-  private readonly at: string;
+  readonly token: string;
+  readonly at: string;
 
-  /** A guest has no credentials; a user sends Basic auth and keeps a jar too (reference 1.4). */
-  constructor(base: string, credentials?: { user: string; password: string }, token = '') {
+  /**
+   * A guest has no credentials; a user sends Basic auth and keeps a jar too (reference 1.4). `jar`
+   * null: the VU's own, which k6 empties before each iteration (`TalkClient.guest`).
+   */
+  constructor(base: string, credentials?: { user: string; password: string }, token = '', jar: CookieJar | null = new http.CookieJar()) {
     this.base = base;
-    this.jar = new http.CookieJar();
+    this.jar = jar;
     this.authenticated = credentials !== undefined;
     this.headers = credentials
       ? { ...GUEST_HEADERS, Authorization: 'Basic ' + encoding.b64encode(`${credentials.user}:${credentials.password}`) }
@@ -187,11 +243,13 @@ export class TalkClient {
   }
 
   /**
-   * A guest in conversation `token`: its requests of a kind (`once`, `sendAsync`, `request`) go
-   * there, its token encoded once per guest, not once per request.
+   * A guest in conversation `token`: its requests of a kind (`k.once`, `k.sendAsync`, `k.sender`) go
+   * there, its token encoded once per guest, not once per request. `ownJar` false: the guest is alone
+   * on its VU for one iteration, and the VU's jar, which k6 empties before each iteration, is its own
+   * (no jar in each request's params, no copy of them per request).
    */
-  static guest(base: string, token: string): TalkClient {
-    return new TalkClient(base, undefined, token);
+  static guest(base: string, token: string, ownJar = true): TalkClient {
+    return new TalkClient(base, undefined, token, ownJar ? new http.CookieJar() : null);
   }
 
   /** The kind of a request of this client (its headers), worked out now: for one-off requests. */
@@ -214,57 +272,35 @@ export class TalkClient {
     return url;
   }
 
-  // A kind's request in this client's conversation (`TalkClient.guest`), or to `url` (the general
-  // path: `prepare`, `call`, `callAsync`). The URL of most is head + token + tail, written out in
-  // each of the three methods below: a method of its own cost 8 JS steps per request (issue 29).
-  // Values are a form body; a GET's values go in its URL, which only the general path builds.
-
-  /**
-   * A request of a kind ready to send, for a journey that sends the same one many times (the
-   * long-poll, the peer poll): URL, body and params are worked out once, not per request, and its
-   * `send` reads no property (a closure over them).
-   */
-  request(k: Kind, values?: Values, url?: string): Prepared {
-    const method = k.method;
-    const to = url ?? (k.tail !== null ? k.head + this.at + k.tail : this.url(k, this.token));
-    const body = values === undefined ? null : k.form ? (values as Record<string, string>) : url === undefined ? valuesInQuery(k) : null;
-    const params = { ...k.params, jar: this.jar };
-    return { kind: k, send: () => httpAsyncRequest(method, to, body, params) };
+  /** k6 params of a request of kind `k` from this client: its jar, if it has one of its own. */
+  private paramsOf(k: Kind): Params {
+    return this.jar === null ? k.params : { ...k.params, jar: this.jar };
   }
 
-  /** A one-off request of a kind, blocking (no Prepared kept); records unexpected statuses. */
-  once(k: Kind, values?: Values, url?: string): TalkResponse {
-    const body = values === undefined ? null : k.form ? (values as Record<string, string>) : url === undefined ? valuesInQuery(k) : null;
-    const res = httpRequest(k.method, url ?? (k.tail !== null ? k.head + this.at + k.tail : this.url(k, this.token)), body, { ...k.params, jar: this.jar });
-    return res.status === k.quiet ? res : this.record(k, res);
-  }
+  // The general path: a kind worked out per call (`kind`) and any URL (`url`: token, attendee id,
+  // query), for the moderator, setup and the chat. A guest's hot path uses its kinds' own senders.
 
-  /**
-   * A one-off request of a kind without blocking and without looking at the answer: the caller
-   * passes the response to `record` (`c.record(k, await c.sendAsync(k))`), one promise and one job
-   * fewer than a `.then` that records (issue 29).
-   */
-  sendAsync(k: Kind, values?: Values, url?: string): Promise<TalkResponse> {
-    const body = values === undefined ? null : k.form ? (values as Record<string, string>) : url === undefined ? valuesInQuery(k) : null;
-    return httpAsyncRequest(k.method, url ?? (k.tail !== null ? k.head + this.at + k.tail : this.url(k, this.token)), body, { ...k.params, jar: this.jar });
-  }
-
-  /** A request to prepare with its kind worked out now (see `kind`), for a client without kinds of its own. */
+  /** A request to prepare with its kind worked out now, for a client without kinds of its own. */
   prepare(id: EndpointId, step: Step = NO_STEP): Prepared {
     const k = this.kind(id, step);
-    return this.request(k, step.params, this.url(k, step.token, step.params, step.attendeeId));
+    const url = this.url(k, step.token, step.params, step.attendeeId);
+    const body = k.form && step.params !== undefined ? (step.params as Record<string, string>) : null;
+    const params = this.paramsOf(k);
+    return { kind: k, send: () => httpAsyncRequest(k.method, url, body, params) };
   }
 
   /** Blocking one-off request, its kind worked out now; records unexpected statuses and throttling. */
   call(id: EndpointId, step: Step = NO_STEP): TalkResponse {
     const k = this.kind(id, step);
-    return this.once(k, step.params, this.url(k, step.token, step.params, step.attendeeId));
+    const body = k.form && step.params !== undefined ? (step.params as Record<string, string>) : null;
+    return this.record(k, httpRequest(k.method, this.url(k, step.token, step.params, step.attendeeId), body, this.paramsOf(k)));
   }
 
   /** Non-blocking one-off request (k6 event loop), its kind worked out now; records as `call` does. */
   callAsync(id: EndpointId, step: Step = NO_STEP): Promise<TalkResponse> {
     const k = this.kind(id, step);
-    return this.sendAsync(k, step.params, this.url(k, step.token, step.params, step.attendeeId)).then((res) => this.record(k, res));
+    const body = k.form && step.params !== undefined ? (step.params as Record<string, string>) : null;
+    return httpAsyncRequest(k.method, this.url(k, step.token, step.params, step.attendeeId), body, this.paramsOf(k)).then((res) => this.record(k, res));
   }
 
   /**
@@ -272,20 +308,18 @@ export class TalkClient {
    * Its kind's quiet status passes at once (a caller in a hot loop checks it before the call).
    */
   record(k: Kind, res: TalkResponse): TalkResponse {
+    return k.record(this, res);
+  }
+
+  /** Of `Kind.record`: an expected status whose body, which the step checks, is cut or not OCS. */
+  badBodyOf(res: TalkResponse, id: EndpointId): void {
+    this.lastBadBody = res;
+    this.recordBadBody(id);
+  }
+
+  /** Of `Kind.record`: a status outside the step's expected set. */
+  notExpected(k: Kind, res: TalkResponse): TalkResponse {
     const status = res.status;
-    if (status === k.quiet) return res;
-    if (k.throttles && res.headers[BruteForce.header] !== undefined) metrics.throttled.add(1, { endpoint: k.id });
-    if (status === 429) metrics.tooMany.add(1, { endpoint: k.id });
-    if (k.expected.includes(status)) {
-      // Cut or foreign: checked as the peer poll's body is, without JSON.parse (about 80 µs in k6's
-      // engine for a room object, a fifth of a request's whole cost in k6).
-      if (!k.checkBody) return res;
-      const body = res.body;
-      if (typeof body === 'string' && looksLikeOcs(body)) return res;
-      this.lastBadBody = res;
-      this.recordBadBody(k.id);
-      return res;
-    }
     if (status === 404 && this.joined && NEEDS_SESSION.has(k.id)) {
       // One finding per guest: the first 404 names the step, later ones (a poll in flight) are its echo.
       if (!this.vanished) metrics.guestVanished.add(1, { endpoint: k.id });

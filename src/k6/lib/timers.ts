@@ -3,4 +3,7 @@
 
 import { setTimeout } from 'k6/timers';
 
-export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** The global looked up once per VU, not by name on every wait (see builtins.ts). */
+const NativePromise = Promise;
+
+export const delay = (ms: number): Promise<void> => new NativePromise((resolve) => setTimeout(resolve, ms));

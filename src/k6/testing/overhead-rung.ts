@@ -39,7 +39,7 @@ export async function guest(data: SetupData): Promise<void> {
   // The client (and its prepared requests) only on the client rung: the options rung makes no JS
   // call the bare script does not make.
   const c = VIA_CLIENT ? new TalkClient(config.target) : null;
-  const jar = c === null ? new http.CookieJar() : c.jar;
+  const jar = c?.jar ?? new http.CookieJar();
   const p = (name: string): { headers: typeof H; jar: typeof jar; tags: { name: string } } => ({ headers: H, jar, tags: { name } });
   let flags = Math.random() < 0.5 ? 7 : 3;
   let sessionId: string | undefined;
