@@ -13,14 +13,18 @@ import { type StayContext, checkPeers, joinFlags, joinedCall, stay } from '../li
 import { type TalkClient, kindOf } from '../lib/talk-client.ts';
 import { startChat } from '../lib/chat.ts';
 
-/** The HPB guest's call requests, worked out once per VU (issue 29; see guest.ts). */
-const KIND = {
-  callJoin: kindOf(config.target, 'call_join', { checkBody: true }),
-  peers: kindOf(config.target, 'call_peers', { keepBody: true }),
-  flags: kindOf(config.target, 'call_flags'),
-  callLeave: kindOf(config.target, 'call_leave'),
-  roomLeave: kindOf(config.target, 'room_leave'),
-};
+/** The HPB guest's call requests, worked out once per VU (issue 29; see guest.ts), at its first HPB stay. */
+function hpbKinds() {
+  return {
+    callJoin: kindOf(config.target, 'call_join', { checkBody: true }),
+    peers: kindOf(config.target, 'call_peers', { keepBody: true }),
+    flags: kindOf(config.target, 'call_flags'),
+    callLeave: kindOf(config.target, 'call_leave'),
+    roomLeave: kindOf(config.target, 'room_leave'),
+  };
+}
+/** Not made in a VU of a run with internal signaling: kinds are functions in every VU's memory. */
+let kinds: ReturnType<typeof hpbKinds> | null = null;
 
 /** How long a change may take to reach the guest before it counts as lost. */
 const PROPAGATION_MS = 10_000;
@@ -35,6 +39,7 @@ interface Settings {
 }
 
 export async function hpbStay(c: TalkClient, { token, session, random, jitter, done }: StayContext, settingsBody: string): Promise<boolean> {
+  const KIND = (kinds ??= hpbKinds());
   let settings: Settings | undefined;
   try {
     settings = (JSON.parse(settingsBody) as { ocs?: { data?: Settings } }).ocs?.data;

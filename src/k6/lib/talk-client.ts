@@ -124,6 +124,15 @@ function callbackFor(codes: readonly number[]): ReturnType<typeof http.expectedS
   return cb;
 }
 
+/**
+ * The URL of a guest's request of a kind whose URL is not head + token + tail: a fixed URL, or
+ * another shape (an attendee id: the client's general path). A function, not a closure per kind:
+ * every closure of a kind is a function object in every VU (bench:overhead's RSS column).
+ */
+function otherUrl(c: TalkClient, k: Kind): string {
+  return k.fixed ? k.head : c.url(k, c.token);
+}
+
 /** A GET kind's values are its query: `url()` builds it, the kinds' fast path does not (a programming error). */
 function valuesInQuery(k: Kind): never {
   throw new Error(`TalkClient: ${k.id} is a ${k.method}: its values go in the URL (call, callAsync, prepare or the kind's tokenQuery)`);
@@ -159,23 +168,20 @@ export function kindOf(base: string, id: EndpointId, shape: Shape = NO_STEP, hea
   const tail = inQuery ? '' : parts.length === 3 && parts[1] === 'token' ? parts[2]! : null;
   const fixed = parts.length === 1 && !inQuery;
   const quiet = expected.length === 1 && !throttles && !checkBody ? expected[0]! : -1;
-  // The URL of a guest's request is head + its token + tail for all but a fixed URL; other shapes
-  // (an attendee id) take the client's general path.
-  const other = (c: TalkClient): string => (fixed ? head : c.url(kind, c.token));
   // The three senders write the same expression out: a helper call per request would cost more than
   // it saves. A client on the VU's jar (null) sends the kind's params as they are, no copy per request.
   const once = (c: TalkClient, values?: Values): TalkResponse => {
     const jar = c.jar;
-    const res = httpRequest(method, tail !== null ? head + c.at + tail : other(c), values === undefined ? null : form ? (values as Record<string, string>) : valuesInQuery(kind), jar === null ? params : { ...params, jar });
-    return res.status === quiet ? res : c.record(kind, res);
+    const res = httpRequest(method, tail !== null ? head + c.at + tail : otherUrl(c, kind), values === undefined ? null : form ? (values as Record<string, string>) : valuesInQuery(kind), jar === null ? params : { ...params, jar });
+    return res.status === quiet ? res : record(c, res);
   };
   const sendAsync = (c: TalkClient, values?: Values): Promise<TalkResponse> => {
     const jar = c.jar;
-    return httpAsyncRequest(method, tail !== null ? head + c.at + tail : other(c), values === undefined ? null : form ? (values as Record<string, string>) : valuesInQuery(kind), jar === null ? params : { ...params, jar });
+    return httpAsyncRequest(method, tail !== null ? head + c.at + tail : otherUrl(c, kind), values === undefined ? null : form ? (values as Record<string, string>) : valuesInQuery(kind), jar === null ? params : { ...params, jar });
   };
   const sender = (c: TalkClient, values?: Values): (() => Promise<TalkResponse>) => {
     const jar = c.jar;
-    const to = tail !== null ? head + c.at + tail : other(c);
+    const to = tail !== null ? head + c.at + tail : otherUrl(c, kind);
     const body = values === undefined ? null : form ? (values as Record<string, string>) : valuesInQuery(kind);
     const p = jar === null ? params : { ...params, jar };
     return () => httpAsyncRequest(method, to, body, p);
