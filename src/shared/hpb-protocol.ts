@@ -69,7 +69,7 @@ const IN_CALL = /"inCall":(\d+)/;
 /** How far into a message an event's target may stand. */
 const TARGET_HEAD = 96;
 /** A bye carries its reason only: a longer message is not one (and is not scanned for it). */
-const BYE_MAX_LENGTH = 1024;
+export const BYE_MAX_LENGTH = 1024;
 
 /** A `bye` from the server (time limits, a second connection): its reason. */
 export function byeReason(text: string): string | null {

@@ -26,6 +26,9 @@ function hpbKinds() {
 /** Not made in a VU of a run with internal signaling: kinds are functions in every VU's memory. */
 let kinds: ReturnType<typeof hpbKinds> | null = null;
 
+/** Mute / unmute: a module constant, not a property read per flag change. */
+const WITH_AUDIO = CallFlag.withAudio;
+
 /** How long a change may take to reach the guest before it counts as lost. */
 const PROPAGATION_MS = 10_000;
 const ANSWER_MS = 10_000;
@@ -105,27 +108,37 @@ export async function hpbStay(c: TalkClient, { token, session, random, jitter, d
   let inCall = await change('call_propagation', () => KIND.callJoin.sendAsync(c, { flags }).then((res) => joinedCall(c, KIND.callJoin, res)), flags);
   if (inCall) metrics.callJoins.add(1);
 
-  const sendPeers = KIND.peers.sender(c);
+  // What the stay's ticks use, read once per guest (lookups by name, issue 29).
+  const peersKind = KIND.peers;
+  const recordFlags = KIND.flags.record;
+  const forms = session.forms;
+  const sendPeers = peersKind.sender(c);
+  const recordPeers = peersKind.record;
   // Mute and unmute, prepared once (a flag change alternates them).
-  const flagsSenders = [KIND.flags.sender(c, { flags: flags ^ CallFlag.withAudio }), KIND.flags.sender(c, { flags })];
-  let toggles = 0;
+  const sendMute = KIND.flags.sender(c, { flags: flags ^ WITH_AUDIO });
+  const sendUnmute = KIND.flags.sender(c, { flags });
+  let muted = false;
+  const peersEvery = config.peersEvery * 1000;
+  const flagsEvery = config.flagsEvery * 1000;
+  const chatEvery = config.chatEvery * 1000;
   const leaveAt = Date.now() + jitter(config.stay * 1000);
   const chat = config.chat ? startChat(c, token, leaveAt, []) : null;
   await stay({
     leaveAt,
-    ...(chat ? { chat: { nextIn: () => jitter(config.chatEvery * 1000), post: chat.post } } : {}),
-    nextPeersIn: () => jitter(config.peersEvery * 1000),
-    nextFlagsIn: () => jitter(config.flagsEvery * 1000),
+    ...(chat ? { chat: { nextIn: () => jitter(chatEvery), post: chat.post } } : {}),
+    nextPeersIn: () => jitter(peersEvery),
+    nextFlagsIn: () => jitter(flagsEvery),
     stopped: () => c.vanished,
     peers: async () => {
-      const res = KIND.peers.record(c, await sendPeers());
-      if (res.status === 200) checkPeers(c, res.body, session.forms, inCall);
+      const res = recordPeers(c, await sendPeers());
+      if (res.status === 200) checkPeers(c, res.body, forms, inCall);
     },
     flags: async () => {
       if (!inCall || conn.closed) return;
-      const next = flags ^ CallFlag.withAudio; // mute / unmute
-      const send = flagsSenders[toggles++ % 2]!;
-      const ok = await change('flags_propagation', () => send().then((r) => KIND.flags.record(c, r).status === 200), next);
+      const next = flags ^ WITH_AUDIO; // mute / unmute
+      const send = muted ? sendUnmute : sendMute;
+      muted = !muted;
+      const ok = await change('flags_propagation', () => send().then((r) => recordFlags(c, r).status === 200), next);
       if (ok) flags = next;
       else inCall = false;
     },

@@ -5,9 +5,10 @@
 import { type EventName, WebSocket } from 'k6/websockets';
 import { clearTimeout, setTimeout } from 'k6/timers';
 import { Hpb } from '../../shared/constants.ts';
-import { answers, byeReason, errorCode } from '../../shared/hpb-protocol.ts';
+import { BYE_MAX_LENGTH, answers, byeReason, errorCode } from '../../shared/hpb-protocol.ts';
 import type { HpbStep } from '../../shared/metric-names.ts';
 import { metrics } from './metrics.ts';
+import { now } from './builtins.ts';
 
 interface Waiter {
   readonly match: (text: string) => boolean;
@@ -57,10 +58,9 @@ export function handshakeTurn(): Promise<() => void> {
 
 export class HpbConnection {
   private readonly ws: WebSocket;
-  private waiters: Waiter[] = [];
+  /** Waits in order; removed in place (the message handler holds this array, not the property). */
+  private readonly waiters: Waiter[] = [];
   private nextId = 1;
-  private messages = 0;
-  private bytes = 0;
   /** Set when the guest closes (or says bye): a close after that is expected. */
   private leaving = false;
   closed = false;
@@ -115,17 +115,27 @@ export class HpbConnection {
       this.welcomeMissing = got === null && !this.closed;
       return got;
     });
+    // Every message of the guest's stay runs this: its state is this closure's variables, not
+    // properties, and the waiters are walked by index (a for-of is an iterator object and lookups
+    // by name per step in k6's JS engine, issue 29).
+    const waiters = this.waiters;
+    let messages = 0;
+    let bytes = 0;
     this.ws.onmessage = (e) => {
-      const text = typeof e?.data === 'string' ? e.data : '';
-      this.messages++;
-      this.bytes += text.length;
-      const bye = byeReason(text);
+      const data = e?.data;
+      const text = typeof data === 'string' ? data : '';
+      messages++;
+      const length = text.length;
+      bytes += length;
+      const bye = length <= BYE_MAX_LENGTH ? byeReason(text) : null;
       // A bye without an id is the server's own (a time limit, a second connection).
       if (bye !== null && !text.startsWith('{"id"')) this.byeReason = bye;
-      for (const w of this.waiters) {
+      // A match ends the walk, so the length read once is the length walked.
+      for (let i = 0, n = waiters.length; i < n; i++) {
+        const w = waiters[i]!;
         if (w.match(text)) {
-          this.waiters = this.waiters.filter((x) => x !== w);
-          w.resolve({ text, at: Date.now() });
+          waiters.splice(i, 1);
+          w.resolve({ text, at: now() });
           break;
         }
       }
@@ -144,9 +154,9 @@ export class HpbConnection {
         }
       }
       this.stopSampling();
-      for (const w of this.waiters.splice(0)) w.resolve(null);
-      metrics.hpbEvents.add(this.messages);
-      metrics.hpbBytes.add(this.bytes);
+      for (const w of waiters.splice(0)) w.resolve(null);
+      metrics.hpbEvents.add(messages);
+      metrics.hpbBytes.add(bytes);
     });
   }
 
@@ -210,7 +220,8 @@ export class HpbConnection {
         },
       };
       const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((x) => x !== w);
+        const i = this.waiters.indexOf(w);
+        if (i >= 0) this.waiters.splice(i, 1);
         resolve(null);
       }, ms);
       this.waiters.push(w);

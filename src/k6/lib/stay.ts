@@ -6,6 +6,7 @@ import { type JoinedSession, listsSession, looksLikeOcs, sessionsIn } from '../.
 import { metrics } from './metrics.ts';
 import type { Kind, TalkClient, TalkResponse } from './talk-client.ts';
 import { delay } from './timers.ts';
+import { min, now } from './builtins.ts';
 
 export interface StayPlan {
   /** Clock ms at which the guest leaves. */
@@ -22,25 +23,29 @@ export interface StayPlan {
 }
 
 export async function stay(p: StayPlan): Promise<void> {
-  let nextFlags = Date.now() + p.nextFlagsIn();
-  let nextPeers = Date.now() + p.nextPeersIn();
-  let nextChat = p.chat ? Date.now() + p.chat.nextIn() : Infinity;
-  while (Date.now() < p.leaveAt && !p.stopped?.()) {
-    const wait = Math.min(nextFlags, nextPeers, nextChat, p.leaveAt) - Date.now();
+  // The plan read once, not on every tick: a property read is a lookup by name in k6's JS engine.
+  const { leaveAt, nextPeersIn, nextFlagsIn, peers, flags, stopped, chat } = p;
+  const nextChatIn = chat?.nextIn;
+  const post = chat?.post;
+  let nextFlags = now() + nextFlagsIn();
+  let nextPeers = now() + nextPeersIn();
+  let nextChat = nextChatIn !== undefined ? now() + nextChatIn() : Infinity;
+  while (now() < leaveAt && !stopped?.()) {
+    const wait = min(nextFlags, nextPeers, nextChat, leaveAt) - now();
     if (wait > 0) await delay(wait);
-    const now = Date.now();
-    if (now >= p.leaveAt || p.stopped?.()) break;
-    if (now >= nextPeers) {
-      nextPeers = now + p.nextPeersIn();
-      await p.peers();
+    const at = now();
+    if (at >= leaveAt || stopped?.()) break;
+    if (at >= nextPeers) {
+      nextPeers = at + nextPeersIn();
+      await peers();
     }
-    if (now >= nextFlags) {
-      nextFlags = now + p.nextFlagsIn();
-      await p.flags();
+    if (at >= nextFlags) {
+      nextFlags = at + nextFlagsIn();
+      await flags();
     }
-    if (p.chat && now >= nextChat) {
-      nextChat = now + p.chat.nextIn();
-      await p.chat.post();
+    if (post !== undefined && nextChatIn !== undefined && at >= nextChat) {
+      nextChat = at + nextChatIn();
+      await post();
     }
   }
 }
