@@ -4,12 +4,12 @@
 // the others take to learn of each change (propagation). The peer polls keep checking that the guest
 // is listed: with an HPB that proves the HPB's pings reach Talk. Nothing here blocks the VU.
 
-import { CallFlag, Hpb } from '../../shared/constants.ts';
+import { Hpb } from '../../shared/constants.ts';
 import { inCallReader, stringField } from '../../shared/hpb-protocol.ts';
 import { config } from '../lib/env.ts';
 import { HpbConnection, handshakeTurn, hpbClientUrl } from '../lib/hpb.ts';
 import { metrics } from '../lib/metrics.ts';
-import { type StayContext, checkPeers, joinFlags, joinedCall, stay } from '../lib/stay.ts';
+import { type StayContext, WITH_AUDIO, checkPeers, joinFlags, joinedCall, stay } from '../lib/stay.ts';
 import { type TalkClient, kindOf } from '../lib/talk-client.ts';
 import { startChat } from '../lib/chat.ts';
 
@@ -25,9 +25,6 @@ function hpbKinds() {
 }
 /** Not made in a VU of a run with internal signaling: kinds are functions in every VU's memory. */
 let kinds: ReturnType<typeof hpbKinds> | null = null;
-
-/** Mute / unmute: a module constant, not a property read per flag change. */
-const WITH_AUDIO = CallFlag.withAudio;
 
 /** How long a change may take to reach the guest before it counts as lost. */
 const PROPAGATION_MS = 10_000;

@@ -5,7 +5,7 @@
 
 import exec from 'k6/execution';
 import { setTimeout } from 'k6/timers';
-import { CallFlag, Timeouts } from '../../shared/constants.ts';
+import { Timeouts } from '../../shared/constants.ts';
 import { type JoinedSession, joinedSession } from '../../shared/ocs.ts';
 import { seededRandom } from '../../shared/random.ts';
 import { leavingMessages } from '../../shared/signaling.ts';
@@ -15,7 +15,7 @@ import { delay } from '../lib/timers.ts';
 import { mathRandom, min, now, round } from '../lib/builtins.ts';
 import { metrics } from '../lib/metrics.ts';
 import { type TalkResponse, TalkClient, kindOf, ocsData } from '../lib/talk-client.ts';
-import { checkPeers, joinFlags, joinedCall, listsSelf } from '../lib/stay.ts';
+import { WITH_AUDIO, checkPeers, joinFlags, joinedCall, listsSelf } from '../lib/stay.ts';
 import { hpbStay } from './guest-hpb.ts';
 import { startChat } from '../lib/chat.ts';
 import type { SetupData } from '../lib/rooms.ts';
@@ -61,9 +61,6 @@ const addJourneySuccess = metrics.journeySuccess.add;
 const addJourneyEnded = metrics.journeysEnded.add;
 const addJourneyDuration = metrics.journeyDuration.add;
 const addCallJoin = metrics.callJoins.add;
-
-/** Mute / unmute: a module constant, not a property read per flag change. */
-const WITH_AUDIO = CallFlag.withAudio;
 
 /**
  * Whether a guest keeps a cookie jar of its own, or uses its VU's (k6 gives each iteration a new

@@ -61,6 +61,8 @@ export interface StayContext {
   readonly done: (ok: boolean) => boolean;
 }
 
+/** Mute / unmute toggles this flag: a module constant, not a property read per flag change. */
+export const WITH_AUDIO = CallFlag.withAudio;
 const WITH_VIDEO = CallFlag.inCall | CallFlag.withAudio | CallFlag.withVideo;
 const AUDIO_ONLY = CallFlag.inCall | CallFlag.withAudio;
 

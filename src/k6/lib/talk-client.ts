@@ -73,7 +73,7 @@ export interface Kind {
   /**
    * The one status that `record` would let pass without a look (the step expects exactly it, the
    * endpoint does not throttle, the body is not checked), or -1. The stay's repeated requests skip
-   * the call to `record` on it: `if (res.status !== quiet) c.record(k, res)`.
+   * the call to `record` on it: `if (res.status !== QUIET) K.record(c, res)`, QUIET read once per VU.
    */
   readonly quiet: number;
   // A guest's request of this kind (a client from `TalkClient.guest`: its conversation, its jar).
@@ -136,6 +136,11 @@ function otherUrl(c: TalkClient, k: Kind): string {
 /** A GET kind's values are its query: `url()` builds it, the kinds' fast path does not (a programming error). */
 function valuesInQuery(k: Kind): never {
   throw new Error(`TalkClient: ${k.id} is a ${k.method}: its values go in the URL (call, callAsync, prepare or the kind's tokenQuery)`);
+}
+
+/** The body of a general-path request: its values as a form, unless they went into the URL (a GET). */
+function formBody(k: Kind, step: Step): Record<string, string> | null {
+  return k.form && step.params !== undefined ? (step.params as Record<string, string>) : null;
 }
 
 /** The brute-force throttling header, as k6 writes header names (looked up once). */
@@ -290,7 +295,7 @@ export class TalkClient {
   prepare(id: EndpointId, step: Step = NO_STEP): Prepared {
     const k = this.kind(id, step);
     const url = this.url(k, step.token, step.params, step.attendeeId);
-    const body = k.form && step.params !== undefined ? (step.params as Record<string, string>) : null;
+    const body = formBody(k, step);
     const params = this.paramsOf(k);
     return { kind: k, send: () => httpAsyncRequest(k.method, url, body, params) };
   }
@@ -298,15 +303,13 @@ export class TalkClient {
   /** Blocking one-off request, its kind worked out now; records unexpected statuses and throttling. */
   call(id: EndpointId, step: Step = NO_STEP): TalkResponse {
     const k = this.kind(id, step);
-    const body = k.form && step.params !== undefined ? (step.params as Record<string, string>) : null;
-    return this.record(k, httpRequest(k.method, this.url(k, step.token, step.params, step.attendeeId), body, this.paramsOf(k)));
+    return this.record(k, httpRequest(k.method, this.url(k, step.token, step.params, step.attendeeId), formBody(k, step), this.paramsOf(k)));
   }
 
   /** Non-blocking one-off request (k6 event loop), its kind worked out now; records as `call` does. */
   callAsync(id: EndpointId, step: Step = NO_STEP): Promise<TalkResponse> {
     const k = this.kind(id, step);
-    const body = k.form && step.params !== undefined ? (step.params as Record<string, string>) : null;
-    return httpAsyncRequest(k.method, this.url(k, step.token, step.params, step.attendeeId), body, this.paramsOf(k)).then((res) => this.record(k, res));
+    return httpAsyncRequest(k.method, this.url(k, step.token, step.params, step.attendeeId), formBody(k, step), this.paramsOf(k)).then((res) => this.record(k, res));
   }
 
   /**
