@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { TALKLOAD_BIN, talkloadAsync } from '../testing/talkload.ts';
+import { startCpuHog, stopCpuHog } from '../testing/cpu-hog.ts';
 import type { CompareReport } from './command.ts';
 // @ts-expect-error -- a plain .mjs module shared with scripts/gate-job.mjs
 import { GATE_COMPARE } from '../../../scripts/gate-workload.mjs';
@@ -17,12 +18,10 @@ const OUT = mkdtempSync(join(tmpdir(), 'talkload-compare-'));
 
 let hog: ChildProcess[] = [];
 before(() => {
-  // Bounded: each loop ends by itself after 6 minutes, and is killed when the file is done.
-  hog = Array.from({ length: 4 }, () => spawn(process.execPath, ['-e', 'const end = Date.now() + 360000; while (Date.now() < end) {}'], { stdio: 'ignore' }));
+  // Bounded: each loop ends by itself after 6 minutes or with this process, and is killed when the file is done.
+  hog = startCpuHog(4, 360_000);
 });
-after(() => {
-  for (const h of hog) h.kill('SIGKILL');
-});
+after(() => stopCpuHog(hog));
 
 const compare = (args: string[]): Promise<{ code: number | null; out: string }> => talkloadAsync(['compare', ...args], 280_000);
 
