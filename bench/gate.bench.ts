@@ -8,7 +8,7 @@
 //   GATE_BENCH_N=3 GATE_BENCH_STORED_N=1 npm run bench:gate      (a quick look)
 
 import { type ChildProcess, spawnSync } from 'node:child_process';
-import { startCpuHog } from '../src/node/testing/cpu-hog.ts';
+import { startCpuHog, stopCpuHog } from '../src/node/testing/cpu-hog.ts';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,7 +135,7 @@ for (const hog of [false, true]) {
       }
     }
   } finally {
-    for (const h of hogs) h.kill('SIGKILL');
+    stopCpuHog(hogs);
   }
 }
 console.log(`\ncall_join 10 % slower (service time ${SLOWER} ms instead of ${BASE_MS} ms), ${N} A/B and ${STORED_N} stored-baseline comparisons per cell:\n`);

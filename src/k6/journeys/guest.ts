@@ -176,8 +176,6 @@ async function internalStay(
   // The stay's state lives in variables its closures share, not in an object: a local is an index
   // in k6's JS engine, a property read a lookup by name (issue 29).
   let stopping = false;
-  /** The guest's session is gone (`c.vanished`), as last read after a status other than the quiet one. */
-  let vanished = false;
   /** Clock ms at which the latest long-poll (the ping) was sent, and the one before it. */
   let sentAt = now();
   let previousSentAt = sentAt;
@@ -192,12 +190,7 @@ async function internalStay(
       sentAt = now();
       const res = await sendPoll();
       const status = res.status;
-      if (status === POLL_QUIET) {
-        failures = 0;
-        continue;
-      }
-      POLL.record(c, res);
-      vanished = c.vanished;
+      if (status !== POLL_QUIET) POLL.record(c, res);
       if (status === 200) {
         failures = 0;
         continue;
@@ -216,7 +209,6 @@ async function internalStay(
 
   let flags = joinFlags(random);
   let inCall = joinedCall(c, CALL_JOIN, await CALL_JOIN.sendAsync(c, { flags }));
-  vanished = c.vanished;
   if (inCall) addCallJoin(1);
   /**
    * The room took the guest out of the call (lobby, read-only: issue 24 item 3). Out of the call
@@ -250,7 +242,7 @@ async function internalStay(
     if (wait > 0) await delay(wait);
     // A guest whose session vanished (a 404 since the last look) stops here.
     const at = now();
-    if (at >= leaveAt || vanished) break;
+    if (at >= leaveAt || c.vanished) break;
     if (at >= nextPeers) {
       nextPeers = at + jitter(PEERS_EVERY_MS);
       // The ping the server may be counting: the poll sent last, or the one before it when the last
@@ -258,10 +250,7 @@ async function internalStay(
       const pingSentAt = at - sentAt < 1000 ? previousSentAt : sentAt;
       const peers = await sendPeers();
       const status = peers.status;
-      if (status !== PEERS_QUIET) {
-        PEERS.record(c, peers);
-        vanished = c.vanished;
-      }
+      if (status !== PEERS_QUIET) PEERS.record(c, peers);
       if (!CHAOS_ON) {
         if (status === 200) checkPeers(c, peers.body, forms, inCall, pingSentAt);
       } else if (inCall && (status === 412 || status === 403)) {
@@ -271,7 +260,6 @@ async function internalStay(
         // Off again before this poll: 200 without us. The room says whether we are still in the call
         // (participantFlags of our own session), as the web client learns it from its signaling.
         const room = ROOM_GET.record(c, await sendRoom());
-        vanished = c.vanished;
         if (room.status === 200 && ownCallFlags(room) === 0) evicted('flags_0');
         else checkPeers(c, peers.body, forms, inCall, pingSentAt);
       } else if (status === 200) {
@@ -287,18 +275,15 @@ async function internalStay(
         const r = await send();
         if (r.status !== FLAGS_QUIET) {
           FLAGS.record(c, r);
-          vanished = c.vanished;
           if (r.status === 400) evicted('400'); // not in the call any more (lobby, read-only)
         }
       } else if (CHAOS_ON) {
         inCall = joinedCall(c, CALL_JOIN, await CALL_JOIN.sendAsync(c, { flags }));
-        vanished = c.vanished;
       }
     }
     if (at >= nextChat && chat !== null) {
       nextChat = at + jitter(CHAT_EVERY_MS);
       await chat.post();
-      vanished = c.vanished;
     }
   }
 

@@ -98,7 +98,7 @@ export function checkPeers(c: TalkClient, body: unknown, forms: readonly string[
   if (!inCall) return;
   // Our own session must be listed while we are in the call (the 30 s lastPing window).
   if (listsSession(body, forms)) addSelfListed(true);
-  else if (Date.now() - pingSentAt > PING_EDGE_MS) addSelfListedPingEdge(1);
+  else if (now() - pingSentAt > PING_EDGE_MS) addSelfListedPingEdge(1);
   else addSelfListed(false);
 }
 
